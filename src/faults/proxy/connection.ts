@@ -1,0 +1,164 @@
+/**
+ * One client connection through a TCP-mode proxy: the client socket, the upstream socket and
+ * the two links between them.
+ *
+ * ```
+ *            ┌──────────── upstream link ────────────┐
+ *   client ──┤                                        ├── upstream server
+ *            └─────────── downstream link ◀───────────┘
+ * ```
+ *
+ * Half-close propagates: when the client ends its write side, the upstream's write side is
+ * ended and the reply still flows back (Toxiproxy closes both directions instead). The
+ * connection is torn down when both directions have ended, when either socket fails (an RST
+ * from one peer is passed on as an RST to the other), or when a toxic closes or resets it.
+ */
+import { connect, type Socket } from 'node:net';
+import { Link, type DirectionCounters, type LinkHost } from './link.js';
+import type { ToxicEntry } from './toxic-entry.js';
+
+/** What a connection needs from its proxy. */
+export interface ConnectionHost {
+  readonly upstreamHost: string;
+  readonly upstreamPort: number;
+  readonly upstreamCounters: DirectionCounters;
+  readonly downstreamCounters: DirectionCounters;
+  random(): number;
+  toxicsFor(direction: 'upstream' | 'downstream'): readonly ToxicEntry[];
+  connectionClosed(connection: ProxyConnection): void;
+}
+
+export class ProxyConnection implements LinkHost {
+  readonly client: Socket;
+  private upstream: Socket | undefined;
+  private up: Link | undefined;
+  private down: Link | undefined;
+  private readonly host: ConnectionHost;
+  private closed = false;
+  private delayTimer: NodeJS.Timeout | undefined;
+  /** Set when a `blackhole` toxic swallowed this connection. */
+  blackholedBy: ToxicEntry | undefined;
+
+  constructor(client: Socket, host: ConnectionHost) {
+    this.client = client;
+    this.host = host;
+    client.on('error', this.onClientError);
+    client.on('close', this.onSocketClose);
+  }
+
+  /** Dials the upstream (after `delay` ms for a connect_delay toxic) and starts both links. */
+  open(delay: number): void {
+    if (delay > 0) {
+      this.delayTimer = setTimeout(() => {
+        this.delayTimer = undefined;
+        this.dial();
+      }, delay);
+    } else {
+      this.dial();
+    }
+  }
+
+  /** Accepts and never answers: read and discard whatever the client sends. */
+  blackhole(toxic: ToxicEntry): void {
+    this.blackholedBy = toxic;
+    this.client.on('data', (chunk: Buffer) => {
+      toxic.stats.bytes += chunk.length;
+    });
+    this.client.resume();
+  }
+
+  private dial(): void {
+    if (this.closed) return;
+    const upstream = connect({
+      host: this.host.upstreamHost,
+      port: this.host.upstreamPort,
+      allowHalfOpen: true,
+      noDelay: true,
+    });
+    this.upstream = upstream;
+    upstream.on('error', this.onUpstreamError);
+    upstream.on('close', this.onSocketClose);
+    upstream.once('connect', () => {
+      if (this.closed) return;
+      this.up = new Link('upstream', this.client, upstream, this, this.host.upstreamCounters);
+      this.down = new Link('downstream', upstream, this.client, this, this.host.downstreamCounters);
+      this.up.rewire(this.host.toxicsFor('upstream'));
+      this.down.rewire(this.host.toxicsFor('downstream'));
+      this.up.start();
+      this.down.start();
+    });
+  }
+
+  /** Re-applies the proxy's current toxics to this live connection. */
+  rewire(): void {
+    if (this.closed) return;
+    this.up?.rewire(this.host.toxicsFor('upstream'));
+    this.down?.rewire(this.host.toxicsFor('downstream'));
+  }
+
+  random(): number {
+    return this.host.random();
+  }
+
+  linkEnded(): void {
+    // Both directions done: the sockets close on their own once both FINs have crossed.
+    if (this.up?.isEnded && this.down?.isEnded && this.client.destroyed && this.upstream?.destroyed) {
+      this.finish();
+    }
+  }
+
+  /** Closes both sides with FIN. */
+  close(): void {
+    if (this.closed) return;
+    this.finish();
+    this.client.destroy();
+    this.upstream?.destroy();
+  }
+
+  /** Aborts both sides with RST. */
+  reset(): void {
+    if (this.closed) return;
+    this.finish();
+    resetSocket(this.client);
+    if (this.upstream) resetSocket(this.upstream);
+  }
+
+  private finish(): void {
+    this.closed = true;
+    if (this.delayTimer) clearTimeout(this.delayTimer);
+    this.up?.dispose();
+    this.down?.dispose();
+    this.host.connectionClosed(this);
+  }
+
+  private readonly onClientError = (err: NodeJS.ErrnoException): void => {
+    if (this.closed) return;
+    if (err.code === 'ECONNRESET') this.reset();
+    else this.close();
+  };
+
+  private readonly onUpstreamError = (err: NodeJS.ErrnoException): void => {
+    if (this.closed) return;
+    // An upstream that refuses or cannot be reached: the client sees its connection closed,
+    // as with Toxiproxy. An RST from an established upstream is passed on as an RST.
+    if (err.code === 'ECONNRESET' && this.up) this.reset();
+    else this.close();
+  };
+
+  private readonly onSocketClose = (): void => {
+    if (this.closed) return;
+    // A socket that closes without an error has finished both its directions, and the other
+    // socket follows as soon as the links have forwarded what they still hold (a latency toxic
+    // may hold the last bytes and the EOF). Errors are handled by the error listeners.
+    if (this.client.destroyed && (this.upstream?.destroyed ?? true)) this.finish();
+  };
+}
+
+function resetSocket(socket: Socket): void {
+  if (socket.destroyed) return;
+  if (typeof socket.resetAndDestroy === 'function' && socket.readyState !== 'opening') {
+    socket.resetAndDestroy();
+  } else {
+    socket.destroy();
+  }
+}

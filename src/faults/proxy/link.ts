@@ -1,0 +1,236 @@
+/**
+ * One direction of a proxied connection.
+ *
+ * ```
+ *   src socket ──'data'──▶ head ─▶ stage ─▶ stage ─▶ Link (sink) ──write──▶ dst socket
+ *              ──'end'───▶                                      ──end()──▶ (half-close)
+ * ```
+ *
+ * With no active toxic, `head` is the link itself: a chunk goes from the source's 'data'
+ * event straight to `dst.write`, which is the whole fast path. Backpressure: the source is
+ * paused while the destination's buffer is full (`write` returned false) or while stages hold
+ * more than {@link HIGH_WATER_MARK} bytes, and resumed when both have drained. A slow reader
+ * therefore never makes the proxy buffer without bound.
+ */
+import type { Socket } from 'node:net';
+import { NULL_SINK } from '../toxics/pass-stage.js';
+import type { StageContext, StageSink, StreamDirection, ToxicStage } from '../toxics/toxic.js';
+import type { ToxicEntry } from './toxic-entry.js';
+
+/** Bytes stages may hold per link before the source is paused. */
+export const HIGH_WATER_MARK = 1024 * 1024;
+/** Bytes held below which a paused source is resumed. */
+const LOW_WATER_MARK = HIGH_WATER_MARK / 2;
+
+/** What a link needs from its connection. */
+export interface LinkHost {
+  close(): void;
+  reset(): void;
+  random(): number;
+  /** Called once when this link has propagated EOF to its destination. */
+  linkEnded(link: Link): void;
+}
+
+/** Live byte counters of one direction of a proxy, shared by all its connections. */
+export interface DirectionCounters {
+  /** Bytes read from the source. */
+  received: number;
+  /** Bytes written to the destination. */
+  sent: number;
+}
+
+interface ActiveStage {
+  toxic: ToxicEntry;
+  stage: ToxicStage;
+  attributesVersion: number;
+}
+
+interface Decision {
+  toxicityVersion: number;
+  active: boolean;
+}
+
+export class Link implements StageSink {
+  readonly direction: StreamDirection;
+  private readonly src: Socket;
+  private readonly dst: Socket;
+  private readonly host: LinkHost;
+  private readonly counters: DirectionCounters;
+  private head: StageSink = this;
+  private stages: ActiveStage[] = [];
+  private readonly decisions = new Map<ToxicEntry, Decision>();
+  private held = 0;
+  private blocked = false;
+  private paused = false;
+  private ended = false;
+
+  constructor(
+    direction: StreamDirection,
+    src: Socket,
+    dst: Socket,
+    host: LinkHost,
+    counters: DirectionCounters,
+  ) {
+    this.direction = direction;
+    this.counters = counters;
+    this.src = src;
+    this.dst = dst;
+    this.host = host;
+  }
+
+  /** Starts moving data. Call after `rewire` so the first chunk sees the current toxics. */
+  start(): void {
+    this.src.on('data', this.onData);
+    this.src.on('end', this.onEnd);
+    this.dst.on('drain', this.onDrain);
+    this.src.resume();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.counters.received += chunk.length;
+    this.head.write(chunk);
+  };
+
+  private readonly onEnd = (): void => {
+    this.head.end();
+  };
+
+  private readonly onDrain = (): void => {
+    this.blocked = false;
+    this.updateFlow();
+  };
+
+  /** Sink: the end of the stage chain. */
+  write(chunk: Buffer): void {
+    if (this.ended || this.dst.destroyed) return;
+    this.counters.sent += chunk.length;
+    if (!this.dst.write(chunk) && !this.blocked) {
+      this.blocked = true;
+      this.updateFlow();
+    }
+  }
+
+  /** Sink: EOF reached the end of the chain; half-close the destination. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (!this.dst.destroyed) this.dst.end();
+    this.host.linkEnded(this);
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  private updateFlow(): void {
+    const shouldPause = this.blocked || this.held > (this.paused ? LOW_WATER_MARK : HIGH_WATER_MARK);
+    if (shouldPause === this.paused) return;
+    this.paused = shouldPause;
+    if (shouldPause) this.src.pause();
+    else if (!this.src.destroyed) this.src.resume();
+  }
+
+  private hold(bytes: number): void {
+    this.held += bytes;
+    if (!this.paused && this.held > HIGH_WATER_MARK) this.updateFlow();
+  }
+
+  private release(bytes: number): void {
+    this.held -= bytes;
+    if (this.paused && this.held <= LOW_WATER_MARK) this.updateFlow();
+  }
+
+  /**
+   * Brings the stage chain in line with the proxy's toxics for this direction (in order).
+   * New toxics get a stage, changed ones are updated (or replaced), removed ones drain what
+   * they hold into their successor at once. Toxicity is drawn once per connection and toxic,
+   * and drawn again only when that toxic's toxicity changes.
+   */
+  rewire(toxics: readonly ToxicEntry[]): void {
+    const previous = this.stages;
+    const next: ActiveStage[] = [];
+    const replaced = new Map<ToxicStage, ToxicStage>();
+    for (const toxic of toxics) {
+      if (toxic.definition.phase !== 'stream' || !toxic.definition.createStage) continue;
+      if (!this.isActive(toxic)) continue;
+      const existing = previous.find((s) => s.toxic === toxic);
+      if (!existing) {
+        next.push(this.createStage(toxic));
+      } else if (existing.attributesVersion === toxic.attributesVersion) {
+        next.push(existing);
+      } else if (existing.stage.update) {
+        existing.stage.update(toxic.attributes);
+        existing.attributesVersion = toxic.attributesVersion;
+        next.push(existing);
+      } else {
+        const fresh = this.createStage(toxic);
+        replaced.set(existing.stage, fresh.stage);
+        next.push(fresh);
+      }
+    }
+    for (let i = 0; i < next.length; i++) next[i]!.stage.next = next[i + 1]?.stage ?? this;
+    this.head = next[0]?.stage ?? this;
+    this.stages = next;
+
+    // Removed (or replaced) stages hand what they hold to whoever now follows them.
+    const kept = new Set(next.map((s) => s.stage));
+    for (let i = 0; i < previous.length; i++) {
+      const old = previous[i]!.stage;
+      if (kept.has(old)) continue;
+      let successor: StageSink | undefined = replaced.get(old);
+      for (let j = i + 1; successor === undefined && j < previous.length; j++) {
+        const candidate = previous[j]!.stage;
+        if (kept.has(candidate)) successor = candidate;
+        else if (replaced.has(candidate)) successor = replaced.get(candidate);
+      }
+      old.next = successor ?? this;
+      old.drain();
+      old.dispose();
+    }
+    for (const toxic of [...this.decisions.keys()]) {
+      if (!toxics.includes(toxic)) this.decisions.delete(toxic);
+    }
+  }
+
+  private isActive(toxic: ToxicEntry): boolean {
+    let decision = this.decisions.get(toxic);
+    if (!decision || decision.toxicityVersion !== toxic.toxicityVersion) {
+      const active = toxic.toxicity >= 1 || (toxic.toxicity > 0 && this.host.random() < toxic.toxicity);
+      decision = { toxicityVersion: toxic.toxicityVersion, active };
+      this.decisions.set(toxic, decision);
+    }
+    return decision.active;
+  }
+
+  private createStage(toxic: ToxicEntry): ActiveStage {
+    let touched = false;
+    const ctx: StageContext = {
+      direction: this.direction,
+      close: () => this.host.close(),
+      reset: () => this.host.reset(),
+      hold: (bytes) => this.hold(bytes),
+      release: (bytes) => this.release(bytes),
+      touch: (bytes) => {
+        toxic.stats.bytes += bytes;
+        if (!touched) {
+          touched = true;
+          toxic.stats.connections++;
+        }
+      },
+      random: () => this.host.random(),
+    };
+    const stage = toxic.definition.createStage!(toxic.attributes, ctx);
+    stage.next = NULL_SINK;
+    return { toxic, stage, attributesVersion: toxic.attributesVersion };
+  }
+
+  /** The connection is gone: stop every stage's timers. */
+  dispose(): void {
+    for (const { stage } of this.stages) stage.dispose();
+    this.stages = [];
+    this.head = NULL_SINK;
+    this.src.off('data', this.onData);
+    this.src.off('end', this.onEnd);
+    this.dst.off('drain', this.onDrain);
+  }
+}

@@ -1,0 +1,13 @@
+/** `noop`: passes everything through. Useful to test the API and the toxicity machinery. */
+import { z } from 'zod';
+import { attributeParser } from './attributes.js';
+import { NULL_SINK, PassStage } from './pass-stage.js';
+import type { ToxicDefinition } from './toxic.js';
+
+export const noopToxic: ToxicDefinition = {
+  type: 'noop',
+  phase: 'stream',
+  summary: 'passes data through unchanged',
+  parse: attributeParser(z.object({})),
+  createStage: (_attributes, ctx) => new PassStage(NULL_SINK, ctx),
+};
