@@ -1,0 +1,346 @@
+/**
+ * Loading an experiment file: YAML or JSON text → a typed, validated {@link Experiment}, or a
+ * {@link ValidationError} listing **every** problem with its file:line:column, its path in the
+ * document, what was expected and a hint. Pure: no network, no secrets read, no environment
+ * lookups (a missing environment variable is a run-time matter, reported then).
+ *
+ * Steps: parse (YAML syntax errors located; custom tags such as `!!python/object` refused) →
+ * schema (zod; unknown keys reported one by one with "did you mean") → cross-references
+ * (every fault names a declared target of a kind that can carry it; `${var}` names a declared
+ * configuration or secret key).
+ */
+import { readFile } from 'node:fs/promises';
+import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { ValidationError, type ValidationIssue } from '../errors.js';
+import { suggest } from '../faults/proxy/toxic-entry.js';
+import { Experiment, faultTypes } from './schema.js';
+
+/** The result of a successful load. */
+export interface LoadedExperiment {
+  experiment: Experiment;
+  /** Where it came from, for messages. */
+  file: string;
+}
+
+/** Reads and validates an experiment file. Throws {@link ValidationError} with every problem. */
+export async function loadExperimentFile(file: string, options: LoadOptions = {}): Promise<LoadedExperiment> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ValidationError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : String(err)}`, [
+      { path: '', file, message: code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? 'error'})` },
+    ]);
+  }
+  return { experiment: parseExperiment(text, file, options), file };
+}
+
+export interface LoadOptions {
+  /** Variable names given outside the file (`--var name=value`), so `${name}` is declared. */
+  vars?: readonly string[] | undefined;
+}
+
+/** Validates experiment text (YAML or JSON; JSON is YAML). */
+export function parseExperiment(text: string, file = '<input>', options: LoadOptions = {}): Experiment {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, customTags: [] });
+  const issues: ValidationIssue[] = [];
+  const locate = (offset: number | undefined): Pick<ValidationIssue, 'file' | 'line' | 'column'> => {
+    if (offset === undefined) return { file };
+    const pos = lines.linePos(offset);
+    return { file, line: pos.line, column: pos.col };
+  };
+
+  for (const error of doc.errors) {
+    issues.push({ path: '', message: `YAML syntax: ${firstLine(error.message)}`, ...locate(error.pos[0]) });
+  }
+  for (const warning of doc.warnings) {
+    if (warning.code === 'TAG_RESOLVE_FAILED') {
+      issues.push({
+        path: '',
+        message: `unsafe or unknown YAML tag refused: ${firstLine(warning.message)}`,
+        hint: 'experiment files are plain data: remove the tag',
+        ...locate(warning.pos[0]),
+      });
+    }
+  }
+  if (issues.length > 0) throw located(file, issues);
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Unresolved aliases and alias bombs surface here, not as parse errors.
+    throw located(file, [{ path: '', message: `YAML: ${firstLine(err instanceof Error ? err.message : String(err))}`, file }]);
+  }
+  if (data === null || data === undefined) {
+    throw located(file, [{ path: '', message: 'the file is empty', hint: 'an experiment needs at least a title and a method', file }]);
+  }
+  const result = Experiment.safeParse(data);
+  if (!result.success) {
+    for (const issue of flattenIssues(result.error.issues, data)) issues.push(toIssue(issue, doc, data, locate));
+  }
+  // Cross-references are checked on the raw document too, so one pass reports everything.
+  for (const issue of crossReferences(data, options.vars ?? [])) {
+    issues.push({ ...issue, ...locate(offsetOf(doc, issue.path)) });
+  }
+  if (issues.length > 0 || !result.success) {
+    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    throw located(file, dedupe(issues));
+  }
+  return result.data;
+}
+
+// --- zod issues → located issues -------------------------------------------------------------
+
+type ZodIssue = z.core.$ZodIssue;
+
+/**
+ * Unions report one list of issues per branch. Keep the branch that came closest (the one
+ * whose discriminating key matched), so a step with `wait: 3` says "expected a duration", not
+ * "expected one of four shapes".
+ */
+function flattenIssues(issues: readonly ZodIssue[], data: unknown, prefix: PropertyKey[] = []): ZodIssue[] {
+  const out: ZodIssue[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const best = [...issue.errors].sort((a, b) => branchScore(a, data, path) - branchScore(b, data, path))[0]!;
+      out.push(...flattenIssues(best, data, path));
+    } else if (issue.code === 'unrecognized_keys' && issue.keys.length > 1) {
+      for (const key of issue.keys) out.push({ ...issue, keys: [key], path } as ZodIssue);
+    } else {
+      out.push({ ...issue, path } as ZodIssue);
+    }
+  }
+  return out;
+}
+
+function branchScore(issues: readonly ZodIssue[], data: unknown, prefix: PropertyKey[]): number {
+  // The right branch is the one that recognises the most of what was written: count keys it
+  // does not know and keys it misses, at the level of the union; other problems weigh little.
+  let score = 0;
+  for (const issue of issues) {
+    const atUnionLevel = issue.path.length <= 1;
+    if (issue.code === 'unrecognized_keys' && atUnionLevel) score += 10 * issue.keys.length;
+    else if (issue.code === 'invalid_type' && atUnionLevel && !isPresent(data, [...prefix, ...issue.path])) score += 10;
+    else if (issue.code === 'invalid_union' && (issue as { discriminator?: string }).discriminator) score += 25;
+    else if (issue.code === 'invalid_value' && atUnionLevel) score += 20;
+    else score += 1;
+  }
+  return score;
+}
+
+function toIssue(
+  issue: ZodIssue,
+  doc: Document,
+  data: unknown,
+  locate: (offset: number | undefined) => Pick<ValidationIssue, 'file' | 'line' | 'column'>,
+): ValidationIssue {
+  const path = [...issue.path] as (string | number)[];
+  const pathText = formatPath(path);
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    return {
+      path: formatPath([...path, key]),
+      message: `unknown key "${key}"`,
+      hint: closeMatch(key, KNOWN_KEYS) ?? 'remove it, or check the spelling and the indentation',
+      ...locate(keyOffset(doc, [...path, key])),
+    };
+  }
+  if (issue.code === 'invalid_union' && (issue as { discriminator?: string }).discriminator) {
+    const discriminator = (issue as { discriminator: string }).discriminator;
+    if (path[path.length - 1] === discriminator) path.pop();
+    const value = doc.getIn([...path, discriminator]);
+    const choices = discriminator === 'fault' ? faultTypes : ['proxy', 'remote-proxy', 'process', 'kubernetes'];
+    return {
+      path: formatPath([...path, discriminator]),
+      message: value === undefined ? `missing "${discriminator}"` : `unknown ${discriminator} "${String(value)}"`,
+      hint: value === undefined ? `one of ${choices.join(', ')}` : suggest(String(value), choices),
+      ...locate(offsetOf(doc, formatPath([...path, discriminator])) ?? offsetOf(doc, pathText)),
+    };
+  }
+  if (issue.code === 'invalid_type' && !isPresent(data, path)) {
+    return {
+      path: pathText,
+      message: `missing required key "${String(path[path.length - 1] ?? '')}"`,
+      hint: issue.message,
+      ...locate(offsetOf(doc, pathText)),
+    };
+  }
+  return { path: pathText, message: issue.message, ...locate(offsetOf(doc, pathText)) };
+}
+
+/** Unions can report the same problem through several branches; keep each once. */
+function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.path}|${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** "did you mean …?" only when a known key is close; otherwise nothing. */
+function closeMatch(input: string, candidates: readonly string[]): string | undefined {
+  const hint = suggest(input, candidates.filter((c) => c !== input));
+  return hint?.startsWith('did you mean') ? hint : undefined;
+}
+
+const KNOWN_KEYS = [
+  'title', 'description', 'tags', 'environment', 'configuration', 'secrets', 'targets', 'steadyState',
+  'method', 'rollbacks', 'runtime', 'safety', 'probes', 'type', 'upstream', 'listen', 'mode', 'url',
+  'proxy', 'token', 'pid', 'pidfile', 'match', 'namespace', 'selector', 'value', 'name', 'http',
+  'tcp', 'command', 'expect', 'method', 'headers', 'body', 'timeout', 'status', 'json', 'header',
+  'latency', 'run', 'env', 'cwd', 'exitCode', 'stdout', 'stderr', 'host', 'port', 'open', 'fault',
+  'target', 'duration', 'percentage', 'delay', 'jitter', 'stream', 'rate', 'after', 'averageSize',
+  'sizeVariation', 'bytes', 'pathPrefix', 'pathRegex', 'wait', 'probe', 'action', 'background',
+  'pauses', 'before', 'hypothesis', 'hypothesisFrequency', 'maxDuration', 'default', 'equals',
+  'contains', 'regex', 'path',
+];
+
+/** Is there a value at `path` in the parsed data? */
+function isPresent(data: unknown, path: readonly PropertyKey[]): boolean {
+  let current: unknown = data;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return false;
+    if (!Object.hasOwn(current, part as string)) return false;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current !== undefined;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+function parsePath(path: string): (string | number)[] {
+  const parts: (string | number)[] = [];
+  for (const match of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (match[2] !== undefined) parts.push(Number(match[2]));
+    else if (match[1] !== undefined) parts.push(match[1]);
+  }
+  return parts;
+}
+
+/** Offset of the value at `path`, or of its nearest existing ancestor. */
+function offsetOf(doc: Document, path: string): number | undefined {
+  const parts = parsePath(path);
+  for (let n = parts.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(parts.slice(0, n), true);
+    if (isNode(node) && node.range) return node.range[0];
+  }
+  return undefined;
+}
+
+/** Offset of the key node of the last path element (for unknown keys). */
+function keyOffset(doc: Document, path: (string | number)[]): number | undefined {
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  const key = path[path.length - 1];
+  if (isMap(parent)) {
+    for (const item of parent.items) {
+      if (isPair(item) && isScalar(item.key) && item.key.value === key && item.key.range) return item.key.range[0];
+    }
+  }
+  return offsetOf(doc, formatPath(path.slice(0, -1)));
+}
+
+// --- cross-references ------------------------------------------------------------------------
+
+const PROXY_FAULTS = new Set(['latency', 'bandwidth', 'timeout', 'reset-peer', 'slow-close', 'slicer', 'limit-data', 'disable', 'connect-delay', 'refuse', 'blackhole']);
+const HTTP_FAULTS = new Set(['http-abort', 'http-delay']);
+
+type Loose = Record<string, unknown>;
+const asObject = (value: unknown): Loose | undefined =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Loose) : undefined;
+
+/** Checks references between parts of the document; tolerant of shapes the schema rejected. */
+function crossReferences(data: unknown, vars: readonly string[]): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const root = asObject(data);
+  if (!root) return issues;
+  const targets = asObject(root['targets']) ?? {};
+  const targetNames = Object.keys(targets);
+  const method = Array.isArray(root['method']) ? (root['method'] as unknown[]) : [];
+  method.forEach((raw, index) => {
+    const step = asObject(raw);
+    if (!step || typeof step['fault'] !== 'string' || typeof step['target'] !== 'string') return;
+    const fault = step['fault'];
+    const targetName = step['target'];
+    const path = `method[${index}]`;
+    const target = asObject(targets[targetName]);
+    if (!target) {
+      issues.push({
+        path: `${path}.target`,
+        message: `unknown target "${targetName}"`,
+        hint: targetNames.length ? suggest(targetName, targetNames) : 'declare it under targets:',
+      });
+      return;
+    }
+    const type = target['type'];
+    if (type === 'proxy' || type === 'remote-proxy') {
+      const mode = type === 'proxy' ? (target['mode'] ?? 'tcp') : undefined;
+      if (HTTP_FAULTS.has(fault) && mode === 'tcp') {
+        issues.push({ path: `${path}.fault`, message: `${fault} needs a target in HTTP mode; "${targetName}" is a tcp proxy`, hint: `set mode: http on targets.${targetName}` });
+      }
+      if (PROXY_FAULTS.has(fault) && mode === 'http' && fault !== 'disable') {
+        issues.push({ path: `${path}.fault`, message: `${fault} acts on TCP streams; "${targetName}" is an HTTP-mode proxy`, hint: 'use http-delay or http-abort, or a tcp proxy' });
+      }
+    } else if (type === 'process') {
+      issues.push({ path: `${path}.fault`, message: `${fault} cannot act on process target "${targetName}"`, hint: 'network faults need a proxy target between the service and its dependency' });
+    }
+  });
+  const declared = new Set([
+    ...vars,
+    ...Object.keys(asObject(root['configuration']) ?? {}),
+    ...Object.keys(asObject(root['secrets']) ?? {}),
+  ]);
+  for (const { path, name } of variableReferences(root)) {
+    if (!declared.has(name)) {
+      issues.push({
+        path,
+        message: `\${${name}} is not declared under configuration or secrets`,
+        hint: declared.size ? suggest(name, [...declared]) : 'declare it under configuration:, or pass --var name=value',
+      });
+    }
+  }
+  return issues;
+}
+
+function variableReferences(root: Loose): Array<{ path: string; name: string }> {
+  const found: Array<{ path: string; name: string }> = [];
+  const walk = (value: unknown, path: string): void => {
+    if (typeof value === 'string') {
+      for (const match of value.matchAll(/\$\{([^}]+)\}/g)) found.push({ path, name: match[1]! });
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, `${path}[${i}]`));
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+    }
+  };
+  for (const [key, value] of Object.entries(root)) {
+    if (key !== 'configuration' && key !== 'secrets') walk(value, key);
+  }
+  return found;
+}
+
+function located(file: string, issues: ValidationIssue[]): ValidationError {
+  const first = issues[0];
+  const summary =
+    issues.length === 1 && first
+      ? `${file}${first.line ? `:${first.line}:${first.column}` : ''}: ${first.path ? `${first.path}: ` : ''}${first.message}`
+      : `${file}: ${issues.length} problems`;
+  return new ValidationError(summary, issues, { hint: issues.length === 1 ? first?.hint : undefined });
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}

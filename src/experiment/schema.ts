@@ -1,0 +1,276 @@
+/**
+ * The faultline experiment format: the single source of the experiment's types (`z.infer`) and
+ * of the JSON Schema that editors use (`faultline schema`).
+ *
+ * Shape, in brief (YAML or JSON; keys camelCase, discriminant values kebab-case):
+ * ```yaml
+ * title: Payments survive 30 s of PostgreSQL latency
+ * environment: staging                 # the safety policy reads it
+ * configuration: { baseUrl: { env: BASE_URL, default: "http://127.0.0.1:3000" } }
+ * targets:
+ *   postgres: { type: proxy, upstream: "127.0.0.1:5432", listen: "127.0.0.1:25432" }
+ * steadyState:
+ *   probes:
+ *     - name: health
+ *       http: { url: "${baseUrl}/health" }
+ *       expect: { status: 200 }
+ * method:
+ *   - fault: latency
+ *     target: postgres
+ *     delay: 300ms
+ *     duration: 2m
+ *   - wait: 30s
+ * rollbacks: []
+ * safety: { maxDuration: 10m }
+ * ```
+ *
+ * Durations are strings with a unit (`500ms`, `30s`, `2m`), percentages strings with `%`. Every
+ * object is strict: an unknown key is an error with a "did you mean" hint, never silently
+ * ignored (Chaos Toolkit ignores them).
+ */
+import { z } from 'zod';
+import { parseDuration, parsePercentage, parseRate } from './duration.js';
+
+// --- scalars ---------------------------------------------------------------------------------
+
+/** `500ms`, `30s`, `2m`, `1h`: kept as written; `parseDuration` gives milliseconds. */
+export const Duration = z
+  .string({ error: 'expected a duration with a unit, such as "500ms", "30s" or "2m"' })
+  .refine((s) => parseDuration(s) !== undefined || /^\$\{[^}]+\}$/.test(s), {
+    error: 'expected a duration with a unit, such as "500ms", "30s" or "2m"',
+  })
+  .meta({ description: 'A duration with a unit: ms, s, m or h (e.g. "30s").', examples: ['500ms', '30s', '2m'] });
+
+/** `5%`: kept as written; `parsePercentage` gives a fraction. */
+export const Percentage = z
+  .string({ error: 'expected a percentage such as "5%"' })
+  .refine((s) => parsePercentage(s) !== undefined, { error: 'expected a percentage from "0%" to "100%"' })
+  .meta({ description: 'A percentage from 0% to 100% (e.g. "10%").', examples: ['10%', '100%'] });
+
+/** `100KB/s`, `10MB/s` (decimal units). */
+export const Rate = z
+  .string({ error: 'expected a rate such as "100KB/s"' })
+  .refine((s) => parseRate(s) !== undefined, { error: 'expected a rate such as "512B/s", "100KB/s" or "10MB/s"' })
+  .meta({ description: 'Bytes per second with a decimal unit: B/s, KB/s, MB/s, GB/s.' });
+
+const HostPort = z
+  .string({ error: 'expected a host:port address such as "127.0.0.1:5432"' })
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$|^\$\{[^}]+\}$/, {
+    error: 'expected a host:port address such as "127.0.0.1:5432"',
+  });
+
+const Name = z
+  .string({ error: 'expected a name' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'expected a name of letters, digits, "-", "_" or "."' });
+
+// --- configuration ---------------------------------------------------------------------------
+
+/** A configuration value: a literal, or read from the environment with an optional default. */
+export const ConfigValue = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z.strictObject({
+    env: z.string({ error: 'expected the name of an environment variable' }),
+    default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  }),
+]);
+
+// --- targets ---------------------------------------------------------------------------------
+
+/** A dependency reached through a proxy that faultline starts in-process for the run. */
+export const ProxyTarget = z.strictObject({
+  type: z.literal('proxy'),
+  upstream: HostPort.meta({ description: 'The real dependency, host:port.' }),
+  listen: HostPort.optional().meta({ description: 'Where the proxy listens; the service must connect here. Default: 127.0.0.1 on a free port.' }),
+  mode: z.enum(['tcp', 'http']).default('tcp'),
+});
+
+/** A proxy on an existing faultline or Toxiproxy server. */
+export const RemoteProxyTarget = z.strictObject({
+  type: z.literal('remote-proxy'),
+  url: z.string().default('http://127.0.0.1:8474').meta({ description: 'The server API URL.' }),
+  proxy: z.string({ error: 'expected the proxy name on that server' }),
+  token: z.string().optional(),
+});
+
+/** A local process, found by PID, pidfile or command-line match. */
+export const ProcessTarget = z.strictObject({
+  type: z.literal('process'),
+  pid: z.number().int().positive().optional(),
+  pidfile: z.string().optional(),
+  match: z.string().optional().meta({ description: 'A regular expression over the command line; must match exactly one process.' }),
+});
+
+/** Pods on Kubernetes, by namespace and labels, with a bounded mode. */
+export const KubernetesTarget = z.strictObject({
+  type: z.literal('kubernetes'),
+  namespace: z.string({ error: 'expected a namespace: every selector must name one' }),
+  selector: z.record(z.string(), z.string(), { error: 'expected labels as name: value' }),
+  mode: z.enum(['one', 'all', 'fixed', 'fixed-percent', 'random-max-percent']).default('one'),
+  value: z.string().optional(),
+});
+
+export const Target = z.discriminatedUnion('type', [ProxyTarget, RemoteProxyTarget, ProcessTarget, KubernetesTarget]);
+
+// --- probes and expectations -----------------------------------------------------------------
+
+/** What a text value must satisfy. Explicit variants, never a list whose length changes meaning. */
+export const TextMatch = z.union([
+  z.strictObject({ equals: z.string() }),
+  z.strictObject({ contains: z.string() }),
+  z.strictObject({ regex: z.string() }),
+]);
+
+export const HttpRequest = z.strictObject({
+  url: z.string({ error: 'expected a URL' }),
+  method: z.string().default('GET'),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
+  timeout: Duration.default('5s'),
+});
+
+export const HttpExpect = z.strictObject({
+  status: z.union([z.number().int(), z.array(z.number().int())]).optional(),
+  body: TextMatch.optional(),
+  json: z.strictObject({ path: z.string(), equals: z.unknown().optional() }).optional(),
+  header: z.record(z.string(), TextMatch).optional(),
+  latency: Duration.optional().meta({ description: 'The response must arrive within this time.' }),
+});
+
+export const CommandRun = z.strictObject({
+  run: z.union([z.string(), z.array(z.string()).min(1)]),
+  timeout: Duration.default('30s'),
+  env: z.record(z.string(), z.string()).optional(),
+  cwd: z.string().optional(),
+});
+
+export const CommandExpect = z.strictObject({
+  exitCode: z.union([z.number().int(), z.array(z.number().int())]).optional(),
+  stdout: TextMatch.optional(),
+  stderr: TextMatch.optional(),
+});
+
+export const TcpProbe = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535),
+  timeout: Duration.default('2s'),
+});
+
+const ProbeBase = {
+  name: z.string({ error: 'expected a name for the probe' }),
+};
+
+export const Probe = z.union([
+  z.strictObject({ ...ProbeBase, http: HttpRequest, expect: HttpExpect.default({ status: [200] }) }),
+  z.strictObject({ ...ProbeBase, tcp: TcpProbe, expect: z.strictObject({ open: z.boolean().default(true) }).default({ open: true }) }),
+  z.strictObject({ ...ProbeBase, command: CommandRun, expect: CommandExpect.default({ exitCode: 0 }) }),
+]);
+
+// --- faults ----------------------------------------------------------------------------------
+
+const FaultBase = {
+  target: z.string({ error: 'expected the name of a target declared under targets' }),
+  duration: Duration.meta({ description: 'How long the fault stays; also its lease on the proxy. Required: no fault without an end.' }),
+  name: z.string().optional(),
+  percentage: Percentage.optional().meta({ description: 'Share of connections (HTTP faults: requests) affected. Default 100%.' }),
+};
+const Stream = z.enum(['upstream', 'downstream', 'both']).default('downstream');
+
+export const Fault = z.discriminatedUnion('fault', [
+  z.strictObject({ fault: z.literal('latency'), ...FaultBase, delay: Duration, jitter: Duration.optional(), stream: Stream }),
+  z.strictObject({ fault: z.literal('bandwidth'), ...FaultBase, rate: Rate, stream: Stream }),
+  z.strictObject({ fault: z.literal('timeout'), ...FaultBase, after: Duration.optional().meta({ description: 'Close the connection after this time; never when omitted.' }), stream: Stream }),
+  z.strictObject({ fault: z.literal('reset-peer'), ...FaultBase, after: Duration.optional(), stream: Stream }),
+  z.strictObject({ fault: z.literal('slow-close'), ...FaultBase, delay: Duration, stream: Stream }),
+  z.strictObject({ fault: z.literal('slicer'), ...FaultBase, averageSize: z.number().int().positive(), sizeVariation: z.number().int().min(0).default(0), delay: Duration.optional(), stream: Stream }),
+  z.strictObject({ fault: z.literal('limit-data'), ...FaultBase, bytes: z.number().int().min(0), stream: Stream }),
+  z.strictObject({ fault: z.literal('disable'), ...FaultBase }),
+  z.strictObject({ fault: z.literal('connect-delay'), ...FaultBase, delay: Duration }),
+  z.strictObject({ fault: z.literal('refuse'), ...FaultBase }),
+  z.strictObject({ fault: z.literal('blackhole'), ...FaultBase }),
+  z.strictObject({
+    fault: z.literal('http-abort'),
+    ...FaultBase,
+    status: z.number().int().min(100).max(599),
+    body: z.string().optional(),
+    match: z.strictObject({ method: z.string().optional(), pathPrefix: z.string().optional(), pathRegex: z.string().optional(), headers: z.record(z.string(), z.string()).optional() }).optional(),
+  }),
+  z.strictObject({
+    fault: z.literal('http-delay'),
+    ...FaultBase,
+    delay: Duration,
+    match: z.strictObject({ method: z.string().optional(), pathPrefix: z.string().optional(), pathRegex: z.string().optional(), headers: z.record(z.string(), z.string()).optional() }).optional(),
+  }),
+]);
+
+/** The fault type names, for hints. */
+export const faultTypes = Fault.options.map((o) => o.shape.fault.value);
+
+// --- method steps ----------------------------------------------------------------------------
+
+const Pauses = z.strictObject({ before: Duration.optional(), after: Duration.optional() });
+
+export const Action = z.union([
+  z.strictObject({ name: z.string(), http: HttpRequest, expect: HttpExpect.optional(), background: z.boolean().default(false), pauses: Pauses.optional() }),
+  z.strictObject({ name: z.string(), command: CommandRun, expect: CommandExpect.optional(), background: z.boolean().default(false), pauses: Pauses.optional() }),
+]);
+
+export const Step = z.union([
+  Fault,
+  z.strictObject({ wait: Duration }),
+  z.strictObject({ probe: Probe }),
+  z.strictObject({ action: Action }),
+]);
+
+// --- the experiment --------------------------------------------------------------------------
+
+export const Experiment = z.strictObject({
+  $schema: z.string().optional(),
+  title: z.string({ error: 'an experiment needs a title' }).min(1, { error: 'an experiment needs a title' }),
+  description: z.string().optional(),
+  tags: z.array(z.string().min(1)).optional(),
+  environment: z.string({ error: 'expected the environment name, e.g. "staging"' }).optional(),
+  configuration: z.record(z.string(), ConfigValue).optional(),
+  secrets: z.record(z.string(), ConfigValue).optional(),
+  targets: z.record(Name, Target).default({}),
+  steadyState: z
+    .strictObject({
+      probes: z.array(Probe).default([]),
+    })
+    .optional(),
+  method: z.array(Step, { error: 'expected a list of steps (faults, waits, probes, actions)' }),
+  rollbacks: z.array(Action).default([]),
+  runtime: z
+    .strictObject({
+      rollbacks: z.enum(['default', 'always', 'never', 'deviated']).default('default'),
+      hypothesis: z
+        .enum(['default', 'before-method-only', 'after-method-only', 'during-method-only', 'continuously', 'fail-fast'])
+        .default('default'),
+      hypothesisFrequency: Duration.default('1s'),
+    })
+    .optional(),
+  safety: z
+    .strictObject({
+      maxDuration: Duration.default('10m').meta({ description: 'The run is aborted and every fault removed past this time.' }),
+    })
+    .optional(),
+});
+
+export type Experiment = z.infer<typeof Experiment>;
+export type ExperimentInput = z.input<typeof Experiment>;
+export type Target = z.infer<typeof Target>;
+export type Fault = z.infer<typeof Fault>;
+export type Step = z.infer<typeof Step>;
+export type Probe = z.infer<typeof Probe>;
+export type Action = z.infer<typeof Action>;
+
+/** The JSON Schema editors use to complete and check experiment files. */
+export function experimentJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(Experiment, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return {
+    ...schema,
+    $id: 'urn:faultline:experiment',
+    title: 'faultline experiment',
+  };
+}
