@@ -1,0 +1,46 @@
+/**
+ * `faultline validate FILE…`: checks experiment files and reports every problem of every file
+ * in one pass, each as `file:line:column: path: message` with a hint. Exit 0 when all are
+ * valid, 2 otherwise. `faultline schema` prints the JSON Schema editors use.
+ */
+import type { Command } from 'commander';
+import { ExitCode, formatIssue, ValidationError } from '../../errors.js';
+import { loadExperimentFile } from '../../experiment/load.js';
+import { experimentJsonSchema } from '../../experiment/schema.js';
+import { println, type CliIo } from '../io.js';
+
+export function registerValidateCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('validate')
+    .description('check experiment files: every problem, with file:line:column and a hint')
+    .argument('<files...>', 'experiment files (YAML or JSON)')
+    .option('--var <name=value...>', 'variables given at run time (so ${name} counts as declared)')
+    .action(async (files: string[], options: { var?: string[] }) => {
+      const vars = (options.var ?? []).map((v) => v.split('=')[0] ?? v);
+      let invalid = 0;
+      for (const file of files) {
+        try {
+          const { experiment } = await loadExperimentFile(file, { vars });
+          println(io.stdout, `${file}: valid — "${experiment.title}", ${experiment.method.length} step(s)`);
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err;
+          invalid++;
+          const count = err.issues.length;
+          println(io.stderr, `${file}: ${count} problem${count === 1 ? '' : 's'}`);
+          for (const issue of err.issues) println(io.stderr, `  ${formatIssue(issue).replace(/\n/g, '\n  ')}`);
+        }
+      }
+      if (invalid > 0) {
+        println(io.stderr, `${invalid} of ${files.length} file(s) invalid`);
+        setExit(ExitCode.usage);
+      }
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the experiment format (for editors)')
+    .action(() => {
+      println(io.stdout, JSON.stringify(experimentJsonSchema(), null, 2));
+    });
+}
+

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+/**
+ * The `faultline` command line. This file is the only place that decides the process's exit
+ * code: commands return normally or throw; errors become messages here.
+ *
+ * Exit codes (stable; see ExitCode in ../errors.ts): 0 success, 1 a hypothesis deviated,
+ * 2 invalid input or usage, 3 aborted by a stop condition, 4 inconclusive, 70 internal error,
+ * 130 interrupted.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { ExitCode, formatIssue, isFaultlineError, ValidationError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { registerProxyCommands } from './commands/proxy.js';
+import { registerValidateCommands } from './commands/validate.js';
+import { println, type CliIo } from './io.js';
+
+/** Builds the command tree; each command writes to `io` and reports its exit code through `setExit`. */
+function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('faultline')
+    .description('Chaos engineering for Node.js services: prove with numbers that they survive failure.')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  registerProxyCommands(program, io, setExit);
+  registerValidateCommands(program, io, setExit);
+  return program;
+}
+
+/** Runs the CLI with the given io and resolves to the exit code. Never calls process.exit. */
+export async function main(io: CliIo): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(io.argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+function reportError(err: unknown, io: CliIo): number {
+  if (err instanceof CommanderError) {
+    // Help and version are "errors" to commander; everything else is bad usage.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      return ExitCode.ok;
+    }
+    return ExitCode.usage;
+  }
+  if (isFaultlineError(err)) {
+    println(io.stderr, `faultline: ${err.message}`);
+    if (err instanceof ValidationError && err.issues.length > 1) {
+      for (const issue of err.issues) println(io.stderr, `  ${formatIssue(issue)}`);
+    }
+    if (err.hint) println(io.stderr, `  hint: ${err.hint}`);
+    return err.exitCode;
+  }
+  println(io.stderr, 'faultline: internal error (this is a bug; please report it with the output below)');
+  println(io.stderr, err instanceof Error ? (err.stack ?? err.message) : String(err));
+  return ExitCode.internal;
+}
+
+/** The real process: signals abort the run; the first one asks for a clean stop, a second forces exit. */
+async function runAsProcess(): Promise<void> {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals === 1) {
+      controller.abort(new Error(`received ${signal}`));
+    } else {
+      process.stderr.write(`faultline: second ${signal}: exiting now; cleanup may be incomplete\n`);
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const code = await main({
+    argv: process.argv.slice(2),
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: controller.signal,
+  });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.exitCode = code;
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  void runAsProcess();
+}
