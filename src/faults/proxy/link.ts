@@ -172,9 +172,12 @@ export class Link implements StageSink {
     this.head = next[0]?.stage ?? this;
     this.stages = next;
 
-    // Removed (or replaced) stages hand what they hold to whoever now follows them.
+    // Removed (or replaced) stages hand what they hold to whoever now follows them. A stage
+    // nearer the sink holds older bytes than the stages before it, so drain from the tail
+    // towards the head: when consecutive stages are removed, their common successor receives
+    // the oldest bytes first and order is kept.
     const kept = new Set(next.map((s) => s.stage));
-    for (let i = 0; i < previous.length; i++) {
+    for (let i = previous.length - 1; i >= 0; i--) {
       const old = previous[i]!.stage;
       if (kept.has(old)) continue;
       let successor: StageSink | undefined = replaced.get(old);
