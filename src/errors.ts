@@ -148,6 +148,38 @@ export class UsageError extends FaultlineError {
   }
 }
 
+/**
+ * A remote faultline or Toxiproxy server refused a request, or could not be reached. Carries the
+ * server's own `code`, status, hint and issues when it sent them (a Toxiproxy server sends only
+ * `error` and `status`), so callers switch on `code` whichever side raised the error.
+ */
+export class RemoteError extends FaultlineError {
+  readonly issues: readonly ValidationIssue[];
+  constructor(
+    code: ErrorCode,
+    message: string,
+    status: number,
+    options: FaultlineErrorOptions & { issues?: readonly ValidationIssue[] | undefined } = {},
+  ) {
+    super(code, message, status, status >= 400 && status < 500 ? ExitCode.usage : ExitCode.internal, options);
+    this.issues = options.issues ?? [];
+  }
+}
+
+/** Every stable error code, for checking a code that came over the wire. */
+export const errorCodes: readonly ErrorCode[] = [
+  'E_BAD_REQUEST',
+  'E_VALIDATION',
+  'E_NOT_FOUND',
+  'E_CONFLICT',
+  'E_LISTEN',
+  'E_FORBIDDEN',
+  'E_UNAUTHORIZED',
+  'E_USAGE',
+  'E_IO',
+  'E_INTERNAL',
+];
+
 /** True for any error faultline threw on purpose, whichever copy of the package threw it. */
 export function isFaultlineError(err: unknown): err is FaultlineError {
   return (

@@ -31,6 +31,12 @@ export {
   type ToxicPatch,
   type ToxicJson,
 } from './faults/proxy/toxic-entry.js';
+export {
+  ProxyApiClient,
+  type ProxyApiClientOptions,
+  type CallOptions,
+} from './faults/control-api/client.js';
+export { startControlServer, type ControlServerOptions } from './faults/control-api/server.js';
 export { toxicRegistry, toxicTypes, type ToxicType } from './faults/toxics/registry.js';
 export type {
   StreamDirection,
@@ -49,6 +55,8 @@ export {
   ForbiddenError,
   UnauthorizedError,
   UsageError,
+  RemoteError,
+  errorCodes,
   isFaultlineError,
   formatIssue,
   type ErrorCode,
