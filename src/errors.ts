@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'E_UNAUTHORIZED'
   | 'E_USAGE'
   | 'E_IO'
+  | 'E_PROBE'
   | 'E_INTERNAL';
 
 export interface FaultlineErrorOptions {
@@ -177,6 +178,7 @@ export const errorCodes: readonly ErrorCode[] = [
   'E_UNAUTHORIZED',
   'E_USAGE',
   'E_IO',
+  'E_PROBE',
   'E_INTERNAL',
 ];
 
