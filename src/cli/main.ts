@@ -13,6 +13,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, formatIssue, isFaultlineError, ValidationError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerProxyCommands } from './commands/proxy.js';
+import { registerRunCommands } from './commands/run.js';
 import { registerValidateCommands } from './commands/validate.js';
 import { println, type CliIo } from './io.js';
 
@@ -28,6 +29,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       writeErr: (s) => io.stderr.write(s),
     });
   registerProxyCommands(program, io, setExit);
+  registerRunCommands(program, io, setExit);
   registerValidateCommands(program, io, setExit);
   return program;
 }

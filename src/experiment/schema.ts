@@ -245,8 +245,9 @@ export const Experiment = z.strictObject({
     .strictObject({
       rollbacks: z.enum(['default', 'always', 'never', 'deviated']).default('default'),
       hypothesis: z
-        .enum(['default', 'before-method-only', 'after-method-only', 'during-method-only', 'continuously', 'fail-fast'])
-        .default('default'),
+        .enum(['default', 'before-method-only', 'after-method-only', 'during-method-only', 'continuously', 'fail-fast', 'skip'])
+        .default('continuously')
+        .meta({ description: "When the steady state is checked (Chaos Toolkit's names). faultline's default is continuously: before, during (every hypothesisFrequency) and after the method. fail-fast is continuously, stopping the method at the first deviation." }),
       hypothesisFrequency: Duration.default('1s'),
     })
     .optional(),

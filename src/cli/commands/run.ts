@@ -1,0 +1,143 @@
+/**
+ * `faultline run FILE` and `faultline recover`.
+ *
+ * `run` loads and validates the experiment, compiles it to a plan, and runs it; `--dry-run`
+ * stops after resolving the targets and prints the plan. The exit code follows the run's
+ * outcome (0 held, 1 deviated, 3 aborted by a safety limit, 4 inconclusive, 130 interrupted,
+ * 70 when a fault could not be removed). The live journal sits in the state directory while
+ * the run lasts — that is what `faultline recover` reads after a crash — and is copied to
+ * `--journal` at the end.
+ */
+import { copyFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ExitCode, UsageError } from '../../errors.js';
+import { parseDuration } from '../../experiment/duration.js';
+import { parseVarArgs } from '../../experiment/substitute.js';
+import { ProxyCollection } from '../../faults/proxy/proxy-collection.js';
+import { createProgressReporter, describePlan, summarize } from '../../reporting/terminal.js';
+import { loadPlan } from '../../runner/load-plan.js';
+import type { HypothesisStrategy, RollbackStrategy } from '../../runner/plan.js';
+import { recover, stateDir } from '../../runner/recover.js';
+import { createDrivers, runExperiment } from '../../runner/runner.js';
+import { println, type CliIo } from '../io.js';
+
+interface RunFlags {
+  var?: string[];
+  journal: string;
+  dryRun?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  rollbackStrategy?: string;
+  hypothesisStrategy?: string;
+  hypothesisFrequency?: string;
+  failFast?: boolean;
+}
+
+const ROLLBACK_STRATEGIES = ['default', 'always', 'never', 'deviated'];
+const HYPOTHESIS_STRATEGIES = ['default', 'before-method-only', 'after-method-only', 'during-method-only', 'continuously', 'skip'];
+
+export function registerRunCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('run')
+    .description('run an experiment (faultline or Chaos Toolkit format)')
+    .argument('<file>', 'experiment file (YAML or JSON)')
+    .option('--var <name=value...>', 'set a configuration value (wins over the file and the environment)')
+    .option('--journal <path>', 'where to write the journal', 'faultline-journal.json')
+    .option('--dry-run', 'validate, resolve the targets and print the plan; apply nothing')
+    .option('--json', 'print the journal as JSON on stdout (progress goes to stderr)')
+    .option('--quiet', 'print only the summary')
+    .option('--rollback-strategy <strategy>', `when rollback actions run: ${ROLLBACK_STRATEGIES.join(', ')}`)
+    .option('--hypothesis-strategy <strategy>', `when the steady state is checked: ${HYPOTHESIS_STRATEGIES.join(', ')}`)
+    .option('--hypothesis-frequency <duration>', 'wait between steady-state checks during the method (e.g. 1s)')
+    .option('--fail-fast', 'stop the method at the first deviation seen during it')
+    .action(async (file: string, flags: RunFlags) => setExit(await run(file, flags, io)));
+
+  program
+    .command('recover')
+    .description('remove every fault a crashed or interrupted run left behind')
+    .option('--state-dir <dir>', 'where run journals are kept (default .faultline/runs, or FAULTLINE_STATE_DIR)')
+    .option('--token <token>', 'bearer token for remote proxy servers (or FAULTLINE_PROXY_TOKEN)')
+    .action(async (flags: { stateDir?: string; token?: string }) => {
+      const dir = flags.stateDir ?? stateDir(io.env, io.cwd);
+      const results = await recover(dir, { signal: io.signal, token: flags.token ?? io.env['FAULTLINE_PROXY_TOKEN'] });
+      if (results.length === 0) {
+        println(io.stdout, `nothing to recover in ${dir}`);
+        return;
+      }
+      for (const r of results) {
+        const what = {
+          removed: 'removed',
+          'gone-with-process': 'gone with its runner (in-process proxy)',
+          failed: `NOT removed: ${r.error ?? ''}`,
+          'skipped-live-run': 'left alone: its run is still in progress',
+        }[r.result];
+        println(io.stdout, `fault ${r.fault} on ${r.target} (run ${r.run.slice(0, 8)}): ${what}`);
+      }
+      if (results.some((r) => r.result === 'failed')) setExit(ExitCode.internal);
+    });
+}
+
+async function run(file: string, flags: RunFlags, io: CliIo): Promise<number> {
+  const rollbackStrategy = choice(flags.rollbackStrategy, ROLLBACK_STRATEGIES, '--rollback-strategy') as RollbackStrategy | undefined;
+  const hypothesisStrategy = choice(flags.hypothesisStrategy, HYPOTHESIS_STRATEGIES, '--hypothesis-strategy') as HypothesisStrategy | undefined;
+  let frequencyMs: number | undefined;
+  if (flags.hypothesisFrequency !== undefined) {
+    frequencyMs = parseDuration(flags.hypothesisFrequency);
+    if (frequencyMs === undefined) throw new UsageError(`--hypothesis-frequency ${flags.hypothesisFrequency} is not a duration`, { hint: 'e.g. 500ms, 1s, 5s' });
+  }
+  const plan = await loadPlan(resolve(io.cwd, file), {
+    displayName: file,
+    env: io.env,
+    vars: parseVarArgs(flags.var ?? []),
+    rollbackStrategy,
+    hypothesisStrategy,
+    frequencyMs,
+    failFast: flags.failFast,
+  });
+  const progress = flags.json ? io.stderr : io.stdout;
+  const print = (line: string): void => println(progress, line);
+
+  if (flags.dryRun) {
+    const drivers = createDrivers(plan, new ProxyCollection());
+    for (const line of describePlan(plan, drivers)) print(line);
+    // Resolve remote targets read-only: the proxy must exist on its server.
+    let problems = 0;
+    for (const driver of drivers.values()) {
+      if (driver.description.startsWith('in-process')) continue;
+      try {
+        await driver.prepare(io.signal);
+        print(`target ${driver.target}: reachable`);
+      } catch (err) {
+        problems++;
+        print(`target ${driver.target}: NOT reachable: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    print(problems === 0 ? 'dry run: nothing was applied' : `dry run: ${problems} target(s) cannot be reached; nothing was applied`);
+    return problems === 0 ? ExitCode.ok : ExitCode.inconclusive;
+  }
+
+  const dir = stateDir(io.env, io.cwd);
+  const livePath = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.json`);
+  if (!flags.quiet) {
+    for (const line of describePlan(plan, createDrivers(plan, new ProxyCollection()))) print(line);
+    print('');
+  }
+  const journal = await runExperiment(plan, {
+    signal: io.signal,
+    journalPath: livePath,
+    onEvent: flags.quiet ? undefined : createProgressReporter(plan, print),
+  });
+  const journalPath = resolve(io.cwd, flags.journal);
+  await copyFile(livePath, journalPath);
+  if (flags.json) println(io.stdout, JSON.stringify(journal, null, 2));
+  for (const line of summarize(journal, journalPath)) println(flags.json ? io.stderr : io.stdout, line);
+  return journal.faultline.exit_code ?? ExitCode.internal;
+}
+
+function choice(value: string | undefined, allowed: string[], flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  const normalized = value === 'continously' ? 'continuously' : value;
+  if (!allowed.includes(normalized)) throw new UsageError(`${flag} ${value} is not one of ${allowed.join(', ')}`);
+  return normalized;
+}

@@ -1,0 +1,100 @@
+/**
+ * `${name}` substitution in experiment values, and configuration resolution.
+ *
+ * Only `${name}` is a placeholder (Chaos Toolkit also substitutes bare `$name`, which bites
+ * shell snippets and prices); `$${` writes a literal `${`. A string that is exactly one
+ * placeholder takes the value's own type (a number stays a number); elsewhere values are
+ * stringified. An unknown name is left as written and reported by the caller.
+ */
+import { ValidationError, type ValidationIssue } from '../errors.js';
+
+const PLACEHOLDER = /\$\$\{|\$\{([A-Za-z_][\w.-]*)\}/g;
+const WHOLE = /^\$\{([A-Za-z_][\w.-]*)\}$/;
+
+export type Variables = ReadonlyMap<string, unknown>;
+
+/** Substitutes every `${name}` in a JSON-like value, recursively. Collects unknown names. */
+export function substitute<T>(value: T, vars: Variables, unknown?: Set<string>): T {
+  if (typeof value === 'string') {
+    const whole = WHOLE.exec(value);
+    if (whole) {
+      if (vars.has(whole[1]!)) return vars.get(whole[1]!) as T;
+      unknown?.add(whole[1]!);
+      return value;
+    }
+    return value.replace(PLACEHOLDER, (match, name: string | undefined) => {
+      if (name === undefined) return '${';
+      if (!vars.has(name)) {
+        unknown?.add(name);
+        return match;
+      }
+      const v = vars.get(name);
+      return typeof v === 'string' ? v : JSON.stringify(v);
+    }) as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, vars, unknown)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, vars, unknown)])) as T;
+  }
+  return value;
+}
+
+/** A configuration or secret value as written in faultline's format. */
+export type ConfigEntry = string | number | boolean | { env: string; default?: string | number | boolean | undefined };
+
+/**
+ * Resolves `configuration` and `secrets` against the environment and `--var` overrides
+ * (which win). Every missing environment variable is reported at once, with its path.
+ */
+export function resolveVariables(
+  sections: { configuration?: Record<string, ConfigEntry> | undefined; secrets?: Record<string, ConfigEntry> | undefined },
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: Readonly<Record<string, string>> = {},
+  file?: string,
+): Map<string, unknown> {
+  const vars = new Map<string, unknown>();
+  const issues: ValidationIssue[] = [];
+  for (const section of ['configuration', 'secrets'] as const) {
+    for (const [key, entry] of Object.entries(sections[section] ?? {})) {
+      if (Object.hasOwn(overrides, key)) continue;
+      if (typeof entry !== 'object') {
+        vars.set(key, entry);
+        continue;
+      }
+      const fromEnv = env[entry.env];
+      if (fromEnv !== undefined) vars.set(key, coerceLike(fromEnv, entry.default));
+      else if (entry.default !== undefined) vars.set(key, entry.default);
+      else {
+        issues.push({
+          path: `${section}.${key}`,
+          file,
+          message: `environment variable ${entry.env} is not set and has no default`,
+          hint: `export ${entry.env}=…, pass --var ${key}=…, or add a default`,
+        });
+      }
+    }
+  }
+  for (const [key, value] of Object.entries(overrides)) vars.set(key, value);
+  if (issues.length > 0) {
+    throw new ValidationError(`${issues.length} configuration value${issues.length === 1 ? '' : 's'} missing`, issues);
+  }
+  return vars;
+}
+
+/** An environment string takes the type of the default it replaces (`"3"` for default 1 → 3). */
+function coerceLike(text: string, like: unknown): unknown {
+  if (typeof like === 'number' && text.trim() !== '' && Number.isFinite(Number(text))) return Number(text);
+  if (typeof like === 'boolean') return !['false', '0', 'no', ''].includes(text.toLowerCase());
+  return text;
+}
+
+/** Parses `--var k=v` arguments. */
+export function parseVarArgs(args: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    if (eq <= 0) throw new ValidationError(`--var ${arg}: expected name=value`, [{ path: '--var', message: `"${arg}" is not name=value` }]);
+    out[arg.slice(0, eq)] = arg.slice(eq + 1);
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+/**
+ * faultline's expectations (`expect:` in the experiment format) judged against probe outputs.
+ * Every unmet part is reported, not only the first, in words a user understands.
+ */
+import type { Verdict } from '../runner/plan.js';
+import type { CommandOutput } from './run-command.js';
+import type { HttpOutput } from './http-request.js';
+import type { TcpOutput } from './tcp-check.js';
+
+export type TextMatch = { equals: string } | { contains: string } | { regex: string };
+
+export interface HttpExpectation {
+  status?: number | number[] | undefined;
+  body?: TextMatch | undefined;
+  json?: { path: string; equals?: unknown } | undefined;
+  header?: Record<string, TextMatch> | undefined;
+  latencyMs?: number | undefined;
+}
+
+export interface CommandExpectation {
+  exitCode?: number | number[] | undefined;
+  stdout?: TextMatch | undefined;
+  stderr?: TextMatch | undefined;
+}
+
+function verdict(reasons: string[]): Verdict {
+  return reasons.length === 0 ? { met: true } : { met: false, reason: reasons.join('; ') };
+}
+
+export function matchText(text: string, match: TextMatch): boolean {
+  if ('equals' in match) return text === match.equals;
+  if ('contains' in match) return text.includes(match.contains);
+  return new RegExp(match.regex).test(text);
+}
+
+function describeMatch(match: TextMatch): string {
+  if ('equals' in match) return `equal to ${JSON.stringify(match.equals)}`;
+  if ('contains' in match) return `containing ${JSON.stringify(match.contains)}`;
+  return `matching /${match.regex}/`;
+}
+
+function short(text: string): string {
+  return text.length > 80 ? `${JSON.stringify(text.slice(0, 77))}…` : JSON.stringify(text);
+}
+
+export function checkHttp(output: HttpOutput, expect: HttpExpectation): Verdict {
+  const reasons: string[] = [];
+  if (expect.status !== undefined) {
+    const allowed = Array.isArray(expect.status) ? expect.status : [expect.status];
+    if (!allowed.includes(output.status)) reasons.push(`status ${output.status}, expected ${allowed.join(' or ')}`);
+  }
+  const bodyText = typeof output.body === 'string' ? output.body : JSON.stringify(output.body);
+  if (expect.body && !matchText(bodyText, expect.body)) reasons.push(`body ${short(bodyText)}, expected ${describeMatch(expect.body)}`);
+  if (expect.json) {
+    const found = getPath(output.body, expect.json.path);
+    if (!found.found) reasons.push(`no value at ${expect.json.path} in the JSON body`);
+    else if ('equals' in expect.json && JSON.stringify(found.value) !== JSON.stringify(expect.json.equals)) {
+      reasons.push(`${expect.json.path} is ${JSON.stringify(found.value)}, expected ${JSON.stringify(expect.json.equals)}`);
+    }
+  }
+  for (const [name, match] of Object.entries(expect.header ?? {})) {
+    const value = output.headers[name.toLowerCase()];
+    if (value === undefined) reasons.push(`no ${name} header`);
+    else if (!matchText(value, match)) reasons.push(`header ${name} ${short(value)}, expected ${describeMatch(match)}`);
+  }
+  if (expect.latencyMs !== undefined && output.elapsedMs > expect.latencyMs) {
+    reasons.push(`answered in ${Math.round(output.elapsedMs)} ms, expected within ${expect.latencyMs} ms`);
+  }
+  return verdict(reasons);
+}
+
+export function checkCommand(output: CommandOutput, expect: CommandExpectation): Verdict {
+  const reasons: string[] = [];
+  if (expect.exitCode !== undefined) {
+    const allowed = Array.isArray(expect.exitCode) ? expect.exitCode : [expect.exitCode];
+    if (!allowed.includes(output.status)) reasons.push(`exit code ${output.status}, expected ${allowed.join(' or ')}`);
+  }
+  if (expect.stdout && !matchText(output.stdout, expect.stdout)) reasons.push(`stdout ${short(output.stdout)}, expected ${describeMatch(expect.stdout)}`);
+  if (expect.stderr && !matchText(output.stderr, expect.stderr)) reasons.push(`stderr ${short(output.stderr)}, expected ${describeMatch(expect.stderr)}`);
+  return verdict(reasons);
+}
+
+export function checkTcp(output: TcpOutput, open: boolean): Verdict {
+  if (output.open === open) return { met: true };
+  return { met: false, reason: open ? `port closed (${output.error ?? 'no answer'})` : 'port open, expected closed' };
+}
+
+/** Reads `$.a.b[0]` / `a.b.0` style paths. */
+export function getPath(value: unknown, path: string): { found: boolean; value?: unknown } {
+  const parts = path
+    .replace(/^\$\.?/, '')
+    .split(/\.|\[(\d+)\]/)
+    .filter((p) => p !== undefined && p !== '');
+  let current: unknown = value;
+  for (const part of parts) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, part)) return { found: false };
+    current = (current as Record<string, unknown>)[part];
+  }
+  return { found: true, value: current };
+}

@@ -1,0 +1,95 @@
+/**
+ * `faultline recover`: removes every fault that runs which died (kill -9, power loss, a CI job
+ * cancelled) left behind, using the journals they wrote before applying each fault.
+ *
+ * A fault on an in-process proxy died with its runner's process; a fault on a remote server is
+ * removed through its API (already gone — lease expired, server reset — counts as removed).
+ * Runs whose process is still alive are left alone: they clean up after themselves.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ProxyApiClient } from '../faults/control-api/client.js';
+import { removeRemoteFault } from '../targets/fault-driver.js';
+import { writeJournal, type Journal } from './journal.js';
+
+export interface RecoveredFault {
+  run: string;
+  journal: string;
+  fault: string;
+  target: string;
+  result: 'removed' | 'gone-with-process' | 'failed' | 'skipped-live-run';
+  error?: string | undefined;
+}
+
+/** The directory where live journals are kept: `$FAULTLINE_STATE_DIR` or `.faultline/runs`. */
+export function stateDir(env: Readonly<Record<string, string | undefined>>, cwd: string): string {
+  return env['FAULTLINE_STATE_DIR'] ?? join(cwd, '.faultline', 'runs');
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function recover(dir: string, options: { signal?: AbortSignal; token?: string | undefined } = {}): Promise<RecoveredFault[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const results: RecoveredFault[] = [];
+  for (const name of names.sort()) {
+    const path = join(dir, name);
+    let journal: Journal;
+    try {
+      journal = JSON.parse(await readFile(path, 'utf8')) as Journal;
+    } catch {
+      continue; // not a journal, or half-written by something else
+    }
+    const faults = journal.faultline?.faults ?? [];
+    const open = faults.filter((f) => f.state === 'applying' || f.state === 'applied' || f.state === 'residue');
+    if (open.length === 0) continue;
+    const live = journal.status === 'running' && alive(journal.faultline.pid);
+    for (const fault of open) {
+      const base = { run: journal.faultline.run_id, journal: path, fault: fault.name, target: fault.target };
+      if (live && fault.state !== 'residue') {
+        results.push({ ...base, result: 'skipped-live-run' });
+        continue;
+      }
+      if (fault.location.where === 'local') {
+        fault.state = 'removed';
+        fault.removed_at = new Date().toISOString();
+        results.push({ ...base, result: 'gone-with-process' });
+        continue;
+      }
+      try {
+        const client = new ProxyApiClient({ url: fault.location.server ?? 'http://127.0.0.1:8474', token: options.token, timeoutMs: 5_000 });
+        await removeRemoteFault(client, fault.location, options.signal);
+        fault.state = 'removed';
+        fault.removed_at = new Date().toISOString();
+        fault.error = undefined;
+        results.push({ ...base, result: 'removed' });
+      } catch (err) {
+        fault.state = 'residue';
+        fault.error = err instanceof Error ? err.message : String(err);
+        results.push({ ...base, result: 'failed', error: fault.error });
+      }
+    }
+    if (!live) {
+      if (journal.status === 'running') {
+        journal.status = 'aborted';
+        journal.faultline.reason = 'the runner died during the run; faults removed by faultline recover';
+      }
+      journal.faultline.recovered_at = new Date().toISOString();
+      writeJournal(path, journal);
+    }
+  }
+  return results;
+}

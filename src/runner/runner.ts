@@ -1,0 +1,539 @@
+/**
+ * The experiment lifecycle.
+ *
+ * ```
+ *  prepare targets ─▶ gate (steady state before) ─▶ method ──────────────▶ after ─▶ remove faults (LIFO) ─▶ rollbacks ─▶ verify
+ *                        │ not met: nothing applied   │ faults, waits,        (steady      every applied fault,    actions, per    every fault
+ *                        ▼ → inconclusive             │ probes, actions       state)       whatever happened        strategy        gone from its
+ *                                                     └ steady state during, every frequency                                          target
+ * ```
+ *
+ * No leftover faults: a fault is written to the on-disk journal before it is applied; it
+ * carries a lease on its proxy (so even `kill -9` of the runner leaves nothing past the
+ * deadline); and every path out of the run — success, deviation, action error, exception,
+ * abort, signal — goes through the same clean-up, which removes faults newest first with a
+ * signal of its own (the run's signal is already aborted by then). `faultline recover` reads
+ * the journals of runs that died and removes what is left.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { ProxyCollection } from '../faults/proxy/proxy-collection.js';
+import { LocalProxyDriver, RemoteProxyDriver, type FaultDriver } from '../targets/fault-driver.js';
+import { UsageError, ExitCode } from '../errors.js';
+import { VERSION } from '../version.js';
+import { writeJournal, type ActivityRun, type FaultRecord, type Journal, type Outcome, type SteadyState } from './journal.js';
+import type { PlannedActivity, PlannedFault, PlannedFaultRemoval, PlannedStep, RunPlan } from './plan.js';
+
+export type Phase = 'prepare' | 'before' | 'method' | 'after' | 'cleanup' | 'rollbacks' | 'verification' | 'done';
+
+/** What the runner reports as it goes; the CLI renders these. */
+export type RunEvent =
+  | { type: 'phase'; phase: Phase; elapsedMs: number }
+  | { type: 'activity-start'; phase: Phase; name: string; describe: string }
+  | { type: 'activity-end'; phase: Phase; run: ActivityRun }
+  | { type: 'hypothesis'; phase: 'before' | 'during' | 'after'; state: SteadyState }
+  | { type: 'fault-applied'; fault: FaultRecord }
+  | { type: 'fault-removed'; fault: FaultRecord }
+  | { type: 'wait'; ms: number }
+  | { type: 'warning'; message: string };
+
+export interface RunOptions {
+  /** Aborting it interrupts the run (SIGINT/SIGTERM): faults are removed, then it ends. */
+  signal?: AbortSignal | undefined;
+  /** Where the live journal is kept while running (the ledger `faultline recover` reads). */
+  journalPath: string;
+  onEvent?: ((event: RunEvent) => void) | undefined;
+  /** Extra seconds a fault's lease lasts past its planned end (default 5). */
+  leaseGraceSeconds?: number | undefined;
+  /** Longest time clean-up may take before giving up (default 30 s). */
+  cleanupTimeoutMs?: number | undefined;
+}
+
+/** Thrown inside the method to stop it; carries why. */
+class MethodStop extends Error {}
+
+const iso = (): string => new Date().toISOString();
+
+/** Exit code for an outcome (the brief's table). */
+export function exitCodeFor(outcome: Outcome): number {
+  switch (outcome) {
+    case 'held':
+      return ExitCode.ok;
+    case 'deviated':
+      return ExitCode.deviated;
+    case 'aborted':
+      return ExitCode.aborted;
+    case 'inconclusive':
+      return ExitCode.inconclusive;
+    case 'interrupted':
+      return ExitCode.interrupted;
+    case 'residue':
+      return ExitCode.internal;
+  }
+}
+
+/** Builds one driver per target a fault uses. */
+export function createDrivers(plan: RunPlan, collection: ProxyCollection): Map<string, FaultDriver> {
+  const used = new Set<string>();
+  for (const step of plan.method) if (step.kind === 'fault') used.add(step.target);
+  const drivers = new Map<string, FaultDriver>();
+  for (const name of used) {
+    const target = plan.targets[name];
+    if (!target) throw new UsageError(`fault on unknown target "${name}"`);
+    if (target.type === 'proxy') drivers.set(name, new LocalProxyDriver(name, target, collection));
+    else if (target.type === 'remote-proxy') drivers.set(name, new RemoteProxyDriver(name, target));
+    else throw new UsageError(`faults on ${target.type} targets are not supported yet (target "${name}")`, { hint: 'use a proxy or remote-proxy target' });
+  }
+  // Proxies declared but not used by a fault still run, so the service's address works.
+  for (const [name, target] of Object.entries(plan.targets)) {
+    if (!drivers.has(name) && target.type === 'proxy') drivers.set(name, new LocalProxyDriver(name, target, collection));
+  }
+  return drivers;
+}
+
+export async function runExperiment(plan: RunPlan, options: RunOptions): Promise<Journal> {
+  return new Run(plan, options).execute();
+}
+
+class Run {
+  private readonly journal: Journal;
+  private readonly emit: (event: RunEvent) => void;
+  private readonly started = performance.now();
+  /** Aborted to stop the method and everything running in it. */
+  private readonly stop = new AbortController();
+  private stopReason: 'interrupted' | 'aborted' | 'fail-fast' | 'failed' | undefined;
+  private reason: string | undefined;
+  private readonly collection = new ProxyCollection();
+  private drivers = new Map<string, FaultDriver>();
+  private readonly pendingFaults: Promise<void>[] = [];
+  private gateFailed = false;
+  private methodFailed = false;
+
+  constructor(
+    private readonly plan: RunPlan,
+    private readonly options: RunOptions,
+  ) {
+    this.emit = options.onEvent ?? (() => undefined);
+    this.journal = {
+      'faultline-version': VERSION,
+      platform: `${process.platform} ${process.arch}`,
+      node: process.version,
+      experiment: plan.experiment,
+      start: iso(),
+      status: 'running',
+      deviated: false,
+      steady_states: { before: null, after: null, during: [] },
+      run: [],
+      rollbacks: [],
+      faultline: {
+        run_id: randomUUID(),
+        pid: process.pid,
+        file: plan.file,
+        format: plan.format,
+        strategies: {
+          rollbacks: plan.strategies.rollbacks,
+          hypothesis: plan.strategies.hypothesis,
+          frequency_ms: plan.strategies.frequencyMs,
+          fail_fast: plan.strategies.failFast,
+        },
+        max_duration_ms: plan.maxDurationMs,
+        faults: [],
+      },
+    };
+  }
+
+  private save(): void {
+    writeJournal(this.options.journalPath, this.journal);
+  }
+
+  private elapsed(): number {
+    return performance.now() - this.started;
+  }
+
+  private phase(phase: Phase): void {
+    this.emit({ type: 'phase', phase, elapsedMs: this.elapsed() });
+  }
+
+  private halt(why: NonNullable<Run['stopReason']>, reason: string): void {
+    if (this.stopReason) return;
+    this.stopReason = why;
+    this.reason = reason;
+    this.stop.abort(new MethodStop(reason));
+  }
+
+  async execute(): Promise<Journal> {
+    const external = this.options.signal;
+    const onExternal = (): void => this.halt('interrupted', `interrupted (${describeReason(external?.reason)})`);
+    if (external?.aborted) onExternal();
+    external?.addEventListener('abort', onExternal, { once: true });
+    const safety = setTimeout(() => this.halt('aborted', `safety: the run reached its maximum duration (${Math.round(this.plan.maxDurationMs / 1000)} s)`), this.plan.maxDurationMs);
+    this.save();
+    try {
+      await this.lifecycle();
+    } catch (err) {
+      // An unexpected error must still go through clean-up.
+      this.halt('failed', `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      this.methodFailed = true;
+    } finally {
+      clearTimeout(safety);
+      external?.removeEventListener('abort', onExternal);
+      await this.cleanup();
+    }
+    return this.journal;
+  }
+
+  private async lifecycle(): Promise<void> {
+    const signal = this.stop.signal;
+    this.phase('prepare');
+    try {
+      this.drivers = createDrivers(this.plan, this.collection);
+      for (const driver of this.drivers.values()) await driver.prepare(signal);
+    } catch (err) {
+      this.methodFailed = true;
+      this.halt('failed', `a target could not be prepared: ${errorMessage(err)}`);
+      return;
+    }
+
+    const strategy = this.plan.strategies.hypothesis;
+    if (['default', 'before-method-only', 'continuously'].includes(strategy) && this.plan.hypothesis.length > 0) {
+      this.phase('before');
+      const before = await this.hypothesis('before', signal);
+      this.journal.steady_states.before = before;
+      this.save();
+      if (signal.aborted) return;
+      if (!before.steady_state_met) {
+        this.gateFailed = true;
+        this.reason = 'the steady state was not met before the method: the system was unhealthy before any fault, so nothing was injected';
+        return;
+      }
+    }
+
+    this.phase('method');
+    const methodDone = new AbortController();
+    const during = ['during-method-only', 'continuously'].includes(strategy) && this.plan.hypothesis.length > 0
+      ? this.duringLoop(AbortSignal.any([signal, methodDone.signal]))
+      : Promise.resolve();
+    try {
+      await this.method(signal);
+    } finally {
+      methodDone.abort();
+      await during;
+    }
+    if (this.stopReason) return;
+
+    if (['default', 'after-method-only', 'continuously'].includes(strategy) && this.plan.hypothesis.length > 0) {
+      this.phase('after');
+      const after = await this.hypothesis('after', signal);
+      if (!signal.aborted) {
+        this.journal.steady_states.after = after;
+        if (!after.steady_state_met) this.deviate('the steady state was not met after the method');
+      }
+      this.save();
+    }
+  }
+
+  private deviate(reason: string): void {
+    if (!this.journal.deviated) this.reason = reason;
+    this.journal.deviated = true;
+  }
+
+  private async duringLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const state = await this.hypothesis('during', signal);
+      if (signal.aborted) break;
+      this.journal.steady_states.during.push(state);
+      this.save();
+      if (!state.steady_state_met) {
+        this.deviate('the steady state was not met during the method');
+        if (this.plan.strategies.failFast) {
+          this.halt('fail-fast', 'fail-fast: the steady state deviated during the method, which was stopped');
+          break;
+        }
+      }
+      await sleep(this.plan.strategies.frequencyMs, signal);
+    }
+  }
+
+  private async hypothesis(phase: 'before' | 'during' | 'after', signal: AbortSignal): Promise<SteadyState> {
+    // Every probe runs, even after one failed: the data of the others matters too.
+    const probes: ActivityRun[] = [];
+    for (const probe of this.plan.hypothesis) {
+      if (signal.aborted) break;
+      probes.push(await this.activity(probe, phase === 'during' ? 'method' : phase, signal, phase !== 'during'));
+    }
+    const state = { steady_state_met: probes.length > 0 && probes.every((p) => p.tolerance_met === true), probes };
+    this.emit({ type: 'hypothesis', phase, state });
+    return state;
+  }
+
+  private async activity(activity: PlannedActivity, phase: Phase, signal: AbortSignal, announce = true): Promise<ActivityRun> {
+    if (announce) this.emit({ type: 'activity-start', phase, name: activity.name, describe: activity.describe });
+    const run: ActivityRun = { activity: activity.source, name: activity.name, output: null, start: iso(), end: '', duration: 0, status: 'succeeded' };
+    const t0 = performance.now();
+    try {
+      if (activity.pauseBeforeMs > 0) await sleep(activity.pauseBeforeMs, signal, true);
+      run.output = await activity.execute(signal);
+      if (activity.verify) {
+        try {
+          const verdict = await activity.verify(run.output, signal);
+          run.tolerance_met = verdict.met;
+          if (!verdict.met) run.reason = verdict.reason;
+        } catch (err) {
+          run.tolerance_met = false;
+          run.reason = `the expectation could not be evaluated: ${errorMessage(err)}`;
+        }
+      }
+    } catch (err) {
+      if (signal.aborted) {
+        run.status = 'interrupted';
+      } else {
+        run.status = 'failed';
+        run.exception = [errorMessage(err)];
+        if (activity.verify) run.tolerance_met = false;
+        run.reason = errorMessage(err);
+      }
+    }
+    run.end = iso();
+    run.duration = (performance.now() - t0) / 1000;
+    if (activity.pauseAfterMs > 0 && !signal.aborted) await sleep(activity.pauseAfterMs, signal, true);
+    this.emit({ type: 'activity-end', phase, run });
+    return run;
+  }
+
+  private async method(signal: AbortSignal): Promise<void> {
+    const background: Promise<void>[] = [];
+    try {
+      for (const step of this.plan.method) {
+        if (signal.aborted) break;
+        await this.step(step, signal, background);
+      }
+      await Promise.all(background);
+      // The method lasts until its timed faults have run their course.
+      await Promise.all(this.pendingFaults);
+    } catch (err) {
+      if (!(err instanceof MethodStop) && !signal.aborted) throw err;
+    }
+  }
+
+  private async step(step: PlannedStep, signal: AbortSignal, background: Promise<void>[]): Promise<void> {
+    switch (step.kind) {
+      case 'activity': {
+        const record = async (): Promise<void> => {
+          const run = await this.activity(step, 'method', signal);
+          this.journal.run.push(run);
+          this.save();
+          if (run.status === 'failed' && step.activity === 'action') {
+            this.methodFailed = true;
+            this.halt('failed', `action "${step.name}" failed: ${run.reason ?? 'error'}`);
+          } else if (run.status === 'failed' || run.tolerance_met === false) {
+            if (step.activity === 'action') {
+              this.methodFailed = true;
+              this.halt('failed', `action "${step.name}" did not meet its expectation: ${run.reason ?? ''}`);
+            } else {
+              this.deviate(`method probe "${step.name}" was not met: ${run.reason ?? ''}`);
+            }
+          }
+        };
+        if (step.background) background.push(record());
+        else await record();
+        return;
+      }
+      case 'fault':
+        await this.applyFault(step, signal);
+        return;
+      case 'remove-fault':
+        await this.removeMatching(step);
+        return;
+      case 'wait':
+        this.emit({ type: 'wait', ms: step.ms });
+        await sleep(step.ms, signal);
+        return;
+    }
+  }
+
+  private remainingMs(): number {
+    return Math.max(0, this.plan.maxDurationMs - this.elapsed());
+  }
+
+  private async applyFault(fault: PlannedFault, signal: AbortSignal): Promise<void> {
+    const driver = this.drivers.get(fault.target);
+    if (!driver) throw new UsageError(`no driver for target ${fault.target}`);
+    const plannedMs = Math.min(fault.durationMs ?? this.remainingMs(), this.remainingMs());
+    const leaseSeconds = Math.ceil(plannedMs / 1000) + (this.options.leaseGraceSeconds ?? 5);
+    const record: FaultRecord = {
+      name: fault.name,
+      target: fault.target,
+      describe: fault.describe,
+      location: driver.locate(fault),
+      state: 'applying',
+      expires_at: new Date(Date.now() + leaseSeconds * 1000).toISOString(),
+    };
+    this.journal.faultline.faults.push(record);
+    this.save(); // on disk before it exists anywhere else
+    try {
+      await driver.apply(fault, leaseSeconds, signal);
+    } catch (err) {
+      record.state = 'failed';
+      record.error = errorMessage(err);
+      this.save();
+      if (signal.aborted) throw new MethodStop('stopped');
+      this.methodFailed = true;
+      this.halt('failed', `fault "${fault.name}" could not be applied to ${fault.target}: ${record.error}`);
+      throw new MethodStop(this.reason);
+    }
+    record.state = 'applied';
+    record.applied_at = iso();
+    this.save();
+    this.emit({ type: 'fault-applied', fault: record });
+    if (fault.durationMs !== undefined) {
+      this.pendingFaults.push(
+        sleep(fault.durationMs, signal, true).then(
+          () => this.removeFault(record),
+          () => undefined, // stopped early: clean-up removes it
+        ),
+      );
+    }
+  }
+
+  private async removeMatching(step: PlannedFaultRemoval): Promise<void> {
+    const matches = this.journal.faultline.faults.filter((f) => {
+      if (f.state !== 'applied') return false;
+      if (step.all) return step.all.target === undefined || f.target === step.all.target;
+      return f.name === step.fault;
+    });
+    for (const record of matches.reverse()) await this.removeFault(record);
+  }
+
+  /** Removes one fault, recording what it touched; never throws (a failure is recorded as residue). */
+  private async removeFault(record: FaultRecord, signal: AbortSignal = AbortSignal.timeout(this.options.cleanupTimeoutMs ?? 30_000)): Promise<void> {
+    if (record.state !== 'applied' && record.state !== 'applying') return;
+    const driver = this.drivers.get(record.target);
+    if (!driver) return;
+    try {
+      record.touched = (await driver.touched(record.location, signal).catch(() => undefined)) ?? record.touched;
+      await driver.remove(record.location, signal);
+      record.state = 'removed';
+      record.removed_at = iso();
+      record.error = undefined;
+    } catch (err) {
+      record.state = 'residue';
+      record.error = errorMessage(err);
+    }
+    this.save();
+    this.emit({ type: 'fault-removed', fault: record });
+  }
+
+  private async cleanup(): Promise<void> {
+    this.phase('cleanup');
+    const signal = AbortSignal.timeout(this.options.cleanupTimeoutMs ?? 30_000);
+    // Newest first: a later fault may depend on an earlier one's state.
+    for (const record of [...this.journal.faultline.faults].reverse()) await this.removeFault(record, signal);
+
+    const strategy = this.plan.strategies.rollbacks;
+    const methodStarted = !this.gateFailed && this.journal.faultline.faults.length + this.journal.run.length > 0;
+    const play =
+      strategy === 'always' ||
+      (strategy === 'default' && methodStarted) ||
+      (strategy === 'deviated' && this.journal.deviated);
+    if (play && this.plan.rollbacks.length > 0) {
+      this.phase('rollbacks');
+      for (const step of this.plan.rollbacks) {
+        if (step.kind === 'remove-fault') {
+          await this.removeMatching(step);
+          continue;
+        }
+        const run = await this.activity(step, 'rollbacks', signal);
+        this.journal.rollbacks.push(run);
+        this.save();
+      }
+    }
+
+    this.phase('verification');
+    const verification: NonNullable<Journal['faultline']['verification']> = [];
+    for (const record of this.journal.faultline.faults) {
+      if (record.state === 'failed') continue;
+      const driver = this.drivers.get(record.target);
+      try {
+        const gone = driver ? await driver.isGone(record.location, signal) : null;
+        verification.push({ fault: record.name, gone });
+        if (gone === false) record.state = 'residue';
+      } catch (err) {
+        verification.push({ fault: record.name, gone: null, error: errorMessage(err) });
+      }
+    }
+    this.journal.faultline.verification = verification;
+
+    for (const driver of this.drivers.values()) await driver.dispose().catch(() => undefined);
+    await this.collection.close().catch(() => undefined);
+    this.conclude();
+    this.save();
+    this.phase('done');
+  }
+
+  private conclude(): void {
+    const j = this.journal;
+    const faults = j.faultline.faults;
+    const failedRollbacks = j.rollbacks.filter((r) => r.status === 'failed');
+    let outcome: Outcome;
+    if (faults.some((f) => f.state === 'residue')) {
+      outcome = 'residue';
+      this.reason = `fault(s) ${faults.filter((f) => f.state === 'residue').map((f) => f.name).join(', ')} could not be removed: run \`faultline recover\``;
+    } else if (this.stopReason === 'interrupted') outcome = 'interrupted';
+    else if (this.stopReason === 'aborted') outcome = 'aborted';
+    else if (j.deviated) outcome = 'deviated';
+    else if (this.gateFailed || this.methodFailed) outcome = 'inconclusive';
+    else {
+      const idle = faults.filter((f) => f.state === 'removed' && f.touched && f.touched.connections + f.touched.bytes + f.touched.requests === 0);
+      if (idle.length > 0) {
+        outcome = 'inconclusive';
+        this.reason = `fault(s) ${idle.map((f) => `"${f.name}"`).join(', ')} touched no traffic: the hypothesis was not tested (is the service connected through the proxy?)`;
+      } else outcome = 'held';
+    }
+    if (outcome === 'held' && failedRollbacks.length > 0) {
+      outcome = 'inconclusive';
+      this.reason = `rollback(s) ${failedRollbacks.map((r) => `"${r.name}"`).join(', ')} failed`;
+    }
+    j.status =
+      this.stopReason === 'interrupted'
+        ? 'interrupted'
+        : this.stopReason === 'aborted'
+          ? 'aborted'
+          : this.gateFailed || this.methodFailed
+            ? 'failed'
+            : 'completed';
+    j.end = iso();
+    j.duration = this.elapsed() / 1000;
+    j.faultline.outcome = outcome;
+    j.faultline.exit_code = exitCodeFor(outcome);
+    j.faultline.reason = this.reason ?? (outcome === 'held' ? 'every hypothesis held' : undefined);
+  }
+}
+
+function describeReason(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason ?? 'signal');
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (rejecting only if `reject` is set). */
+export function sleep(ms: number, signal: AbortSignal, reject = false): Promise<void> {
+  return new Promise((resolve, rejectPromise) => {
+    if (signal.aborted) {
+      if (reject) rejectPromise(signal.reason);
+      else resolve();
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      if (reject) rejectPromise(signal.reason);
+      else resolve();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,199 @@
+/**
+ * Fault drivers: how a planned fault reaches its target. One driver per target; the runner
+ * only speaks this interface, so the same method runs against an in-process proxy on a laptop,
+ * a remote faultline/Toxiproxy server in CI, or (with the Kubernetes issue) a cluster.
+ *
+ * Every removal is idempotent: a fault that is already gone (its lease ran out, someone reset
+ * the server) counts as removed. That is what lets rollback, signal handling and `faultline
+ * recover` all try to remove the same fault without coordinating.
+ */
+import { isFaultlineError, UsageError } from '../errors.js';
+import { ProxyApiClient } from '../faults/control-api/client.js';
+import type { ProxyCollection } from '../faults/proxy/proxy-collection.js';
+import type { FaultProxy } from '../faults/proxy/proxy.js';
+import type { Target } from '../experiment/schema.js';
+import type { PlannedFault } from '../runner/plan.js';
+
+/** Where an applied fault lives: enough for any process to remove it later. */
+export interface FaultLocation {
+  target: string;
+  /** `local`: a proxy inside the runner's own process; `remote`: a server at `server`. */
+  where: 'local' | 'remote';
+  server?: string | undefined;
+  proxy: string;
+  kind: 'toxic' | 'disable';
+  toxic?: string | undefined;
+}
+
+/** Traffic a fault actually touched. */
+export interface Touched {
+  connections: number;
+  bytes: number;
+  requests: number;
+}
+
+export interface FaultDriver {
+  readonly target: string;
+  /** One line for the plan: what this target is. */
+  readonly description: string;
+  /** Starts the in-process proxy, or checks the remote one exists. */
+  prepare(signal: AbortSignal): Promise<void>;
+  /** Where `fault` will live once applied (known before applying, so it can be journaled first). */
+  locate(fault: PlannedFault): FaultLocation;
+  apply(fault: PlannedFault, leaseSeconds: number, signal: AbortSignal): Promise<void>;
+  /** What the fault touched so far; undefined when the target cannot tell. */
+  touched(location: FaultLocation, signal: AbortSignal): Promise<Touched | undefined>;
+  /** Removes the fault; already gone is fine. */
+  remove(location: FaultLocation, signal: AbortSignal): Promise<void>;
+  /** True when the target shows no trace of the fault. */
+  isGone(location: FaultLocation, signal: AbortSignal): Promise<boolean>;
+  dispose(): Promise<void>;
+}
+
+/** A proxy the runner starts in its own process for the run (target type `proxy`). */
+export class LocalProxyDriver implements FaultDriver {
+  readonly target: string;
+  private proxy: FaultProxy | undefined;
+
+  constructor(
+    target: string,
+    private readonly spec: Extract<Target, { type: 'proxy' }>,
+    private readonly collection: ProxyCollection,
+  ) {
+    this.target = target;
+  }
+
+  get description(): string {
+    const listen = this.proxy?.listen ?? this.spec.listen ?? '127.0.0.1:<free port>';
+    return `in-process ${this.spec.mode} proxy ${listen} → ${this.spec.upstream}`;
+  }
+
+  /** The running proxy (after prepare). */
+  get running(): FaultProxy | undefined {
+    return this.proxy;
+  }
+
+  async prepare(): Promise<void> {
+    this.proxy = await this.collection.create({ name: this.target, listen: this.spec.listen, upstream: this.spec.upstream, mode: this.spec.mode });
+  }
+
+  locate(fault: PlannedFault): FaultLocation {
+    return {
+      target: this.target,
+      where: 'local',
+      proxy: this.target,
+      kind: fault.effect.type,
+      toxic: fault.effect.type === 'toxic' ? fault.effect.toxic.name : undefined,
+    };
+  }
+
+  private need(): FaultProxy {
+    if (!this.proxy) throw new UsageError(`target ${this.target} was not prepared`);
+    return this.proxy;
+  }
+
+  async apply(fault: PlannedFault, leaseSeconds: number): Promise<void> {
+    const proxy = this.need();
+    if (fault.effect.type === 'disable') await proxy.disable(leaseSeconds);
+    else proxy.addToxic({ ...fault.effect.toxic, expires_in: leaseSeconds });
+  }
+
+  async touched(location: FaultLocation): Promise<Touched | undefined> {
+    if (location.kind !== 'toxic' || !location.toxic) return undefined;
+    const toxic = this.proxy?.toxics.find((t) => t.name === location.toxic);
+    return toxic ? { ...toxic.stats } : undefined;
+  }
+
+  async remove(location: FaultLocation): Promise<void> {
+    const proxy = this.proxy;
+    if (!proxy) return;
+    if (location.kind === 'disable') await proxy.start();
+    else if (proxy.toxics.some((t) => t.name === location.toxic)) proxy.removeToxic(location.toxic!);
+  }
+
+  async isGone(location: FaultLocation): Promise<boolean> {
+    const proxy = this.proxy;
+    if (!proxy) return true;
+    return location.kind === 'disable' ? proxy.enabled : !proxy.toxics.some((t) => t.name === location.toxic);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.proxy) await this.collection.remove(this.target).catch(() => undefined);
+    this.proxy = undefined;
+  }
+}
+
+/** A proxy on a faultline or Toxiproxy server (target type `remote-proxy`). */
+export class RemoteProxyDriver implements FaultDriver {
+  readonly target: string;
+  private readonly client: ProxyApiClient;
+
+  constructor(
+    target: string,
+    private readonly spec: Extract<Target, { type: 'remote-proxy' }>,
+  ) {
+    this.target = target;
+    this.client = new ProxyApiClient({ url: spec.url, token: spec.token });
+  }
+
+  get description(): string {
+    return `proxy "${this.spec.proxy}" on ${this.spec.url}`;
+  }
+
+  async prepare(signal: AbortSignal): Promise<void> {
+    await this.client.getProxy(this.spec.proxy, { signal });
+  }
+
+  locate(fault: PlannedFault): FaultLocation {
+    return {
+      target: this.target,
+      where: 'remote',
+      server: this.spec.url,
+      proxy: this.spec.proxy,
+      kind: fault.effect.type,
+      toxic: fault.effect.type === 'toxic' ? fault.effect.toxic.name : undefined,
+    };
+  }
+
+  async apply(fault: PlannedFault, leaseSeconds: number, signal: AbortSignal): Promise<void> {
+    if (fault.effect.type === 'disable') {
+      await this.client.updateProxy(this.spec.proxy, { enabled: false, expires_in: leaseSeconds }, { signal });
+    } else {
+      await this.client.addToxic(this.spec.proxy, { ...fault.effect.toxic, expires_in: leaseSeconds }, { signal });
+    }
+  }
+
+  async touched(location: FaultLocation, signal: AbortSignal): Promise<Touched | undefined> {
+    if (location.kind !== 'toxic' || !location.toxic) return undefined;
+    try {
+      const toxic = await this.client.getToxic(location.proxy, location.toxic, { signal });
+      const stats = (toxic as { stats?: Touched }).stats; // absent on a Toxiproxy server
+      return stats ? { connections: stats.connections, bytes: stats.bytes, requests: stats.requests } : undefined;
+    } catch (err) {
+      if (isFaultlineError(err) && err.code === 'E_NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
+  async remove(location: FaultLocation, signal: AbortSignal): Promise<void> {
+    await removeRemoteFault(new ProxyApiClient({ url: location.server ?? this.spec.url, token: this.spec.token }), location, signal);
+  }
+
+  async isGone(location: FaultLocation, signal: AbortSignal): Promise<boolean> {
+    const proxy = await this.client.getProxy(location.proxy, { signal });
+    return location.kind === 'disable' ? proxy.enabled : !proxy.toxics.some((t) => t.name === location.toxic);
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+/** Removes a fault from a remote server; a missing proxy or toxic counts as removed. */
+export async function removeRemoteFault(client: ProxyApiClient, location: FaultLocation, signal?: AbortSignal): Promise<void> {
+  try {
+    if (location.kind === 'disable') await client.updateProxy(location.proxy, { enabled: true }, { signal });
+    else if (location.toxic) await client.removeToxic(location.proxy, location.toxic, { signal });
+  } catch (err) {
+    if (isFaultlineError(err) && err.code === 'E_NOT_FOUND') return;
+    throw err;
+  }
+}
