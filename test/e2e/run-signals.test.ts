@@ -1,0 +1,167 @@
+// `faultline run` as a real child process against a remote faultline proxy server (served by
+// this test process): SIGKILL mid-fault leaves a fault that its lease removes by itself and
+// that `faultline recover` removes at once; SIGINT rolls back and exits 130; --dry-run applies
+// nothing; a bad file exits 2 with located problems.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { ProxyCollection, startControlServer, type FaultProxy } from '../../src/index.js';
+import type { Journal } from '../../src/runner/journal.js';
+import { startEcho, startService } from '../helpers/services.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+// Resolved here: the children run in a temporary directory where `tsx` is not resolvable.
+const TSX = import.meta.resolve('tsx');
+
+describe('faultline run and recover (child processes)', () => {
+  let dir: string;
+  let stateDir: string;
+  const collection = new ProxyCollection({ seed: 1 });
+  let api: { url: string; close: () => Promise<void> };
+  let echo: Awaited<ReturnType<typeof startEcho>>;
+  let service: Awaited<ReturnType<typeof startService>>;
+  let proxy: FaultProxy;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'faultline-run-'));
+    stateDir = join(dir, 'state');
+    echo = await startEcho();
+    proxy = await collection.create({ name: 'db', upstream: echo.address });
+    service = await startService(proxy.port, 2_000);
+    api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await api.close();
+    await collection.close();
+    await service.close();
+    await echo.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function experimentFile(name: string, method: unknown[], extra: Record<string, unknown> = {}): Promise<string> {
+    const file = join(dir, name);
+    await writeFile(
+      file,
+      stringify({
+        title: `signals: ${name}`,
+        targets: { db: { type: 'remote-proxy', url: api.url, proxy: 'db' } },
+        steadyState: { probes: [{ name: 'health', http: { url: `${service.url}/health` } }] },
+        method,
+        safety: { maxDuration: '2m' },
+        ...extra,
+      }),
+    );
+    return file;
+  }
+
+  function start(args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string; applied: Promise<void> } {
+    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+      stdio: 'pipe',
+      env: { ...process.env, FAULTLINE_STATE_DIR: stateDir },
+      cwd: dir,
+    });
+    let output = '';
+    const applied = new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        output += d;
+        if (output.includes('⚡')) resolve();
+      });
+      child.stderr.on('data', (d: Buffer) => (output += d));
+      child.once('exit', (code) => reject(new Error(`exited ${code} before applying a fault:\n${output}`)));
+    });
+    applied.catch(() => undefined);
+    return { child, output: () => output, applied };
+  }
+
+  async function exitCode(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+    if (child.exitCode !== null) return child.exitCode;
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return code;
+  }
+
+  it('SIGKILL mid-fault: the fault stays only until faultline recover removes it', { timeout: 60_000 }, async () => {
+    const file = await experimentFile('kill.yaml', [{ fault: 'latency', target: 'db', delay: '10ms', duration: '60s', name: 'slow-db' }]);
+    const run = start(['run', file]);
+    await run.applied;
+    run.child.kill('SIGKILL');
+    await exitCode(run.child);
+    assert.deepEqual(proxy.toxics.map((t) => t.name), ['slow-db'], 'the killed runner left its fault');
+    assert.ok(proxy.toxics[0]?.expiresAt, 'but the fault carries a lease');
+
+    const recovered = spawn(process.execPath, ['--import', TSX, CLI, 'recover'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
+    let out = '';
+    recovered.stdout.on('data', (d: Buffer) => (out += d));
+    assert.equal(await exitCode(recovered as ChildProcessWithoutNullStreams), 0, out);
+    assert.match(out, /fault slow-db on db .*removed/);
+    assert.equal(proxy.toxics.length, 0, 'recover removed it');
+
+    const journals = await readdir(stateDir);
+    const journal = JSON.parse(await readFile(join(stateDir, journals.at(-1)!), 'utf8')) as Journal;
+    assert.equal(journal.status, 'aborted');
+    assert.equal(journal.faultline.faults[0]?.state, 'removed');
+    assert.ok(journal.faultline.recovered_at);
+  });
+
+  it('SIGKILL mid-fault: without recover, the lease removes the fault by itself', { timeout: 60_000 }, async () => {
+    const file = await experimentFile('lease.yaml', [{ fault: 'latency', target: 'db', delay: '10ms', duration: '1s', name: 'leased' }, { wait: '30s' }]);
+    const run = start(['run', file]);
+    await run.applied;
+    run.child.kill('SIGKILL');
+    await exitCode(run.child);
+    assert.equal(proxy.toxics.length, 1);
+    const deadline = proxy.toxics[0]!.expiresAt!.getTime();
+    assert.ok(deadline - Date.now() < 10_000, 'the lease is the fault duration plus a short grace');
+    const [, what] = (await once(collection, 'lease-expired')) as [string, string];
+    assert.match(what, /leased/);
+    assert.equal(proxy.toxics.length, 0);
+    assert.ok(Date.now() >= deadline - 50, 'not before its deadline');
+  });
+
+  it('SIGINT removes the fault, runs rollbacks and exits 130', { timeout: 60_000 }, async () => {
+    const marker = join(dir, 'rolled-back');
+    const file = await experimentFile('interrupt.yaml', [{ fault: 'latency', target: 'db', delay: '10ms', duration: '60s', name: 'int' }], {
+      rollbacks: [{ name: 'mark', command: { run: `touch ${marker}` } }],
+    });
+    const run = start(['run', file, '--journal', join(dir, 'interrupt-journal.json')]);
+    await run.applied;
+    run.child.kill('SIGINT');
+    assert.equal(await exitCode(run.child), 130, run.output());
+    assert.equal(proxy.toxics.length, 0, 'the fault was removed');
+    const journal = JSON.parse(await readFile(join(dir, 'interrupt-journal.json'), 'utf8')) as Journal;
+    assert.equal(journal.status, 'interrupted');
+    assert.equal(journal.faultline.faults[0]?.state, 'removed');
+    assert.equal(journal.rollbacks[0]?.status, 'succeeded');
+    await readFile(marker); // the rollback ran
+  });
+
+  it('--dry-run prints the plan, checks the targets and applies nothing', { timeout: 30_000 }, async () => {
+    const valid = await experimentFile('dry-ok.yaml', [{ fault: 'reset-peer', target: 'db', duration: '10s', percentage: '10%' }]);
+    const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', valid, '--dry-run'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    assert.equal(await exitCode(child as ChildProcessWithoutNullStreams), 0, out);
+    assert.match(out, /connection reset \(RST\) on db \(downstream\) on 10% of connections for 10s/);
+    assert.match(out, /target db: reachable/);
+    assert.match(out, /nothing was applied/);
+    assert.equal(proxy.toxics.length, 0);
+  });
+
+  it('a bad experiment exits 2 with every problem located and no stack trace', { timeout: 30_000 }, async () => {
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, ['title: bad', 'method:', '  - fault: latncy', '    target: nowhere', '    duration: 10s', '  - wait: soon', ''].join('\n'));
+    const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', file], { cwd: dir });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    assert.equal(await exitCode(child as ChildProcessWithoutNullStreams), 2, err);
+    assert.match(err, /bad\.yaml:3:\d+/);
+    assert.match(err, /latency/);
+    assert.match(err, /bad\.yaml:6:\d+/);
+    assert.doesNotMatch(err, /\n\s+at /);
+  });
+});
