@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isFaultlineError } from '../errors.js';
-import { resolveVariables, substitute } from './substitute.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readVarFile, resolveVariables, substitute } from './substitute.js';
 
 describe('substitute', () => {
   const vars = new Map<string, unknown>([
@@ -50,6 +53,21 @@ describe('resolveVariables', () => {
       assert.ok(isFaultlineError(err) && 'issues' in err);
       const issues = (err as { issues: { path: string }[] }).issues;
       assert.deepEqual(issues.map((i) => i.path), ['configuration.a', 'secrets.b']);
+    }
+  });
+});
+
+describe('readVarFile', () => {
+  it('reads flat maps and Chaos Toolkit-shaped files, keeping types', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'faultline-vars-'));
+    try {
+      await writeFile(join(dir, 'flat.yaml'), 'url: http://x\ncount: 3\n');
+      await writeFile(join(dir, 'ctk.json'), JSON.stringify({ configuration: { a: 1 }, secrets: { db: { password: 'p' } } }));
+      assert.deepEqual(await readVarFile(join(dir, 'flat.yaml')), { url: 'http://x', count: 3 });
+      assert.deepEqual(await readVarFile(join(dir, 'ctk.json')), { a: 1, password: 'p' });
+      await assert.rejects(readVarFile(join(dir, 'missing.yaml')), /no such file/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -49,7 +49,7 @@ export type ConfigEntry = string | number | boolean | { env: string; default?: s
 export function resolveVariables(
   sections: { configuration?: Record<string, ConfigEntry> | undefined; secrets?: Record<string, ConfigEntry> | undefined },
   env: Readonly<Record<string, string | undefined>>,
-  overrides: Readonly<Record<string, string>> = {},
+  overrides: Readonly<Record<string, unknown>> = {},
   file?: string,
 ): Map<string, unknown> {
   const vars = new Map<string, unknown>();
@@ -97,4 +97,36 @@ export function parseVarArgs(args: readonly string[]): Record<string, string> {
     out[arg.slice(0, eq)] = arg.slice(eq + 1);
   }
   return out;
+}
+
+/**
+ * Reads a `--var-file`: YAML or JSON, either a flat `name: value` map or Chaos Toolkit's shape
+ * `{configuration: {...}, secrets: {scope: {...}}}` (secret scopes are flattened, as in
+ * substitution). Values keep their types.
+ */
+export async function readVarFile(path: string): Promise<Record<string, unknown>> {
+  const { readFile } = await import('node:fs/promises');
+  const { parse } = await import('yaml');
+  let data: unknown;
+  try {
+    data = parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ValidationError(`--var-file ${path}: ${code === 'ENOENT' ? 'no such file' : 'not valid YAML or JSON'}`, [
+      { path: '', file: path, message: code === 'ENOENT' ? 'no such file' : (err as Error).message.split('\n')[0] ?? 'invalid' },
+    ]);
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new ValidationError(`--var-file ${path}: expected a mapping of names to values`, [{ path: '', file: path, message: 'expected a mapping of names to values' }]);
+  }
+  const record = data as Record<string, unknown>;
+  if ('configuration' in record || 'secrets' in record) {
+    const out: Record<string, unknown> = { ...(record['configuration'] as Record<string, unknown> | undefined) };
+    for (const scope of Object.values((record['secrets'] as Record<string, unknown> | undefined) ?? {})) {
+      if (scope && typeof scope === 'object') Object.assign(out, scope);
+    }
+    return out;
+  }
+  return record;
 }

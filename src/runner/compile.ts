@@ -18,7 +18,8 @@ import type { HypothesisStrategy, PlannedActivity, PlannedFault, PlannedStep, Ru
 export interface CompileOptions {
   file: string;
   env: Readonly<Record<string, string | undefined>>;
-  vars?: Readonly<Record<string, string>> | undefined;
+  /** `--var` and `--var-file` values; they win over the file and the environment. */
+  vars?: Readonly<Record<string, unknown>> | undefined;
   /** Overrides of the experiment's `runtime` (CLI flags). */
   rollbackStrategy?: RunPlan['strategies']['rollbacks'] | undefined;
   hypothesisStrategy?: HypothesisStrategy | undefined;

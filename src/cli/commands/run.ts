@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../../errors.js';
 import { parseDuration } from '../../experiment/duration.js';
-import { parseVarArgs } from '../../experiment/substitute.js';
+import { parseVarArgs, readVarFile } from '../../experiment/substitute.js';
 import { ProxyCollection } from '../../faults/proxy/proxy-collection.js';
 import { createProgressReporter, describePlan, summarize } from '../../reporting/terminal.js';
 import { loadPlan } from '../../runner/load-plan.js';
@@ -24,6 +24,7 @@ import { println, type CliIo } from '../io.js';
 
 interface RunFlags {
   var?: string[];
+  varFile?: string[];
   journal: string;
   dryRun?: boolean;
   json?: boolean;
@@ -43,6 +44,7 @@ export function registerRunCommands(program: Command, io: CliIo, setExit: (code:
     .description('run an experiment (faultline or Chaos Toolkit format)')
     .argument('<file>', 'experiment file (YAML or JSON)')
     .option('--var <name=value...>', 'set a configuration value (wins over the file and the environment)')
+    .option('--var-file <file...>', 'configuration values from a YAML/JSON file (flat, or Chaos Toolkit\'s shape); --var wins')
     .option('--journal <path>', 'where to write the journal', 'faultline-journal.json')
     .option('--dry-run', 'validate, resolve the targets and print the plan; apply nothing')
     .option('--json', 'print the journal as JSON on stdout (progress goes to stderr)')
@@ -89,7 +91,7 @@ async function run(file: string, flags: RunFlags, io: CliIo): Promise<number> {
   const plan = await loadPlan(resolve(io.cwd, file), {
     displayName: file,
     env: io.env,
-    vars: parseVarArgs(flags.var ?? []),
+    vars: await collectVars(flags, io),
     rollbackStrategy,
     hypothesisStrategy,
     frequencyMs,
@@ -140,4 +142,10 @@ function choice(value: string | undefined, allowed: string[], flag: string): str
   const normalized = value === 'continously' ? 'continuously' : value;
   if (!allowed.includes(normalized)) throw new UsageError(`${flag} ${value} is not one of ${allowed.join(', ')}`);
   return normalized;
+}
+
+async function collectVars(flags: RunFlags, io: CliIo): Promise<Record<string, unknown>> {
+  const vars: Record<string, unknown> = {};
+  for (const file of flags.varFile ?? []) Object.assign(vars, await readVarFile(resolve(io.cwd, file)));
+  return { ...vars, ...parseVarArgs(flags.var ?? []) };
 }

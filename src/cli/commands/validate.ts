@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 import { ExitCode, formatIssue, ValidationError } from '../../errors.js';
 import { loadExperimentFile } from '../../experiment/load.js';
 import { experimentJsonSchema } from '../../experiment/schema.js';
+import { readVarFile } from '../../experiment/substitute.js';
+import { resolve } from 'node:path';
 import { println, type CliIo } from '../io.js';
 
 export function registerValidateCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -15,8 +17,10 @@ export function registerValidateCommands(program: Command, io: CliIo, setExit: (
     .description('check experiment files: every problem, with file:line:column and a hint')
     .argument('<files...>', 'experiment files (YAML or JSON)')
     .option('--var <name=value...>', 'variables given at run time (so ${name} counts as declared)')
-    .action(async (files: string[], options: { var?: string[] }) => {
+    .option('--var-file <file...>', 'files of variables given at run time')
+    .action(async (files: string[], options: { var?: string[]; varFile?: string[] }) => {
       const vars = (options.var ?? []).map((v) => v.split('=')[0] ?? v);
+      for (const file of options.varFile ?? []) vars.push(...Object.keys(await readVarFile(resolve(io.cwd, file))));
       let invalid = 0;
       for (const file of files) {
         try {
