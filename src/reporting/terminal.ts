@@ -99,7 +99,7 @@ export function describePlan(plan: RunPlan, drivers: ReadonlyMap<string, FaultDr
     lines.push('targets:');
     for (const driver of drivers.values()) lines.push(`  ${driver.target}: ${driver.description}`);
   }
-  lines.push(`steady state: ${plan.hypothesis.length === 0 ? '(none)' : ''}`);
+  lines.push(plan.hypothesis.length === 0 ? 'steady state: (none)' : 'steady state:');
   for (const p of plan.hypothesis) lines.push(`  - ${p.name}: ${p.describe}`);
   lines.push('method:');
   plan.method.forEach((step, i) => {

@@ -153,10 +153,19 @@ export function compileFault(fault: Fault, index: number): PlannedFault[] {
     case 'blackhole':
       return [toxic('blackhole', {}, 'new connections blackholed (never answered)')];
     case 'http-abort':
-      return [toxic('http_abort', { status: fault.status, ...(fault.body !== undefined ? { body: fault.body } : {}), ...matchers(fault.match) }, `HTTP ${fault.status} answered`)];
+      return [toxic('http_abort', { status: fault.status, ...(fault.body !== undefined ? { body: fault.body } : {}), ...matchers(fault.match) }, `HTTP ${fault.status} answered to ${describeMatch(fault.match)}`)];
     case 'http-delay':
-      return [toxic('http_delay', { delay: Math.round(ms(fault.delay)), ...matchers(fault.match) }, `HTTP requests delayed ${fault.delay}`)];
+      return [toxic('http_delay', { delay: Math.round(ms(fault.delay)), ...matchers(fault.match) }, `${describeMatch(fault.match)} delayed ${fault.delay}`)];
   }
+}
+
+function describeMatch(match: { method?: string | undefined; pathPrefix?: string | undefined; pathRegex?: string | undefined; headers?: Record<string, string> | undefined } | undefined): string {
+  if (!match) return 'every request';
+  const parts = [match.method ? match.method.toUpperCase() : 'requests'];
+  if (match.pathPrefix) parts.push(`${match.pathPrefix}*`);
+  if (match.pathRegex) parts.push(`/${match.pathRegex}/`);
+  if (match.headers) parts.push(`with ${Object.entries(match.headers).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+  return parts.join(' ');
 }
 
 function httpExpectation(expect: Probe extends infer P ? (P extends { http: unknown; expect: infer E } ? E : never) : never): HttpExpectation {
