@@ -295,7 +295,12 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
         issues.push({ path: `${path}.fault`, message: `${fault} acts on TCP streams; "${targetName}" is an HTTP-mode proxy`, hint: 'use http-delay or http-abort, or a tcp proxy' });
       }
     } else if (type === 'process') {
-      issues.push({ path: `${path}.fault`, message: `${fault} cannot act on process target "${targetName}"`, hint: 'network faults need a proxy target between the service and its dependency' });
+      if (fault !== 'pause-process') {
+        issues.push({ path: `${path}.fault`, message: `${fault} cannot act on process target "${targetName}"`, hint: 'network faults need a proxy target between the service and its dependency; a process target takes pause-process' });
+      }
+    }
+    if (fault === 'pause-process' && type !== 'process') {
+      issues.push({ path: `${path}.fault`, message: `pause-process needs a process target; "${targetName}" is a ${String(type)} target`, hint: 'declare a target with type: process and pid, pidfile or match' });
     }
   });
   const declared = new Set([

@@ -186,6 +186,7 @@ export const Fault = z.discriminatedUnion('fault', [
   z.strictObject({ fault: z.literal('slicer'), ...FaultBase, averageSize: z.number().int().positive(), sizeVariation: z.number().int().min(0).default(0), delay: Duration.optional(), stream: Stream }),
   z.strictObject({ fault: z.literal('limit-data'), ...FaultBase, bytes: z.number().int().min(0), stream: Stream }),
   z.strictObject({ fault: z.literal('disable'), ...FaultBase }),
+  z.strictObject({ fault: z.literal('pause-process'), ...FaultBase }).meta({ description: 'Freezes a process target (SIGSTOP) for the duration, then resumes it (SIGCONT). A watchdog outside the runner resumes it even if the runner dies.' }),
   z.strictObject({ fault: z.literal('connect-delay'), ...FaultBase, delay: Duration }),
   z.strictObject({ fault: z.literal('refuse'), ...FaultBase }),
   z.strictObject({ fault: z.literal('blackhole'), ...FaultBase }),

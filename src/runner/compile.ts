@@ -105,6 +105,9 @@ export function compileFault(fault: Fault, index: number): PlannedFault[] {
   const base = { kind: 'fault' as const, target: fault.target, durationMs, source: fault };
   const until = ` for ${formatDuration(durationMs)}`;
 
+  if (fault.fault === 'pause-process') {
+    return [{ ...base, name, effect: { type: 'pause-process' }, describe: `freeze process ${fault.target} (SIGSTOP)${until}` }];
+  }
   if (fault.fault === 'disable') {
     return [{ ...base, name, effect: { type: 'disable' }, describe: `take ${fault.target} down (connections refused)${until}` }];
   }

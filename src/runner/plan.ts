@@ -42,7 +42,9 @@ export type FaultEffect =
   /** A toxic on a proxy (in-process or remote). `name` is always set. */
   | { type: 'toxic'; toxic: ToxicSpec & { name: string } }
   /** The proxy is disabled: new connections refused, live ones closed. */
-  | { type: 'disable' };
+  | { type: 'disable' }
+  /** A local process is frozen with SIGSTOP, and resumed with SIGCONT. */
+  | { type: 'pause-process' };
 
 /** A fault applied by the method. Applying does not block the method. */
 export interface PlannedFault {

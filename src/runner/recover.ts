@@ -9,7 +9,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProxyApiClient } from '../faults/control-api/client.js';
-import { removeRemoteFault } from '../targets/fault-driver.js';
+import { removeRemoteFault, resumeProcess } from '../targets/fault-driver.js';
 import { writeJournal, type Journal } from './journal.js';
 
 export interface RecoveredFault {
@@ -61,6 +61,19 @@ export async function recover(dir: string, options: { signal?: AbortSignal; toke
       const base = { run: journal.faultline.run_id, journal: path, fault: fault.name, target: fault.target };
       if (live && fault.state !== 'residue') {
         results.push({ ...base, result: 'skipped-live-run' });
+        continue;
+      }
+      if (fault.location.where === 'process') {
+        try {
+          resumeProcess(fault.location);
+          fault.state = 'removed';
+          fault.removed_at = new Date().toISOString();
+          results.push({ ...base, result: 'removed' });
+        } catch (err) {
+          fault.state = 'residue';
+          fault.error = err instanceof Error ? err.message : String(err);
+          results.push({ ...base, result: 'failed', error: fault.error });
+        }
         continue;
       }
       if (fault.location.where === 'local') {

@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ProxyCollection } from '../faults/proxy/proxy-collection.js';
-import { LocalProxyDriver, RemoteProxyDriver, type FaultDriver } from '../targets/fault-driver.js';
+import { LocalProxyDriver, ProcessDriver, RemoteProxyDriver, type FaultDriver } from '../targets/fault-driver.js';
 import { UsageError, ExitCode } from '../errors.js';
 import { VERSION } from '../version.js';
 import { writeJournal, type ActivityRun, type FaultRecord, type Journal, type Outcome, type SteadyState } from './journal.js';
@@ -82,6 +82,7 @@ export function createDrivers(plan: RunPlan, collection: ProxyCollection): Map<s
     if (!target) throw new UsageError(`fault on unknown target "${name}"`);
     if (target.type === 'proxy') drivers.set(name, new LocalProxyDriver(name, target, collection));
     else if (target.type === 'remote-proxy') drivers.set(name, new RemoteProxyDriver(name, target));
+    else if (target.type === 'process') drivers.set(name, new ProcessDriver(name, target));
     else throw new UsageError(`faults on ${target.type} targets are not supported yet (target "${name}")`, { hint: 'use a proxy or remote-proxy target' });
   }
   // Proxies declared but not used by a fault still run, so the service's address works.
@@ -381,6 +382,7 @@ class Run {
       this.halt('failed', `fault "${fault.name}" could not be applied to ${fault.target}: ${record.error}`);
       throw new MethodStop(this.reason);
     }
+    if (driver instanceof ProcessDriver) record.location.watchdog = driver.watchdogFor(fault.name);
     record.state = 'applied';
     record.applied_at = iso();
     this.save();

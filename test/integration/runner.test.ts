@@ -2,6 +2,7 @@
 // "database") sits behind a faultline proxy that the run itself starts. Each test writes an
 // experiment in faultline's format, runs it in-process, and checks the journal and outcome.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,5 +176,27 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
     assert.equal(journal.run[0]?.tolerance_met, true);
     assert.equal(journal.rollbacks.length, 1);
     assert.equal((journal.rollbacks[0]?.output as { stdout: string }).stdout.trim(), 'rolled-back');
+  });
+
+  it('freezes a process target with pause-process and resumes it', async () => {
+    const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const pid = child.pid!;
+      const state = async (): Promise<string> => /State:\s+(\w)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
+      const journal = await run({
+        title: 'a frozen worker',
+        targets: { worker: { type: 'process', pid } },
+        method: [
+          { fault: 'pause-process', target: 'worker', duration: '300ms' },
+          { probe: { name: 'worker is stopped', command: { run: `grep -q '^State:.*T' /proc/${pid}/status` } } },
+        ],
+      });
+      assert.equal(journal.run[0]?.tolerance_met, true, 'the process was stopped during the fault');
+      assert.equal(journal.faultline.faults[0]?.state, 'removed');
+      assert.ok(journal.faultline.faults[0]?.location.watchdog, 'a watchdog kept the lease');
+      assert.notEqual(await state(), 'T', 'resumed after the run');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
