@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, formatIssue, isFaultlineError, ValidationError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerLoadCommand } from './commands/load.js';
 import { registerProxyCommands } from './commands/proxy.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerValidateCommands } from './commands/validate.js';
@@ -30,6 +31,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     });
   registerProxyCommands(program, io, setExit);
   registerRunCommands(program, io, setExit);
+  registerLoadCommand(program, io, setExit);
   registerValidateCommands(program, io, setExit);
   return program;
 }

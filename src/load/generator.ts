@@ -1,0 +1,224 @@
+/**
+ * The HTTP load generator.
+ *
+ * Open model (default): requests leave at their scheduled times whatever the responses, and
+ * latency is measured from the *scheduled* time, so a service that stalls for a second shows a
+ * second of latency instead of just fewer requests (a closed loop hides it: the "coordinated
+ * omission" of wrk-style tools). Closed model (`concurrency`): N loops, each sending its next
+ * request when the previous one answered — what autocannon does; offered when asked for.
+ *
+ * The generator watches its own health: sends that left late, requests dropped at the in-flight
+ * cap, and event-loop lag. When it could not hold the rate, the report says the measurement is
+ * not trustworthy rather than blaming the target.
+ *
+ * HTTP goes through undici's connection pool (keep-alive, no per-request allocation of a
+ * Node `http.Agent` request object).
+ */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { Pool, type Dispatcher } from 'undici';
+import { BadRequestError } from '../errors.js';
+import { LoadMetrics, summarize, type Summary } from './metrics.js';
+import { ArrivalSchedule, type RateStage } from './schedule.js';
+
+export interface LoadOptions {
+  url: string;
+  method?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  /** One body, or a list sent in turn. */
+  body?: string | readonly string[] | undefined;
+  /** Open model: the arrival schedule. */
+  stages?: readonly RateStage[] | undefined;
+  /** Closed model: this many loops for `durationMs`. */
+  closed?: { concurrency: number; durationMs: number } | undefined;
+  /** Keep-alive connections to open at most (default 100). */
+  connections?: number | undefined;
+  /** Requests in flight (sent or queued) above which new sends are dropped (default 20,000). */
+  maxInFlight?: number | undefined;
+  /** Per-request timeout, counted as an error (default 10 s). */
+  timeoutMs?: number | undefined;
+  /** A send later than this after its scheduled time counts as late (default 10 ms). */
+  lateThresholdMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** Called after each whole second with that second's summary (live thresholds, progress). */
+  onSecond?: ((second: number, summary: Summary) => void) | undefined;
+}
+
+export interface LoadHealth {
+  /** Event-loop delay of the generator's process while it ran. */
+  event_loop_p99_ms: number;
+  event_loop_max_ms: number;
+  late: number;
+  dropped: number;
+  /** Sends per second actually achieved against the target. */
+  achieved_rate: number;
+  target_rate: number | undefined;
+  trustworthy: boolean;
+  problems: string[];
+}
+
+export interface LoadReport {
+  model: 'open' | 'closed';
+  url: string;
+  method: string;
+  duration_s: number;
+  total: Summary;
+  series: (Summary & { second: number })[];
+  health: LoadHealth;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw new BadRequestError(`"${options.url}" is not a URL`, { hint: 'e.g. http://127.0.0.1:3000/health' });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BadRequestError(`unsupported URL scheme ${url.protocol}`);
+  const connections = options.connections ?? 100;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const method = (options.method ?? 'GET').toUpperCase() as Dispatcher.HttpMethod;
+  const path = `${url.pathname}${url.search}`;
+  const bodies = options.body === undefined ? undefined : typeof options.body === 'string' ? [options.body] : options.body;
+  let bodyIndex = 0;
+  // One abort listener for the whole run (not one per request): stop sending, drop the sockets.
+  const onAbort = (): void => void pool.destroy().catch(() => undefined);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const start = performance.now();
+  const metrics = new LoadMetrics(start);
+  let inFlight = 0;
+  const settled: Promise<void>[] = [];
+  const pending = new Set<Promise<void>>();
+
+  const send = (dueAbs: number): Promise<void> => {
+    inFlight++;
+    const body = bodies ? bodies[bodyIndex++ % bodies.length] : undefined;
+    const request = pool.request({ path, method, headers: options.headers, body });
+    return request.then(
+      async (res) => {
+        await res.body.dump();
+        const now = performance.now();
+        metrics.completed(now, now - dueAbs, res.statusCode);
+      },
+      (err: { code?: string }) => {
+        const now = performance.now();
+        if (options.signal?.aborted) return;
+        metrics.completed(now, now - dueAbs, undefined, err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT');
+      },
+    ).finally(() => {
+      inFlight--;
+    });
+  };
+
+  // Live per-second callbacks.
+  let reported = 0;
+  const ticker = options.onSecond
+    ? setInterval(() => {
+        const current = Math.floor((performance.now() - start) / 1000);
+        while (reported < current) {
+          options.onSecond!(reported, metrics.window(reported, reported + 1));
+          reported++;
+        }
+      }, 250)
+    : undefined;
+
+  let targetRate: number | undefined;
+  let durationMs: number;
+  try {
+    if (options.closed) {
+      durationMs = options.closed.durationMs;
+      const deadline = start + durationMs;
+      const loops = Array.from({ length: options.closed.concurrency }, async () => {
+        while (performance.now() < deadline && !options.signal?.aborted) {
+          const due = performance.now();
+          metrics.scheduled(due, false);
+          await send(due);
+        }
+      });
+      await Promise.all(loops);
+    } else {
+      const stages = options.stages;
+      if (!stages || stages.length === 0) throw new BadRequestError('no rate given', { hint: 'e.g. --rate 100/s --duration 30s' });
+      const schedule = new ArrivalSchedule(stages);
+      durationMs = schedule.durationMs;
+      targetRate = schedule.expected / (durationMs / 1000);
+      const lateMs = options.lateThresholdMs ?? 10;
+      const maxInFlight = options.maxInFlight ?? 20_000;
+      await new Promise<void>((resolve) => {
+        let next = schedule.next();
+        const tick = (): void => {
+          if (options.signal?.aborted) {
+            resolve();
+            return;
+          }
+          const now = performance.now() - start;
+          while (next !== undefined && next <= now) {
+            const dueAbs = start + next;
+            if (inFlight >= maxInFlight) metrics.dropped(dueAbs);
+            else {
+              metrics.scheduled(dueAbs, now - next > lateMs);
+              const p = send(dueAbs);
+              pending.add(p);
+              void p.finally(() => pending.delete(p));
+            }
+            next = schedule.next();
+          }
+          if (next === undefined) {
+            resolve();
+            return;
+          }
+          const wait = next - (performance.now() - start);
+          if (wait >= 1) setTimeout(tick, Math.floor(wait));
+          else setImmediate(tick);
+        };
+        tick();
+      });
+      settled.push(...pending);
+      await Promise.all(settled);
+    }
+  } finally {
+    if (ticker) clearInterval(ticker);
+    options.signal?.removeEventListener('abort', onAbort);
+    lag.disable();
+    await pool.close().catch(() => undefined);
+  }
+  const elapsedS = (performance.now() - start) / 1000;
+  if (options.onSecond) {
+    // Seconds of the schedule, plus one for answers that arrived after it, if there were any.
+    const last = Math.min(Math.ceil(elapsedS), metrics.seconds.length);
+    while (reported < last) {
+      options.onSecond(reported, metrics.window(reported, reported + 1));
+      reported++;
+    }
+  }
+  const total = summarize(metrics.total, metrics.totals, durationMs / 1000);
+  const sent = metrics.totals.scheduled;
+  const achieved = sent / (durationMs / 1000);
+  const problems: string[] = [];
+  const lagP99 = lag.percentile(99) / 1e6;
+  if (metrics.totals.dropped > 0) problems.push(`${metrics.totals.dropped} request(s) dropped at the in-flight cap: the target could not keep up, or the cap is too low`);
+  if (targetRate !== undefined && sent > 0 && metrics.totals.late / sent > 0.01) {
+    problems.push(`${((metrics.totals.late / sent) * 100).toFixed(1)}% of sends left late: the load generator could not hold the rate`);
+  }
+  if (lagP99 > 50) problems.push(`event-loop lag p99 ${lagP99.toFixed(0)} ms in the load generator`);
+  return {
+    model: options.closed ? 'closed' : 'open',
+    url: options.url,
+    method,
+    duration_s: durationMs / 1000,
+    total,
+    series: metrics.series(),
+    health: {
+      event_loop_p99_ms: Math.round(lagP99 * 10) / 10,
+      event_loop_max_ms: Math.round((lag.max / 1e6) * 10) / 10,
+      late: metrics.totals.late,
+      dropped: metrics.totals.dropped,
+      achieved_rate: Math.round(achieved * 10) / 10,
+      target_rate: targetRate === undefined ? undefined : Math.round(targetRate * 10) / 10,
+      trustworthy: problems.length === 0,
+      problems,
+    },
+  };
+}

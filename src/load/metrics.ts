@@ -1,0 +1,163 @@
+/**
+ * Load metrics: an HDR histogram of latencies (microseconds, 3 significant digits) for the
+ * whole run, one per second for the time series and for windowed thresholds, status classes,
+ * errors, and the sends that left late or were dropped.
+ *
+ * Latency is measured from each request's *scheduled* send time (open model), so time a
+ * request spent waiting because the service stalled is counted, not hidden.
+ */
+import * as hdr from 'hdr-histogram-js';
+
+export type Histogram = hdr.Histogram;
+
+/** One hour in microseconds: longer latencies are clamped. */
+const HIGHEST_US = 3_600_000_000;
+
+export function newHistogram(): Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+}
+
+export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
+
+/** Counters of one interval (a second, a window, a phase or the whole run). */
+export interface Counts {
+  /** Requests that were due (scheduled) in the interval. */
+  scheduled: number;
+  /** Requests that completed (any status) or failed in the interval. */
+  completed: number;
+  /** Network errors and timeouts (no HTTP status). */
+  errors: number;
+  /** Timeouts, a subset of `errors`. */
+  timeouts: number;
+  /** Sends that left later than the lateness threshold. */
+  late: number;
+  /** Sends dropped because every connection was busy at the cap of in-flight requests. */
+  dropped: number;
+  status: Record<StatusClass, number>;
+}
+
+export function emptyCounts(): Counts {
+  return { scheduled: 0, completed: 0, errors: 0, timeouts: 0, late: 0, dropped: 0, status: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 } };
+}
+
+function addCounts(into: Counts, from: Counts): void {
+  into.scheduled += from.scheduled;
+  into.completed += from.completed;
+  into.errors += from.errors;
+  into.timeouts += from.timeouts;
+  into.late += from.late;
+  into.dropped += from.dropped;
+  for (const k of Object.keys(into.status) as StatusClass[]) into.status[k] += from.status[k];
+}
+
+/** A summary of an interval, as the journal and thresholds see it (times in milliseconds). */
+export interface Summary extends Counts {
+  /** Seconds the interval covers. */
+  seconds: number;
+  /** Completed requests per second. */
+  rps: number;
+  /** (errors + 5xx) / completed; 0 when nothing completed. */
+  error_rate: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export function summarize(histogram: Histogram, counts: Counts, seconds: number): Summary {
+  const ms = (us: number): number => Math.round(us) / 1000;
+  const n = histogram.totalCount;
+  return {
+    ...counts,
+    status: { ...counts.status },
+    seconds,
+    rps: seconds > 0 ? counts.completed / seconds : 0,
+    error_rate: counts.completed > 0 ? (counts.errors + counts.status['5xx']) / counts.completed : 0,
+    p50: n ? ms(histogram.getValueAtPercentile(50)) : 0,
+    p90: n ? ms(histogram.getValueAtPercentile(90)) : 0,
+    p99: n ? ms(histogram.getValueAtPercentile(99)) : 0,
+    p999: n ? ms(histogram.getValueAtPercentile(99.9)) : 0,
+    max: n ? ms(histogram.maxValue) : 0,
+    mean: n ? ms(histogram.mean) : 0,
+  };
+}
+
+/** One second of the run. */
+export interface SecondBucket {
+  /** Whole seconds since the start of the run. */
+  second: number;
+  histogram: Histogram;
+  counts: Counts;
+}
+
+/** The run's metrics: totals plus a bucket per second. */
+export class LoadMetrics {
+  readonly total = newHistogram();
+  readonly totals = emptyCounts();
+  readonly seconds: SecondBucket[] = [];
+
+  constructor(private readonly startMs: number) {}
+
+  private bucket(atMs: number): SecondBucket {
+    const second = Math.max(0, Math.floor((atMs - this.startMs) / 1000));
+    let last = this.seconds.at(-1);
+    while (!last || last.second < second) {
+      last = { second: (last?.second ?? -1) + 1, histogram: newHistogram(), counts: emptyCounts() };
+      this.seconds.push(last);
+    }
+    // A completion is booked in the second it happened; older seconds are still reachable.
+    return last.second === second ? last : (this.seconds[second] ?? last);
+  }
+
+  scheduled(atMs: number, late: boolean): void {
+    const b = this.bucket(atMs);
+    b.counts.scheduled++;
+    this.totals.scheduled++;
+    if (late) {
+      b.counts.late++;
+      this.totals.late++;
+    }
+  }
+
+  dropped(atMs: number): void {
+    this.bucket(atMs).counts.dropped++;
+    this.totals.dropped++;
+  }
+
+  /** A response (`status`) or a failure (`status` undefined) at `atMs`, `latencyMs` after it was due. */
+  completed(atMs: number, latencyMs: number, status: number | undefined, timeout = false): void {
+    const b = this.bucket(atMs);
+    const us = Math.min(HIGHEST_US, Math.max(1, Math.round(latencyMs * 1000)));
+    b.histogram.recordValue(us);
+    this.total.recordValue(us);
+    for (const c of [b.counts, this.totals]) {
+      c.completed++;
+      if (status === undefined) {
+        c.errors++;
+        if (timeout) c.timeouts++;
+      } else {
+        const cls = `${Math.min(5, Math.max(1, Math.floor(status / 100)))}xx` as StatusClass;
+        c.status[cls]++;
+      }
+    }
+  }
+
+  /** Summary of the seconds in [fromSecond, toSecond). */
+  window(fromSecond: number, toSecond: number): Summary {
+    const histogram = newHistogram();
+    const counts = emptyCounts();
+    for (const b of this.seconds) {
+      if (b.second < fromSecond || b.second >= toSecond) continue;
+      histogram.add(b.histogram);
+      addCounts(counts, b.counts);
+    }
+    return summarize(histogram, counts, Math.max(0, toSecond - fromSecond));
+  }
+
+  /** The per-second time series, for the journal and the reports. */
+  series(): (Summary & { second: number })[] {
+    return this.seconds.map((b) => ({ second: b.second, ...summarize(b.histogram, b.counts, 1) }));
+  }
+}
