@@ -60,6 +60,7 @@ export interface Summary extends Counts {
   error_rate: number;
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   p999: number;
   max: number;
@@ -77,6 +78,7 @@ export function summarize(histogram: Histogram, counts: Counts, seconds: number)
     error_rate: counts.completed > 0 ? (counts.errors + counts.status['5xx']) / counts.completed : 0,
     p50: n ? ms(histogram.getValueAtPercentile(50)) : 0,
     p90: n ? ms(histogram.getValueAtPercentile(90)) : 0,
+    p95: n ? ms(histogram.getValueAtPercentile(95)) : 0,
     p99: n ? ms(histogram.getValueAtPercentile(99)) : 0,
     p999: n ? ms(histogram.getValueAtPercentile(99.9)) : 0,
     max: n ? ms(histogram.maxValue) : 0,
