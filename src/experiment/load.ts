@@ -42,19 +42,31 @@ export interface LoadOptions {
   vars?: readonly string[] | undefined;
 }
 
-/** Validates experiment text (YAML or JSON; JSON is YAML). */
-export function parseExperiment(text: string, file = '<input>', options: LoadOptions = {}): Experiment {
+/** A YAML/JSON document read with positions: its data, and where a JSON path sits in the text. */
+export interface ReadDocument {
+  data: unknown;
+  doc: Document;
+  /** file:line:column of the value at a JSON path such as `method[2].provider.url`. */
+  locatePath(path: string): Pick<ValidationIssue, 'file' | 'line' | 'column'>;
+  locateOffset(offset: number | undefined): Pick<ValidationIssue, 'file' | 'line' | 'column'>;
+}
+
+/**
+ * Parses YAML or JSON text: syntax errors located, custom tags (`!!python/object`…) refused,
+ * duplicate keys rejected, alias bombs stopped. Throws a ValidationError with every problem.
+ */
+export function readDocument(text: string, file = '<input>'): ReadDocument {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, customTags: [] });
   const issues: ValidationIssue[] = [];
-  const locate = (offset: number | undefined): Pick<ValidationIssue, 'file' | 'line' | 'column'> => {
+  const locateOffset = (offset: number | undefined): Pick<ValidationIssue, 'file' | 'line' | 'column'> => {
     if (offset === undefined) return { file };
     const pos = lines.linePos(offset);
     return { file, line: pos.line, column: pos.col };
   };
 
   for (const error of doc.errors) {
-    issues.push({ path: '', message: `YAML syntax: ${firstLine(error.message)}`, ...locate(error.pos[0]) });
+    issues.push({ path: '', message: `YAML syntax: ${firstLine(error.message)}`, ...locateOffset(error.pos[0]) });
   }
   for (const warning of doc.warnings) {
     if (warning.code === 'TAG_RESOLVE_FAILED') {
@@ -62,7 +74,7 @@ export function parseExperiment(text: string, file = '<input>', options: LoadOpt
         path: '',
         message: `unsafe or unknown YAML tag refused: ${firstLine(warning.message)}`,
         hint: 'experiment files are plain data: remove the tag',
-        ...locate(warning.pos[0]),
+        ...locateOffset(warning.pos[0]),
       });
     }
   }
@@ -78,6 +90,18 @@ export function parseExperiment(text: string, file = '<input>', options: LoadOpt
   if (data === null || data === undefined) {
     throw located(file, [{ path: '', message: 'the file is empty', hint: 'an experiment needs at least a title and a method', file }]);
   }
+  return { data, doc, locateOffset, locatePath: (path) => locateOffset(offsetOf(doc, path)) };
+}
+
+/** Validates experiment text (YAML or JSON; JSON is YAML). */
+export function parseExperiment(text: string, file = '<input>', options: LoadOptions = {}): Experiment {
+  return validateExperiment(readDocument(text, file), file, options);
+}
+
+/** Validates an already-read document against faultline's format. */
+export function validateExperiment(read: ReadDocument, file: string, options: LoadOptions = {}): Experiment {
+  const { data, doc, locateOffset: locate } = read;
+  const issues: ValidationIssue[] = [];
   const result = Experiment.safeParse(data);
   if (!result.success) {
     for (const issue of flattenIssues(result.error.issues, data)) issues.push(toIssue(issue, doc, data, locate));

@@ -89,7 +89,11 @@ export abstract class TimedQueueStage implements ToxicStage {
 
   protected arm(): void {
     if (this.disposed || this.pending === 0 || this.timer || this.immediate) return;
-    const wait = this.queue[this.head]!.due - performance.now();
+    const due = this.queue[this.head]!.due;
+    // A stalled entry (bandwidth rate 0) waits for update() or drain(), never for a timer:
+    // setTimeout(Infinity) would fire after 1 ms and print a TimeoutOverflowWarning.
+    if (!Number.isFinite(due)) return;
+    const wait = due - performance.now();
     if (wait <= 0) {
       this.immediate = setImmediate(this.tick);
     } else if (wait <= SPIN_WINDOW_MS) {
