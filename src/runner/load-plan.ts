@@ -3,7 +3,13 @@
  * Chaos Toolkit's (recognised by its keys). Every problem is reported at once as a
  * ValidationError with file:line:column.
  */
-import { loadExperimentFile } from '../experiment/load.js';
+import { readFile } from 'node:fs/promises';
+import { compileChaosToolkit } from '../chaostoolkit/compile.js';
+import { isChaosToolkitDocument } from '../chaostoolkit/detect.js';
+import { validateChaosToolkitDocument } from '../chaostoolkit/load.js';
+import { ValidationError } from '../errors.js';
+import { readDocument, validateExperiment, type ReadDocument } from '../experiment/load.js';
+import type { Experiment } from '../experiment/schema.js';
 import { compileExperiment, type CompileOptions } from './compile.js';
 import type { RunPlan } from './plan.js';
 
@@ -12,8 +18,39 @@ export interface LoadPlanOptions extends Omit<CompileOptions, 'file'> {
   displayName?: string | undefined;
 }
 
+export type LoadedDocument =
+  | { format: 'faultline'; experiment: Experiment; title: string; steps: number }
+  | { format: 'chaostoolkit'; data: unknown; title: string; steps: number };
+
+/** Reads a file: not found, unreadable and wrong extension are located errors too. */
+export async function readExperimentText(path: string, file: string): Promise<string> {
+  if (!/\.(ya?ml|json)$/i.test(path)) {
+    throw new ValidationError(`${file}: not an experiment file`, [{ path: '', file, message: 'only .yaml, .yml and .json files are experiments' }]);
+  }
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ValidationError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : String(code)}`, [
+      { path: '', file, message: code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? 'error'})` },
+    ]);
+  }
+}
+
+/** Loads and validates either format (pure: no environment read). */
+export function loadDocument(text: string, file: string, vars: readonly string[] = []): LoadedDocument {
+  const read: ReadDocument = readDocument(text, file);
+  if (isChaosToolkitDocument(read.data)) {
+    const data = validateChaosToolkitDocument(read, file) as Record<string, unknown>;
+    return { format: 'chaostoolkit', data, title: String(data['title']), steps: Array.isArray(data['method']) ? data['method'].length : 0 };
+  }
+  const experiment = validateExperiment(read, file, { vars });
+  return { format: 'faultline', experiment, title: experiment.title, steps: experiment.method.length };
+}
+
 export async function loadPlan(path: string, options: LoadPlanOptions): Promise<RunPlan> {
   const file = options.displayName ?? path;
-  const { experiment } = await loadExperimentFile(path, { vars: Object.keys(options.vars ?? {}) });
-  return compileExperiment(experiment, { ...options, file });
+  const loaded = loadDocument(await readExperimentText(path, file), file, Object.keys(options.vars ?? {}));
+  if (loaded.format === 'chaostoolkit') return compileChaosToolkit(loaded.data, { ...options, file });
+  return compileExperiment(loaded.experiment, { ...options, file });
 }

@@ -1,12 +1,13 @@
 /**
  * `faultline validate FILE…`: checks experiment files and reports every problem of every file
- * in one pass, each as `file:line:column: path: message` with a hint. Exit 0 when all are
- * valid, 2 otherwise. `faultline schema` prints the JSON Schema editors use.
+ * in one pass, each as `file:line:column: path: message` with a hint, in faultline's format or
+ * Chaos Toolkit's. Validation is pure: no environment variable is read, no module imported.
+ * Exit 0 when all are valid, 2 otherwise. `faultline schema` prints the JSON Schema editors use.
  */
 import type { Command } from 'commander';
 import { ExitCode, formatIssue, ValidationError } from '../../errors.js';
-import { loadExperimentFile } from '../../experiment/load.js';
 import { experimentJsonSchema } from '../../experiment/schema.js';
+import { loadDocument, readExperimentText } from '../../runner/load-plan.js';
 import { readVarFile } from '../../experiment/substitute.js';
 import { resolve } from 'node:path';
 import { println, type CliIo } from '../io.js';
@@ -24,8 +25,9 @@ export function registerValidateCommands(program: Command, io: CliIo, setExit: (
       let invalid = 0;
       for (const file of files) {
         try {
-          const { experiment } = await loadExperimentFile(file, { vars });
-          println(io.stdout, `${file}: valid — "${experiment.title}", ${experiment.method.length} step(s)`);
+          const loaded = loadDocument(await readExperimentText(resolve(io.cwd, file), file), file, vars);
+          const format = loaded.format === 'chaostoolkit' ? ' (Chaos Toolkit format)' : '';
+          println(io.stdout, `${file}: valid${format} — "${loaded.title}", ${loaded.steps} step(s)`);
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err;
           invalid++;
