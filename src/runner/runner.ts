@@ -371,11 +371,23 @@ class Run {
     };
     this.journal.faultline.faults.push(record);
     this.save(); // on disk before it exists anywhere else
+    // The fault is also an entry of run[], as the action that applied it would be in Chaos Toolkit.
+    const run: ActivityRun = { activity: fault.source, name: fault.name, output: null, start: iso(), end: '', duration: 0, status: 'succeeded' };
+    const t0 = performance.now();
+    const finish = (): void => {
+      run.end = iso();
+      run.duration = (performance.now() - t0) / 1000;
+      run.output = { fault: record.name, target: record.target, location: record.location, expires_at: record.expires_at };
+      this.journal.run.push(run);
+    };
     try {
       await driver.apply(fault, leaseSeconds, signal);
     } catch (err) {
       record.state = 'failed';
       record.error = errorMessage(err);
+      run.status = 'failed';
+      run.exception = [record.error];
+      finish();
       this.save();
       if (signal.aborted) throw new MethodStop('stopped');
       this.methodFailed = true;
@@ -385,6 +397,7 @@ class Run {
     if (driver instanceof ProcessDriver) record.location.watchdog = driver.watchdogFor(fault.name);
     record.state = 'applied';
     record.applied_at = iso();
+    finish();
     this.save();
     this.emit({ type: 'fault-applied', fault: record });
     if (fault.durationMs !== undefined) {

@@ -120,7 +120,8 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
     );
     assert.equal(journal.faultline.outcome, 'inconclusive');
     assert.equal(journal.status, 'failed');
-    assert.equal(journal.run[0]?.status, 'failed');
+    assert.equal(journal.run[0]?.status, 'succeeded', 'the fault was applied');
+    assert.equal(journal.run[1]?.status, 'failed');
     assert.match(journal.faultline.reason ?? '', /broken/);
     assert.equal(journal.faultline.faults[0]?.state, 'removed');
     assert.ok((journal.duration ?? 99) < 8);
@@ -173,7 +174,7 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
       }),
     );
     assert.equal(journal.faultline.outcome, 'held', journal.faultline.reason);
-    assert.equal(journal.run[0]?.tolerance_met, true);
+    assert.equal(journal.run[1]?.tolerance_met, true);
     assert.equal(journal.rollbacks.length, 1);
     assert.equal((journal.rollbacks[0]?.output as { stdout: string }).stdout.trim(), 'rolled-back');
   });
@@ -191,7 +192,7 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
           { probe: { name: 'worker is stopped', command: { run: `grep -q '^State:.*T' /proc/${pid}/status` } } },
         ],
       });
-      assert.equal(journal.run[0]?.tolerance_met, true, 'the process was stopped during the fault');
+      assert.equal(journal.run[1]?.tolerance_met, true, 'the process was stopped during the fault');
       assert.equal(journal.faultline.faults[0]?.state, 'removed');
       assert.ok(journal.faultline.faults[0]?.location.watchdog, 'a watchdog kept the lease');
       assert.notEqual(await state(), 'T', 'resumed after the run');

@@ -1,0 +1,123 @@
+// Chaos Toolkit experiments run by faultline's runner against real services: an HTTP service
+// whose dependency sits behind a proxy on a `faultline proxy serve`-style server (in this
+// process), driven through chaostoolkit-toxiproxy's functions. Where Chaos Toolkit would exit
+// 0 (failed gate, failed action), faultline does not.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ProxyCollection, startControlServer, type FaultProxy } from '../../src/index.js';
+import type { Journal } from '../../src/runner/journal.js';
+import { loadPlan } from '../../src/runner/load-plan.js';
+import { runExperiment } from '../../src/runner/runner.js';
+import { startEcho, startService } from '../helpers/services.js';
+
+describe('Chaos Toolkit experiments through the runner', () => {
+  let dir: string;
+  const collection = new ProxyCollection({ seed: 2 });
+  let api: { url: string; close: () => Promise<void> };
+  let echo: Awaited<ReturnType<typeof startEcho>>;
+  let service: Awaited<ReturnType<typeof startService>>;
+  let proxy: FaultProxy;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'faultline-ctk-'));
+    echo = await startEcho();
+    proxy = await collection.create({ name: 'db', upstream: echo.address });
+    service = await startService(proxy.port, 2_000);
+    api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await api.close();
+    await collection.close();
+    await service.close();
+    await echo.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  let n = 0;
+  async function run(experiment: Record<string, unknown>): Promise<Journal> {
+    const file = join(dir, `ctk-${++n}.json`);
+    await writeFile(file, JSON.stringify(experiment, null, 2));
+    const plan = await loadPlan(file, { env: {}, vars: { toxiproxy_url: api.url } });
+    assert.equal(plan.format, 'chaostoolkit');
+    return runExperiment(plan, { journalPath: join(dir, `journal-${n}.json`) });
+  }
+
+  const health = (tolerance: unknown): Record<string, unknown> => ({
+    type: 'probe',
+    name: 'service-healthy',
+    tolerance,
+    provider: { type: 'http', url: `${service.url}/health`, timeout: 3 },
+  });
+
+  it('runs http probes and chaostoxi toxics; the rollback deletes the toxic and it touched traffic', async () => {
+    const journal = await run({
+      title: 'service survives a slow database (${who})',
+      description: 'latency toxic through chaostoolkit-toxiproxy',
+      configuration: { who: 'ctk', slow: { type: 'env', key: 'FAULTLINE_TEST_UNSET', default: 150 } },
+      'steady-state-hypothesis': { title: 'healthy', probes: [health([200]), { ...health({ type: 'jsonpath', path: '$.ok', expect: true, target: 'body' }), name: 'body-ok' }] },
+      method: [
+        { type: 'action', name: 'slow-db', provider: { type: 'python', module: 'chaostoxi.toxic.actions', func: 'create_latency_toxic', arguments: { for_proxy: 'db', toxic_name: 'slow', latency: '${slow}' } } },
+        { type: 'probe', name: 'still-answers', tolerance: 200, provider: { type: 'http', url: `${service.url}/health`, timeout: 3 } },
+        { type: 'action', name: 'say', provider: { type: 'process', path: 'echo', arguments: ['hello', 1] } },
+      ],
+      rollbacks: [{ type: 'action', name: 'fast-db', provider: { type: 'python', module: 'chaostoxi.toxic.actions', func: 'delete_toxic', arguments: { for_proxy: 'db', toxic_name: 'slow' } } }],
+    });
+    assert.equal(journal.faultline.outcome, 'held', journal.faultline.reason);
+    assert.equal((journal.experiment as { title: string }).title, 'service survives a slow database (ctk)');
+    assert.equal(journal.status, 'completed');
+    const [fault] = journal.faultline.faults;
+    assert.equal(fault?.state, 'removed');
+    assert.ok(fault.touched && fault.touched.connections > 0);
+    assert.deepEqual(journal.run.map((r) => r.name), ['slow', 'still-answers', 'say'], 'the toxic is in run[] like the action that applied it');
+    assert.ok((journal.run[1]?.output as { elapsedMs: number }).elapsedMs >= 150, 'the probe saw the latency');
+    assert.equal((journal.run[2]?.output as { stdout: string }).stdout, 'hello 1\n');
+    assert.equal(proxy.toxics.length, 0);
+  });
+
+  it('a gate that is not met exits non-zero (Chaos Toolkit: completed, exit 0) and injects nothing', async () => {
+    const journal = await run({
+      title: 'gate',
+      description: 'd',
+      'steady-state-hypothesis': { title: 'h', probes: [health([500])] },
+      method: [{ type: 'action', name: 'slow-db', provider: { type: 'python', module: 'chaostoxi.toxic.actions', func: 'create_latency_toxic', arguments: { for_proxy: 'db', toxic_name: 'slow', latency: 100 } } }],
+    });
+    assert.equal(journal.faultline.exit_code, 4);
+    assert.equal(journal.faultline.faults.length, 0);
+    assert.equal(proxy.toxics.length, 0);
+  });
+
+  it('a failed method action fails the run (Chaos Toolkit: completed, exit 0), and the toxic is removed without a rollback', async () => {
+    const journal = await run({
+      title: 'failing action',
+      description: 'd',
+      method: [
+        { type: 'action', name: 'slow-db', provider: { type: 'python', module: 'chaostoxi.toxic.actions', func: 'create_toxic', arguments: { for_proxy: 'db', toxic_name: 'cut', toxic_type: 'limit_data', attributes: { bytes: 10 } } } },
+        { type: 'action', name: 'broken', provider: { type: 'process', path: '/nonexistent/tool' } },
+      ],
+    });
+    assert.equal(journal.status, 'failed');
+    assert.equal(journal.faultline.exit_code, 4);
+    assert.equal(journal.run.at(-1)?.status, 'failed');
+    assert.equal(journal.faultline.faults[0]?.state, 'removed');
+    assert.equal(proxy.toxics.length, 0);
+  });
+
+  it('a deviation seen only during the method counts (Chaos Toolkit: exit 0 with during-method-only)', async () => {
+    const journal = await run({
+      title: 'during',
+      description: 'd',
+      runtime: { hypothesis: { strategy: 'during-method-only', frequency: 0.1 } },
+      'steady-state-hypothesis': { title: 'h', probes: [{ ...health(200), provider: { type: 'http', url: `${service.url}/health`, timeout: 0.3 } }] },
+      method: [
+        { type: 'action', name: 'stall-db', provider: { type: 'python', module: 'chaostoxi.toxic.actions', func: 'create_latency_toxic', arguments: { for_proxy: 'db', toxic_name: 'stall', latency: 1000 } } },
+        { type: 'action', name: 'wait', provider: { type: 'process', path: 'sleep', arguments: '0.6' } },
+      ],
+    });
+    assert.equal(journal.deviated, true);
+    assert.equal(journal.faultline.exit_code, 1);
+    assert.equal(proxy.toxics.length, 0);
+  });
+});
