@@ -236,9 +236,12 @@ function nativeActivity(a: Obj, provider: Obj, name: string, sub: <T>(v: T) => T
     let body: unknown;
     if (isObj(args)) {
       if (method === 'GET') {
-        const u = new URL(url);
-        for (const [k, v] of Object.entries(args)) u.searchParams.append(k, typeof v === 'string' ? v : JSON.stringify(v));
-        url = u.toString();
+        // A URL that does not parse is left as written: the probe reports it when it runs.
+        if (URL.canParse(url)) {
+          const u = new URL(url);
+          for (const [k, v] of Object.entries(args)) u.searchParams.append(k, typeof v === 'string' ? v : JSON.stringify(v));
+          url = u.toString();
+        }
       } else if (Object.entries(headers).some(([k, v]) => k.toLowerCase() === 'content-type' && /json/i.test(v))) {
         body = args;
       } else {

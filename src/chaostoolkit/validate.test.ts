@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isFaultlineError, type ValidationIssue } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { isFaultlineError, ValidationError, type ValidationIssue } from '../errors.js';
+import { loadDocument } from '../runner/load-plan.js';
+import { compileChaosToolkit } from './compile.js';
 import { parseChaosToolkit } from './load.js';
 import { isChaosToolkitDocument } from './detect.js';
 
@@ -60,5 +64,52 @@ describe('Chaos Toolkit validation', () => {
     assert.equal(isChaosToolkitDocument({ title: 't', method: [{ fault: 'latency' }] }), false);
     assert.equal(isChaosToolkitDocument({ title: 't', targets: {}, method: [] }), false);
     assert.equal(isChaosToolkitDocument({ title: 't', configuration: { a: { type: 'env', key: 'A' } }, method: [] }), true);
+  });
+});
+
+describe('Chaos Toolkit documents under fuzzing', () => {
+  // Mutated real fixtures (JSON and YAML renderings): each must give a valid document that
+  // compiles to a plan or a ValidationError, or a located ValidationError — never a crash.
+  const fixtures = new URL('../../test/fixtures/chaostoolkit/lib-python-dicts-as-json/', import.meta.url);
+  const seeds = ['experiments.SimpleExperiment.json', 'experiments.ExperimentWithVariousTolerances.json', 'experiments.HTTPToleranceExperiment.json', 'experiments.ExperimentWithInterpolatedTitle.json']
+    .map((f) => readFileSync(new URL(f, fixtures), 'utf8'))
+    .flatMap((text) => [text, stringify(JSON.parse(text))]);
+  let state = 20261123;
+  const random = (): number => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+  const fragments = ['{', '}', '[', ']', ':', '- ', '"', ',', '\n', '  ', '${x}', 'null', '-1', '0.5', 'ref', 'type', 'provider', 'tolerance', 'http', 'process', 'python', '!!python/object '];
+
+  function mutate(text: string): string {
+    const chars = [...text];
+    for (let i = 0, n = 1 + Math.floor(random() * 4); i < n; i++) {
+      const at = Math.floor(random() * (chars.length + 1));
+      if (random() < 0.5) chars.splice(at, 1 + Math.floor(random() * 6));
+      else chars.splice(at, 0, ...fragments[Math.floor(random() * fragments.length)]!);
+    }
+    return chars.join('');
+  }
+
+  it('2,000 mutated documents: located errors or plans, never a crash', () => {
+    let valid = 0;
+    for (let i = 0; i < 2000; i++) {
+      const text = mutate(seeds[Math.floor(random() * seeds.length)]!);
+      try {
+        const loaded = loadDocument(text, 'fuzz.json');
+        valid++;
+        if (loaded.format === 'chaostoolkit') {
+          try {
+            compileChaosToolkit(loaded.data, { file: 'fuzz.json', env: {} });
+          } catch (err) {
+            assert.ok(err instanceof ValidationError, `compile crashed:\n${text}\n${String(err)}`);
+          }
+        }
+      } catch (err) {
+        assert.ok(err instanceof ValidationError, `load crashed:\n${text}\n${String(err)}`);
+        assert.ok(err.issues.length > 0 && err.issues.every((issue) => issue.file === 'fuzz.json'));
+      }
+    }
+    assert.ok(valid > 0);
   });
 });
