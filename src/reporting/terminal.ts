@@ -44,10 +44,13 @@ export function createProgressReporter(plan: RunPlan, print: Printer): (event: R
   const stamp = (): string => `[${clock(Date.now() - start).padStart(6)}]`;
   return (event) => {
     switch (event.type) {
-      case 'phase':
+      case 'phase': {
         if (event.phase === 'done') return;
-        print(`${stamp()} ${PHASE_TITLES[event.phase] ?? event.phase}`);
+        const left = plan.maxDurationMs - event.elapsedMs;
+        const limit = ['before', 'method', 'after'].includes(event.phase) ? ` — ${clock(Math.max(0, left))} left of the ${clock(plan.maxDurationMs)} limit` : '';
+        print(`${stamp()} ${PHASE_TITLES[event.phase] ?? event.phase}${limit}`);
         return;
+      }
       case 'activity-start':
         return;
       case 'activity-end': {
