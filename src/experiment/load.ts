@@ -291,6 +291,15 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
   const issues: ValidationIssue[] = [];
   const root = asObject(data);
   if (!root) return issues;
+  const steady = asObject(root['steadyState']);
+  const safety = asObject(root['safety']);
+  const hasLoad = !!asObject(steady?.['load']);
+  if (!hasLoad && Array.isArray(steady?.['thresholds']) && steady['thresholds'].length > 0) {
+    issues.push({ path: 'steadyState.thresholds', message: 'thresholds are measured on load, and there is none', hint: 'add steadyState.load: { url, rate }' });
+  }
+  if (!hasLoad && Array.isArray(safety?.['abortWhen']) && safety['abortWhen'].length > 0) {
+    issues.push({ path: 'safety.abortWhen', message: 'stop conditions are measured on load, and there is none', hint: 'add steadyState.load: { url, rate }' });
+  }
   const targets = asObject(root['targets']) ?? {};
   const targetNames = Object.keys(targets);
   const method = Array.isArray(root['method']) ? (root['method'] as unknown[]) : [];

@@ -29,6 +29,7 @@
  * ignored (Chaos Toolkit ignores them).
  */
 import { z } from 'zod';
+import { parseThreshold } from '../load/threshold.js';
 import { parseDuration, parsePercentage, parseRate } from './duration.js';
 
 // --- scalars ---------------------------------------------------------------------------------
@@ -167,6 +168,34 @@ export const Probe = z.union([
   z.strictObject({ ...ProbeBase, command: CommandRun, expect: CommandExpect.default({ exitCode: 0 }) }),
 ]);
 
+// --- load and thresholds ---------------------------------------------------------------------
+
+/** `p99 < 2s`, `error_rate < 1%`, `rps > 150`, `p99 < 2s over 10s`, `error_rate > 5% for 5s`. */
+export const ThresholdText = z
+  .string({ error: 'expected a threshold such as "p99 < 2s" or "error_rate < 1%"' })
+  .superRefine((text, ctx) => {
+    const parsed = parseThreshold(text);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.hint ? `${parsed.message} (${parsed.hint})` : parsed.message });
+  })
+  .meta({ description: 'metric op value [over window] [for duration]; metrics p50 p90 p95 p99 p999 max mean error_rate rps.', examples: ['p99 < 2s', 'error_rate < 1%', 'rps > 150', 'p99 < 2s over 10s'] });
+
+const ArrivalRate = z
+  .string({ error: 'expected an arrival rate such as "200/s"' })
+  .regex(/^\d+(\.\d+)?\/s$/, { error: 'expected an arrival rate such as "200/s"' });
+
+/** Load the runner keeps on the service from the gate to the end of the after phase (open model). */
+export const LoadSpec = z.strictObject({
+  url: z.string({ error: 'expected the URL to load' }),
+  method: z.string().default('GET'),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.union([z.string(), z.array(z.string()).min(1)]).optional().meta({ description: 'A body, or a list sent in turn.' }),
+  rate: ArrivalRate.meta({ description: 'Constant arrival rate: requests leave on schedule whatever the answers.' }),
+  connections: z.number().int().min(1).max(10_000).default(50),
+  timeout: Duration.default('5s').meta({ description: 'Per-request timeout; a timeout counts as an error.' }),
+  baseline: Duration.default('5s').meta({ description: 'Load measured before the method: the gate and the baseline.' }),
+  recovery: Duration.default('5s').meta({ description: 'Load measured after the faults are gone.' }),
+});
+
 // --- faults ----------------------------------------------------------------------------------
 
 const FaultBase = {
@@ -238,6 +267,8 @@ export const Experiment = z.strictObject({
   steadyState: z
     .strictObject({
       probes: z.array(Probe).default([]),
+      load: LoadSpec.optional(),
+      thresholds: z.array(ThresholdText).default([]).meta({ description: 'Hold over each phase, and over their `over` window continuously during the method. Need load.' }),
     })
     .optional(),
   method: z.array(Step, { error: 'expected a list of steps (faults, waits, probes, actions)' }),
@@ -255,6 +286,7 @@ export const Experiment = z.strictObject({
   safety: z
     .strictObject({
       maxDuration: Duration.default('10m').meta({ description: 'The run is aborted and every fault removed past this time.' }),
+      abortWhen: z.array(ThresholdText).default([]).meta({ description: 'Stop conditions on the load, e.g. "error_rate > 5% for 5s": when one is true the faults are removed at once and the run ends aborted (exit 3).', examples: [['error_rate > 5% for 5s', 'p99 > 5s']] }),
     })
     .optional(),
 });

@@ -39,6 +39,10 @@ export interface LoadOptions {
   /** A send later than this after its scheduled time counts as late (default 10 ms). */
   lateThresholdMs?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** Bucket size of the metrics (default 1 s); the runner uses 100 ms to react within 250 ms. */
+  bucketMs?: number | undefined;
+  /** Called once the metrics exist, so a caller can read live windows while the load runs. */
+  onStart?: ((metrics: LoadMetrics) => void) | undefined;
   /** Called after each whole second with that second's summary (live thresholds, progress). */
   onSecond?: ((second: number, summary: Summary) => void) | undefined;
 }
@@ -87,7 +91,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   const start = performance.now();
-  const metrics = new LoadMetrics(start);
+  const metrics = new LoadMetrics(start, options.bucketMs ?? 1000);
+  options.onStart?.(metrics);
   let inFlight = 0;
   const settled: Promise<void>[] = [];
   const pending = new Set<Promise<void>>();
@@ -185,9 +190,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     await pool.close().catch(() => undefined);
   }
   const elapsedS = (performance.now() - start) / 1000;
+  // Stopped early (the runner stops its load when the run ends): rates are over the real time.
+  if (options.signal?.aborted) durationMs = Math.min(durationMs, elapsedS * 1000);
   if (options.onSecond) {
     // Seconds of the schedule, plus one for answers that arrived after it, if there were any.
-    const last = Math.min(Math.ceil(elapsedS), metrics.seconds.length);
+    const last = Math.min(Math.ceil(elapsedS), metrics.secondCount);
     while (reported < last) {
       options.onSecond(reported, metrics.window(reported, reported + 1));
       reported++;

@@ -86,31 +86,29 @@ export function summarize(histogram: Histogram, counts: Counts, seconds: number)
   };
 }
 
-/** One second of the run. */
-export interface SecondBucket {
-  /** Whole seconds since the start of the run. */
-  second: number;
+/** One bucket of the run (a second by default; the runner uses 100 ms for quick reactions). */
+export interface Bucket {
+  /** Index since the start of the run: the bucket covers [index·bucketMs, (index+1)·bucketMs). */
+  index: number;
   histogram: Histogram;
   counts: Counts;
 }
 
-/** The run's metrics: totals plus a bucket per second. */
+/** The run's metrics: totals plus a bucket per `bucketMs`. */
 export class LoadMetrics {
   readonly total = newHistogram();
   readonly totals = emptyCounts();
-  readonly seconds: SecondBucket[] = [];
+  readonly buckets: Bucket[] = [];
 
-  constructor(private readonly startMs: number) {}
+  constructor(
+    readonly startMs: number,
+    readonly bucketMs = 1000,
+  ) {}
 
-  private bucket(atMs: number): SecondBucket {
-    const second = Math.max(0, Math.floor((atMs - this.startMs) / 1000));
-    let last = this.seconds.at(-1);
-    while (!last || last.second < second) {
-      last = { second: (last?.second ?? -1) + 1, histogram: newHistogram(), counts: emptyCounts() };
-      this.seconds.push(last);
-    }
-    // A completion is booked in the second it happened; older seconds are still reachable.
-    return last.second === second ? last : (this.seconds[second] ?? last);
+  private bucket(atMs: number): Bucket {
+    const index = Math.max(0, Math.floor((atMs - this.startMs) / this.bucketMs));
+    while (this.buckets.length <= index) this.buckets.push({ index: this.buckets.length, histogram: newHistogram(), counts: emptyCounts() });
+    return this.buckets[index]!;
   }
 
   scheduled(atMs: number, late: boolean): void {
@@ -146,20 +144,32 @@ export class LoadMetrics {
     }
   }
 
-  /** Summary of the seconds in [fromSecond, toSecond). */
-  window(fromSecond: number, toSecond: number): Summary {
+  /** Summary of [fromMs, toMs) since the start (rounded to whole buckets). */
+  windowMs(fromMs: number, toMs: number): Summary {
+    const from = Math.max(0, Math.floor(fromMs / this.bucketMs));
+    const to = Math.max(from, Math.ceil(toMs / this.bucketMs));
     const histogram = newHistogram();
     const counts = emptyCounts();
-    for (const b of this.seconds) {
-      if (b.second < fromSecond || b.second >= toSecond) continue;
+    for (let i = from; i < to && i < this.buckets.length; i++) {
+      const b = this.buckets[i]!;
       histogram.add(b.histogram);
       addCounts(counts, b.counts);
     }
-    return summarize(histogram, counts, Math.max(0, toSecond - fromSecond));
+    return summarize(histogram, counts, ((to - from) * this.bucketMs) / 1000);
+  }
+
+  /** Summary of the seconds in [fromSecond, toSecond). */
+  window(fromSecond: number, toSecond: number): Summary {
+    return this.windowMs(fromSecond * 1000, toSecond * 1000);
+  }
+
+  /** Whole seconds covered so far. */
+  get secondCount(): number {
+    return Math.ceil((this.buckets.length * this.bucketMs) / 1000);
   }
 
   /** The per-second time series, for the journal and the reports. */
   series(): (Summary & { second: number })[] {
-    return this.seconds.map((b) => ({ second: b.second, ...summarize(b.histogram, b.counts, 1) }));
+    return Array.from({ length: this.secondCount }, (_, second) => ({ second, ...this.window(second, second + 1) }));
   }
 }

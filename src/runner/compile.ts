@@ -13,7 +13,8 @@ import { checkCommand, checkHttp, checkTcp, type CommandExpectation, type HttpEx
 import { httpRequest, type HttpOutput } from '../probes/http-request.js';
 import { runCommand, type CommandOutput } from '../probes/run-command.js';
 import { tcpCheck, type TcpOutput } from '../probes/tcp-check.js';
-import type { HypothesisStrategy, PlannedActivity, PlannedFault, PlannedStep, RunPlan } from './plan.js';
+import { parseThreshold, type Threshold } from '../load/threshold.js';
+import type { HypothesisStrategy, PlannedActivity, PlannedFault, PlannedLoad, PlannedStep, RunPlan } from './plan.js';
 
 export interface CompileOptions {
   file: string;
@@ -71,6 +72,32 @@ export function compileExperiment(raw: Experiment, options: CompileOptions): Run
       failFast,
     },
     maxDurationMs: ms(experiment.safety?.maxDuration, 600_000),
+    load: compileLoad(experiment),
+  };
+}
+
+function thresholds(texts: readonly string[]): Threshold[] {
+  return texts.flatMap((text) => {
+    const parsed = parseThreshold(text);
+    return parsed.ok ? [parsed.threshold] : [];
+  });
+}
+
+function compileLoad(experiment: Experiment): PlannedLoad | undefined {
+  const load = experiment.steadyState?.load;
+  if (!load) return undefined;
+  return {
+    url: load.url,
+    method: load.method,
+    headers: load.headers,
+    body: load.body,
+    rate: Number(load.rate.replace('/s', '')),
+    connections: load.connections,
+    timeoutMs: ms(load.timeout, 5000),
+    baselineMs: ms(load.baseline, 5000),
+    recoveryMs: ms(load.recovery, 5000),
+    thresholds: thresholds(experiment.steadyState?.thresholds ?? []),
+    abortWhen: thresholds(experiment.safety?.abortWhen ?? []),
   };
 }
 

@@ -80,6 +80,29 @@ export interface Journal {
     faults: FaultRecord[];
     /** After rollback: each fault checked gone from its target. */
     verification?: { fault: string; gone: boolean | null; error?: string | undefined }[] | undefined;
+    /** The load kept on the service, when the experiment has one. */
+    load?:
+      | {
+          url: string;
+          rate: number;
+          total: unknown;
+          health: unknown;
+          phases: { before?: unknown; method?: unknown; after?: unknown };
+          /** Per-second series (p50/p90/p99/max, rps, errors) for the reports. */
+          series: unknown[];
+        }
+      | undefined;
+    /** The stop condition that aborted the run, and how fast every fault was gone. */
+    stop?:
+      | {
+          condition: string;
+          value: string;
+          measurable_at: string;
+          faults_removed_at?: string | undefined;
+          /** From the breach being measurable to the last fault removed. */
+          reaction_ms?: number | undefined;
+        }
+      | undefined;
     /** Set by `faultline recover`. */
     recovered_at?: string | undefined;
   };

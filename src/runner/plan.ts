@@ -8,6 +8,25 @@
  */
 import type { Target } from '../experiment/schema.js';
 import type { ToxicSpec } from '../faults/proxy/toxic-entry.js';
+import type { Threshold } from '../load/threshold.js';
+
+/** Load kept on the service for the whole run, with the thresholds and stop conditions on it. */
+export interface PlannedLoad {
+  url: string;
+  method: string;
+  headers?: Record<string, string> | undefined;
+  body?: string | readonly string[] | undefined;
+  /** Requests per second (open model). */
+  rate: number;
+  connections: number;
+  timeoutMs: number;
+  /** Measured before the method: the gate window and the baseline. */
+  baselineMs: number;
+  /** Measured after the method, once faults are gone. */
+  recoveryMs: number;
+  thresholds: Threshold[];
+  abortWhen: Threshold[];
+}
 
 /** The judgement of one probe output against its expectation (tolerance). */
 export interface Verdict {
@@ -119,4 +138,5 @@ export interface RunPlan {
   };
   /** Hard limit on the run; faults' leases never outlive it. */
   maxDurationMs: number;
+  load?: PlannedLoad | undefined;
 }

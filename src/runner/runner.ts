@@ -23,6 +23,8 @@ import { UsageError, ExitCode } from '../errors.js';
 import { VERSION } from '../version.js';
 import { writeJournal, type ActivityRun, type FaultRecord, type Journal, type Outcome, type SteadyState } from './journal.js';
 import type { PlannedActivity, PlannedFault, PlannedFaultRemoval, PlannedStep, RunPlan } from './plan.js';
+import { LoadWatch } from './load-watch.js';
+import { StopConditionMonitor, type Breach } from '../safety/stop-conditions.js';
 
 export type Phase = 'prepare' | 'before' | 'method' | 'after' | 'cleanup' | 'rollbacks' | 'verification' | 'done';
 
@@ -109,6 +111,8 @@ class Run {
   private readonly pendingFaults: Promise<void>[] = [];
   private gateFailed = false;
   private methodFailed = false;
+  private load: LoadWatch | undefined;
+  private monitor: StopConditionMonitor | undefined;
 
   constructor(
     private readonly plan: RunPlan,
@@ -183,6 +187,11 @@ class Run {
     return this.journal;
   }
 
+  /** Is there anything to check in a steady state: probes, or thresholds on load? */
+  private hasHypothesis(): boolean {
+    return this.plan.hypothesis.length > 0 || (this.plan.load?.thresholds.length ?? 0) > 0;
+  }
+
   private async lifecycle(): Promise<void> {
     const signal = this.stop.signal;
     this.phase('prepare');
@@ -194,11 +203,23 @@ class Run {
       this.halt('failed', `a target could not be prepared: ${errorMessage(err)}`);
       return;
     }
+    const load = this.plan.load;
+    if (load) this.load = new LoadWatch(load, this.plan.maxDurationMs);
+    const phases: NonNullable<Journal['faultline']['load']>['phases'] = {};
 
     const strategy = this.plan.strategies.hypothesis;
-    if (['default', 'before-method-only', 'continuously'].includes(strategy) && this.plan.hypothesis.length > 0) {
+    if (['default', 'before-method-only', 'continuously'].includes(strategy) && this.hasHypothesis()) {
       this.phase('before');
-      const before = await this.hypothesis('before', signal);
+      let loadRuns: ActivityRun[] = [];
+      if (this.load && load) {
+        // The baseline: load on the untouched system; the thresholds must hold on it.
+        const from = this.load.now();
+        await sleep(load.baselineMs, signal);
+        if (signal.aborted) return;
+        loadRuns = this.load.judge(load.thresholds, from, this.load.now(), 'before');
+        phases.before = this.load.window(from, this.load.now());
+      }
+      const before = await this.hypothesis('before', signal, loadRuns);
       this.journal.steady_states.before = before;
       this.save();
       if (signal.aborted) return;
@@ -210,8 +231,13 @@ class Run {
     }
 
     this.phase('method');
+    const methodFrom = this.load?.now() ?? 0;
+    if (this.load && load && load.abortWhen.length > 0) {
+      this.monitor = new StopConditionMonitor(load.abortWhen, this.load, (breach) => this.abortNow(breach));
+      this.monitor.start();
+    }
     const methodDone = new AbortController();
-    const during = ['during-method-only', 'continuously'].includes(strategy) && this.plan.hypothesis.length > 0
+    const during = ['during-method-only', 'continuously'].includes(strategy) && this.hasHypothesis()
       ? this.duringLoop(AbortSignal.any([signal, methodDone.signal]))
       : Promise.resolve();
     try {
@@ -220,17 +246,71 @@ class Run {
       methodDone.abort();
       await during;
     }
-    if (this.stopReason) return;
+    if (this.load && load) {
+      phases.method = this.load.window(methodFrom, this.load.now());
+      // Over the whole method, too: a breach there is a deviation even if no check caught it.
+      for (const run of this.load.judge(load.thresholds, methodFrom, this.load.now(), 'the whole method')) {
+        if (run.tolerance_met === false && !this.stopReason) this.deviate(`over the whole method, ${run.reason ?? run.name}`);
+      }
+    }
+    if (this.stopReason) {
+      this.recordPhases(phases);
+      return;
+    }
 
-    if (['default', 'after-method-only', 'continuously'].includes(strategy) && this.plan.hypothesis.length > 0) {
+    if (['default', 'after-method-only', 'continuously'].includes(strategy) && this.hasHypothesis()) {
       this.phase('after');
-      const after = await this.hypothesis('after', signal);
+      let loadRuns: ActivityRun[] = [];
+      if (this.load && load) {
+        // Recovery: slide a window over the load after the method until every threshold holds
+        // on it (the time to recovery), or until the recovery time is up (not recovered).
+        const from = this.load.now();
+        const window = Math.min(1000, load.recoveryMs / 2);
+        let recoveredMs: number | undefined;
+        for (;;) {
+          await sleep(100, signal);
+          if (signal.aborted) break;
+          const now = this.load.now();
+          if (now - from < window) continue;
+          loadRuns = this.load.judge(load.thresholds, now - window, now, 'after');
+          if (loadRuns.every((r) => r.tolerance_met)) {
+            recoveredMs = now - from;
+            break;
+          }
+          if (now - from >= load.recoveryMs) break;
+        }
+        phases.after = { ...this.load.window(from, this.load.now()), recovered_after_ms: recoveredMs === undefined ? null : Math.round(recoveredMs) };
+        if (recoveredMs === undefined) {
+          for (const r of loadRuns) if (r.tolerance_met === false) r.reason = `not recovered within ${load.recoveryMs} ms: ${r.reason ?? ''}`;
+        }
+      }
+      const after = await this.hypothesis('after', signal, loadRuns);
       if (!signal.aborted) {
         this.journal.steady_states.after = after;
         if (!after.steady_state_met) this.deviate('the steady state was not met after the method');
       }
       this.save();
     }
+    this.recordPhases(phases);
+  }
+
+  private recordPhases(phases: NonNullable<Journal['faultline']['load']>['phases']): void {
+    if (!this.plan.load) return;
+    this.journal.faultline.load = { url: this.plan.load.url, rate: this.plan.load.rate, total: null, health: null, phases, series: [] };
+  }
+
+  /** A stop condition was breached: remove every fault now, then let the run unwind. */
+  private abortNow(breach: Breach): void {
+    if (this.stopReason) return;
+    const stop: NonNullable<Journal['faultline']['stop']> = { condition: breach.condition, value: breach.value, measurable_at: breach.measurable_at };
+    this.journal.faultline.stop = stop;
+    this.halt('aborted', `stop condition "${breach.condition}" was breached (${breach.value}): every fault was removed and the run aborted`);
+    void (async () => {
+      for (const record of [...this.journal.faultline.faults].reverse()) await this.removeFault(record);
+      stop.faults_removed_at = iso();
+      stop.reaction_ms = Math.round((performance.now() - breach.measurableMs) * 10) / 10;
+      this.save();
+    })();
   }
 
   private deviate(reason: string): void {
@@ -240,7 +320,17 @@ class Run {
 
   private async duringLoop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      const state = await this.hypothesis('during', signal);
+      let loadRuns: ActivityRun[] = [];
+      const load = this.plan.load;
+      if (this.load && load) {
+        const now = this.load.now();
+        // Each threshold on its own sliding window (its `over`, else the check interval, at least 1 s).
+        loadRuns = load.thresholds.flatMap((t) => {
+          const over = t.overMs ?? Math.max(1000, this.plan.strategies.frequencyMs);
+          return this.load!.judge([t], Math.max(0, now - over), now, 'during');
+        });
+      }
+      const state = await this.hypothesis('during', signal, loadRuns);
       if (signal.aborted) break;
       this.journal.steady_states.during.push(state);
       this.save();
@@ -255,9 +345,9 @@ class Run {
     }
   }
 
-  private async hypothesis(phase: 'before' | 'during' | 'after', signal: AbortSignal): Promise<SteadyState> {
+  private async hypothesis(phase: 'before' | 'during' | 'after', signal: AbortSignal, extra: ActivityRun[] = []): Promise<SteadyState> {
     // Every probe runs, even after one failed: the data of the others matters too.
-    const probes: ActivityRun[] = [];
+    const probes: ActivityRun[] = [...extra];
     for (const probe of this.plan.hypothesis) {
       if (signal.aborted) break;
       probes.push(await this.activity(probe, phase === 'during' ? 'method' : phase, signal, phase !== 'during'));
@@ -440,6 +530,7 @@ class Run {
 
   private async cleanup(): Promise<void> {
     this.phase('cleanup');
+    this.monitor?.stop();
     const signal = AbortSignal.timeout(this.options.cleanupTimeoutMs ?? 30_000);
     // Newest first: a later fault may depend on an earlier one's state.
     for (const record of [...this.journal.faultline.faults].reverse()) await this.removeFault(record, signal);
@@ -478,6 +569,17 @@ class Run {
     }
     this.journal.faultline.verification = verification;
 
+    if (this.load) {
+      const report = await this.load.stop();
+      if (!this.journal.faultline.load) this.recordPhases({});
+      const record = this.journal.faultline.load!;
+      if (report) {
+        record.total = report.total;
+        record.health = report.health;
+        record.series = report.series;
+        if (!report.health.trustworthy) this.emit({ type: 'warning', message: `load measurement not trustworthy: ${report.health.problems.join('; ')}` });
+      }
+    }
     for (const driver of this.drivers.values()) await driver.dispose().catch(() => undefined);
     await this.collection.close().catch(() => undefined);
     this.conclude();

@@ -1,0 +1,100 @@
+// Steady state under load: the runner keeps open-model load on a real service whose dependency
+// sits behind the run's proxy, judges thresholds over each phase and over sliding windows, and
+// a stop condition removes every fault within 250 ms of its breach becoming measurable.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { parseExperiment } from '../../src/experiment/load.js';
+import { compileExperiment } from '../../src/runner/compile.js';
+import type { Journal } from '../../src/runner/journal.js';
+import { runExperiment } from '../../src/runner/runner.js';
+import { freePort, startEcho, startService } from '../helpers/services.js';
+
+describe('steady state under load', () => {
+  let dir: string;
+  let echo: Awaited<ReturnType<typeof startEcho>>;
+  let service: Awaited<ReturnType<typeof startService>>;
+  let proxyPort: number;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'faultline-load-run-'));
+    echo = await startEcho();
+    proxyPort = await freePort();
+    service = await startService(proxyPort, 2_000);
+  });
+  after(async () => {
+    await service.close();
+    await echo.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  let n = 0;
+  async function run(overrides: Record<string, unknown>): Promise<Journal> {
+    const doc = {
+      title: 'health under load',
+      targets: { db: { type: 'proxy', listen: `127.0.0.1:${proxyPort}`, upstream: echo.address } },
+      steadyState: {
+        load: { url: `${service.url}/health`, rate: '100/s', baseline: '1s', recovery: '1s', timeout: '3s' },
+        thresholds: ['p99 < 400ms', 'error_rate < 1%'],
+      },
+      method: [{ fault: 'latency', target: 'db', delay: '50ms', duration: '1s' }],
+      runtime: { hypothesisFrequency: '250ms' },
+      safety: { maxDuration: '30s' },
+      ...overrides,
+    };
+    const file = `load-${++n}.yaml`;
+    const plan = compileExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
+    return runExperiment(plan, { journalPath: join(dir, `${n}.json`) });
+  }
+
+  it('holds: thresholds met before, during and after; the load and its series are in the journal', { timeout: 30_000 }, async () => {
+    const journal = await run({});
+    assert.equal(journal.faultline.outcome, 'held', journal.faultline.reason);
+    const names = journal.steady_states.before?.probes.map((p) => p.name);
+    assert.deepEqual(names, ['load: p99 < 400ms', 'load: error_rate < 1%']);
+    assert.ok(journal.steady_states.during.length >= 2);
+    const load = journal.faultline.load!;
+    assert.ok(load.series.length >= 3, 'a per-second series');
+    assert.ok((load.phases.method as { p50: number }).p50 >= 50, 'the method phase shows the 50 ms latency');
+    assert.ok((load.phases.before as { p50: number }).p50 < 50, 'the baseline does not');
+    assert.ok(journal.faultline.faults[0]!.touched!.connections > 10);
+  });
+
+  it('deviates when a threshold breaks while the fault is on', { timeout: 30_000 }, async () => {
+    const journal = await run({
+      method: [{ fault: 'latency', target: 'db', delay: '600ms', duration: '1500ms' }],
+      steadyState: {
+        load: { url: `${service.url}/health`, rate: '100/s', baseline: '1s', recovery: '3s', timeout: '3s' },
+        thresholds: ['p99 < 400ms', 'error_rate < 1%'],
+      },
+    });
+    assert.equal(journal.faultline.outcome, 'deviated');
+    assert.equal(journal.faultline.exit_code, 1);
+    const breaches = journal.steady_states.during.flatMap((s) => s.probes).filter((p) => p.tolerance_met === false);
+    assert.ok(breaches.some((p) => p.name === 'load: p99 < 400ms'), JSON.stringify(breaches.map((b) => b.reason)));
+    assert.equal(journal.steady_states.after?.steady_state_met, true, 'recovered after the fault');
+    const recovered = (journal.faultline.load!.phases.after as { recovered_after_ms: number }).recovered_after_ms;
+    assert.ok(recovered > 0 && recovered < 3000, `time to recovery ${recovered} ms`);
+  });
+
+  it('a stop condition removes every fault within 250 ms and aborts the run (exit 3)', { timeout: 30_000 }, async () => {
+    const journal = await run({
+      method: [
+        { fault: 'reset-peer', target: 'db', duration: '20s' },
+        { wait: '20s' },
+      ],
+      safety: { maxDuration: '60s', abortWhen: ['error_rate > 20% over 500ms'] },
+    });
+    assert.equal(journal.status, 'aborted');
+    assert.equal(journal.faultline.exit_code, 3);
+    const stop = journal.faultline.stop!;
+    assert.equal(stop.condition, 'error_rate > 20% over 500ms');
+    assert.ok(stop.faults_removed_at, 'the faults were removed');
+    assert.ok(stop.reaction_ms !== undefined && stop.reaction_ms <= 250, `reaction ${stop.reaction_ms} ms`);
+    assert.equal(journal.faultline.faults[0]?.state, 'removed');
+    assert.ok((journal.duration ?? 99) < 10, 'stopped long before the method would have ended');
+  });
+});
