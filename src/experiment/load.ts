@@ -223,7 +223,8 @@ const KNOWN_KEYS = [
   'target', 'duration', 'percentage', 'delay', 'jitter', 'stream', 'rate', 'after', 'averageSize',
   'sizeVariation', 'bytes', 'pathPrefix', 'pathRegex', 'wait', 'probe', 'action', 'background',
   'pauses', 'before', 'hypothesis', 'hypothesisFrequency', 'maxDuration', 'default', 'equals',
-  'contains', 'regex', 'path',
+  'contains', 'regex', 'path', 'sql', 'redis', 'prometheus', 'query', 'below', 'above', 'atMost',
+  'atLeast', 'load', 'thresholds', 'abortWhen', 'connections', 'baseline', 'recovery',
 ];
 
 /** Is there a value at `path` in the parsed data? */

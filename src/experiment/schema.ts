@@ -158,6 +158,36 @@ export const TcpProbe = z.strictObject({
   timeout: Duration.default('2s'),
 });
 
+/** What a single value (SQL result, Redis reply, Prometheus sample) must satisfy. */
+export const ValueExpect = z.strictObject({
+  equals: z.unknown().optional(),
+  below: z.number().optional(),
+  above: z.number().optional(),
+  atMost: z.number().optional(),
+  atLeast: z.number().optional(),
+  contains: z.string().optional(),
+  regex: z.string().optional(),
+  latency: Duration.optional().meta({ description: 'The answer must arrive within this time.' }),
+});
+
+export const SqlProbe = z.strictObject({
+  url: z.string({ error: 'expected a PostgreSQL URL such as postgres://user@127.0.0.1:5432/db' }),
+  query: z.string({ error: 'expected the SQL query' }),
+  timeout: Duration.default('5s'),
+});
+
+export const RedisProbe = z.strictObject({
+  url: z.string().default('redis://127.0.0.1:6379'),
+  command: z.array(z.string()).min(1, { error: 'expected a command such as ["PING"]' }),
+  timeout: Duration.default('2s'),
+});
+
+export const PrometheusProbe = z.strictObject({
+  url: z.string({ error: 'expected the Prometheus base URL, e.g. http://127.0.0.1:9090' }),
+  query: z.string({ error: 'expected a PromQL instant query' }),
+  timeout: Duration.default('5s'),
+});
+
 const ProbeBase = {
   name: z.string({ error: 'expected a name for the probe' }),
 };
@@ -166,6 +196,9 @@ export const Probe = z.union([
   z.strictObject({ ...ProbeBase, http: HttpRequest, expect: HttpExpect.default({ status: [200] }) }),
   z.strictObject({ ...ProbeBase, tcp: TcpProbe, expect: z.strictObject({ open: z.boolean().default(true) }).default({ open: true }) }),
   z.strictObject({ ...ProbeBase, command: CommandRun, expect: CommandExpect.default({ exitCode: 0 }) }),
+  z.strictObject({ ...ProbeBase, sql: SqlProbe, expect: ValueExpect.meta({ description: 'On the first column of the first row.' }) }),
+  z.strictObject({ ...ProbeBase, redis: RedisProbe, expect: ValueExpect.default({}) }),
+  z.strictObject({ ...ProbeBase, prometheus: PrometheusProbe, expect: ValueExpect.meta({ description: 'On the first sample of the result.' }) }),
 ]);
 
 // --- load and thresholds ---------------------------------------------------------------------

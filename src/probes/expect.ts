@@ -98,3 +98,42 @@ export function getPath(value: unknown, path: string): { found: boolean; value?:
   }
   return { found: true, value: current };
 }
+
+/** What a single value (a SQL result, a Redis reply, a Prometheus sample) must satisfy. */
+export interface ValueExpectation {
+  equals?: unknown;
+  below?: number | undefined;
+  above?: number | undefined;
+  atMost?: number | undefined;
+  atLeast?: number | undefined;
+  contains?: string | undefined;
+  regex?: string | undefined;
+  latencyMs?: number | undefined;
+}
+
+export function checkValue(value: unknown, elapsedMs: number, expect: ValueExpectation): Verdict {
+  const reasons: string[] = [];
+  const shown = typeof value === 'string' ? short(value) : JSON.stringify(value);
+  // Numbers arrive as strings from PostgreSQL (bigint, numeric): compare them as numbers.
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : undefined;
+  if ('equals' in expect && expect.equals !== undefined) {
+    const same = typeof expect.equals === 'number' && n !== undefined ? n === expect.equals : JSON.stringify(value) === JSON.stringify(expect.equals);
+    if (!same) reasons.push(`value ${shown}, expected ${JSON.stringify(expect.equals)}`);
+  }
+  const numeric: [keyof ValueExpectation, string, (a: number, b: number) => boolean][] = [
+    ['below', 'below', (a, b) => a < b],
+    ['above', 'above', (a, b) => a > b],
+    ['atMost', 'at most', (a, b) => a <= b],
+    ['atLeast', 'at least', (a, b) => a >= b],
+  ];
+  for (const [key, words, ok] of numeric) {
+    const bound = expect[key] as number | undefined;
+    if (bound === undefined) continue;
+    if (n === undefined || !ok(n, bound)) reasons.push(`value ${shown}, expected ${words} ${bound}`);
+  }
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+  if (expect.contains !== undefined && !text.includes(expect.contains)) reasons.push(`value ${shown}, expected to contain ${JSON.stringify(expect.contains)}`);
+  if (expect.regex !== undefined && !new RegExp(expect.regex).test(text)) reasons.push(`value ${shown}, expected to match /${expect.regex}/`);
+  if (expect.latencyMs !== undefined && elapsedMs > expect.latencyMs) reasons.push(`answered in ${Math.round(elapsedMs)} ms, expected within ${expect.latencyMs} ms`);
+  return verdict(reasons);
+}

@@ -9,7 +9,10 @@ import { parseDuration, parsePercentage, parseRate, formatDuration } from '../ex
 import type { Action, Experiment, Fault, Probe, Step } from '../experiment/schema.js';
 import { resolveVariables, substitute } from '../experiment/substitute.js';
 import type { ToxicSpec } from '../faults/proxy/toxic-entry.js';
-import { checkCommand, checkHttp, checkTcp, type CommandExpectation, type HttpExpectation } from '../probes/expect.js';
+import { checkCommand, checkHttp, checkTcp, checkValue, type CommandExpectation, type HttpExpectation, type ValueExpectation } from '../probes/expect.js';
+import { prometheusQuery } from '../probes/prometheus-query.js';
+import { redisCommand } from '../probes/redis-command.js';
+import { redact, sqlQuery } from '../probes/sql-query.js';
 import { httpRequest, type HttpOutput } from '../probes/http-request.js';
 import { runCommand, type CommandOutput } from '../probes/run-command.js';
 import { tcpCheck, type TcpOutput } from '../probes/tcp-check.js';
@@ -229,6 +232,24 @@ export function compileProbe(probe: Probe): PlannedActivity {
       execute: (signal) => tcpCheck(host, port, ms(timeout, 2000), signal),
       verify: (output) => checkTcp(output as TcpOutput, open),
     };
+  }
+  if ('sql' in probe || 'redis' in probe || 'prometheus' in probe) {
+    const { latency, ...rest } = probe.expect;
+    const expect: ValueExpectation = { ...rest, latencyMs: latency === undefined ? undefined : ms(latency) };
+    const verify = (output: unknown): ReturnType<typeof checkValue> => {
+      const o = output as { value: unknown; elapsedMs: number };
+      return checkValue(o.value, o.elapsedMs, expect);
+    };
+    if ('sql' in probe) {
+      const { url, query, timeout } = probe.sql;
+      return { ...common, describe: `SQL ${redact(url)}: ${query}`, execute: (signal) => sqlQuery({ url, query, timeoutMs: ms(timeout, 5000) }, signal), verify };
+    }
+    if ('redis' in probe) {
+      const { url, command, timeout } = probe.redis;
+      return { ...common, describe: `Redis ${redact(url)}: ${command.join(' ')}`, execute: (signal) => redisCommand({ url, command, timeoutMs: ms(timeout, 2000) }, signal), verify };
+    }
+    const { url, query, timeout } = probe.prometheus;
+    return { ...common, describe: `PromQL ${url}: ${query}`, execute: (signal) => prometheusQuery({ url, query, timeoutMs: ms(timeout, 5000) }, signal), verify };
   }
   const command = probe.command;
   const expect: CommandExpectation = probe.expect;
