@@ -164,4 +164,20 @@ describe('faultline run and recover (child processes)', () => {
     assert.match(err, /bad\.yaml:6:\d+/);
     assert.doesNotMatch(err, /\n\s+at /);
   });
+
+  it('faultline halt removes the faults of every running experiment at once and stops them', { timeout: 60_000 }, async () => {
+    const a = start(['run', await experimentFile('halt-a.yaml', [{ fault: 'latency', target: 'db', delay: '10ms', duration: '60s', name: 'halt-a' }])]);
+    const b = start(['run', await experimentFile('halt-b.yaml', [{ fault: 'bandwidth', target: 'db', rate: '1MB/s', duration: '60s', name: 'halt-b' }])]);
+    await Promise.all([a.applied, b.applied]);
+    assert.equal(proxy.toxics.length, 2);
+    const halted = spawn(process.execPath, ['--import', TSX, CLI, 'halt'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
+    let out = '';
+    halted.stdout.on('data', (d: Buffer) => (out += d));
+    assert.equal(await exitCode(halted as ChildProcessWithoutNullStreams), 0, out);
+    assert.equal(proxy.toxics.length, 0, 'every fault removed');
+    assert.match(out, /fault halt-a on db .*: removed/);
+    assert.match(out, /fault halt-b on db .*: removed/);
+    assert.equal(await exitCode(a.child), 130);
+    assert.equal(await exitCode(b.child), 130);
+  });
 });

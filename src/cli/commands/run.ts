@@ -19,6 +19,7 @@ import { createProgressReporter, describePlan, summarize } from '../../reporting
 import { loadPlan } from '../../runner/load-plan.js';
 import type { HypothesisStrategy, RollbackStrategy } from '../../runner/plan.js';
 import { recover, stateDir } from '../../runner/recover.js';
+import { halt } from '../../safety/halt.js';
 import { createDrivers, runExperiment } from '../../runner/runner.js';
 import { println, type CliIo } from '../io.js';
 
@@ -54,6 +55,29 @@ export function registerRunCommands(program: Command, io: CliIo, setExit: (code:
     .option('--hypothesis-frequency <duration>', 'wait between steady-state checks during the method (e.g. 1s)')
     .option('--fail-fast', 'stop the method at the first deviation seen during it')
     .action(async (file: string, flags: RunFlags) => setExit(await run(file, flags, io)));
+
+  program
+    .command('halt')
+    .description('kill switch: remove every fault of every experiment running on this machine, now')
+    .option('--state-dir <dir>', 'where run journals are kept (default .faultline/runs, or FAULTLINE_STATE_DIR)')
+    .option('--token <token>', 'bearer token for remote proxy servers (or FAULTLINE_PROXY_TOKEN)')
+    .action(async (flags: { stateDir?: string; token?: string }) => {
+      const dir = flags.stateDir ?? stateDir(io.env, io.cwd);
+      const started = Date.now();
+      const result = await halt(dir, { token: flags.token ?? io.env['FAULTLINE_PROXY_TOKEN'] });
+      if (result.runs.length === 0 && result.recovered.length === 0) {
+        println(io.stdout, `no running experiment in ${dir}`);
+        return;
+      }
+      for (const f of result.faults) {
+        const what = { removed: 'removed', 'left-to-runner': 'removed by its runner (in-process proxy)', failed: `NOT removed: ${f.error ?? ''}` }[f.result];
+        println(io.stdout, `fault ${f.fault} on ${f.target} (run ${f.run.slice(0, 8)}): ${what}`);
+      }
+      for (const r of result.runs) println(io.stdout, `run ${r.run.slice(0, 8)} "${r.title}" (pid ${r.pid}): ${r.exited ? 'stopped, its faults removed' : 'did not stop within 30 s'}`);
+      for (const r of result.recovered) println(io.stdout, `fault ${r.fault} on ${r.target} (run ${r.run.slice(0, 8)}): ${r.result}${r.error ? `: ${r.error}` : ''}`);
+      println(io.stdout, `halt took ${Date.now() - started} ms`);
+      if (result.faults.some((f) => f.result === 'failed') || result.runs.some((r) => !r.exited) || result.recovered.some((r) => r.result === 'failed')) setExit(ExitCode.internal);
+    });
 
   program
     .command('recover')

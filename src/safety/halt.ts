@@ -1,0 +1,95 @@
+/**
+ * `faultline halt`: the kill switch. Removes every fault of every experiment running on this
+ * machine, at once, without waiting for the runs to notice (Gremlin's halt-all).
+ *
+ * For each run journal in the state directory whose runner is alive: faults on remote servers
+ * are removed directly through their API and paused processes resumed (the runner may be stuck);
+ * then the runner gets SIGTERM, which makes it remove what only it can reach (its in-process
+ * proxies), run its rollbacks and end `interrupted`. Runs that are already dead are left to
+ * `faultline recover`, which halt runs too.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ProxyApiClient } from '../faults/control-api/client.js';
+import type { Journal } from '../runner/journal.js';
+import { recover, type RecoveredFault } from '../runner/recover.js';
+import { removeRemoteFault, resumeProcess } from '../targets/fault-driver.js';
+
+export interface HaltResult {
+  runs: { run: string; pid: number; title: string; signalled: boolean; exited: boolean }[];
+  faults: { run: string; fault: string; target: string; result: 'removed' | 'left-to-runner' | 'failed'; error?: string | undefined }[];
+  recovered: RecoveredFault[];
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function halt(dir: string, options: { token?: string | undefined; waitMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<HaltResult> {
+  const result: HaltResult = { runs: [], faults: [], recovered: [] };
+  let names: string[] = [];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const live: Journal[] = [];
+  for (const name of names) {
+    try {
+      const journal = JSON.parse(await readFile(join(dir, name), 'utf8')) as Journal;
+      if (journal.status === 'running' && journal.faultline?.pid !== process.pid && alive(journal.faultline.pid)) live.push(journal);
+    } catch {
+      // not a journal
+    }
+  }
+
+  // First the faults anyone can remove, all at once.
+  await Promise.all(
+    live.flatMap((journal) =>
+      journal.faultline.faults
+        .filter((f) => f.state === 'applied' || f.state === 'applying')
+        .map(async (fault) => {
+          const base = { run: journal.faultline.run_id, fault: fault.name, target: fault.target };
+          try {
+            if (fault.location.where === 'remote') {
+              const client = new ProxyApiClient({ url: fault.location.server ?? 'http://127.0.0.1:8474', token: options.token, timeoutMs: 3_000 });
+              await removeRemoteFault(client, fault.location, options.signal);
+              result.faults.push({ ...base, result: 'removed' });
+            } else if (fault.location.where === 'process') {
+              resumeProcess(fault.location);
+              result.faults.push({ ...base, result: 'removed' });
+            } else {
+              result.faults.push({ ...base, result: 'left-to-runner' });
+            }
+          } catch (err) {
+            result.faults.push({ ...base, result: 'failed', error: err instanceof Error ? err.message : String(err) });
+          }
+        }),
+    ),
+  );
+
+  // Then every runner is told to stop: it removes its in-process faults and ends interrupted.
+  for (const journal of live) {
+    let signalled = false;
+    try {
+      process.kill(journal.faultline.pid, 'SIGTERM');
+      signalled = true;
+    } catch {
+      // gone meanwhile
+    }
+    result.runs.push({ run: journal.faultline.run_id, pid: journal.faultline.pid, title: String((journal.experiment as { title?: unknown })?.title ?? ''), signalled, exited: false });
+  }
+  const deadline = Date.now() + (options.waitMs ?? 30_000);
+  for (const run of result.runs) {
+    while (alive(run.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    run.exited = !alive(run.pid);
+  }
+  // Whatever a runner that died could not remove.
+  result.recovered = await recover(dir, { token: options.token, signal: options.signal });
+  return result;
+}
