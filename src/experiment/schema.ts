@@ -226,7 +226,8 @@ export const LoadSpec = z.strictObject({
   connections: z.number().int().min(1).max(10_000).default(50),
   timeout: Duration.default('5s').meta({ description: 'Per-request timeout; a timeout counts as an error.' }),
   baseline: Duration.default('5s').meta({ description: 'Load measured before the method: the gate and the baseline.' }),
-  recovery: Duration.default('5s').meta({ description: 'Load measured after the faults are gone.' }),
+  recovery: Duration.default('5s').meta({ description: 'How long the system has, after the method, to come back to its thresholds and its baseline.' }),
+  recoveryTolerance: Percentage.default('10%').meta({ description: 'Latency p50/p99 must come back within this much of the baseline (errors to the baseline).' }),
 });
 
 // --- faults ----------------------------------------------------------------------------------

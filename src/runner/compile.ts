@@ -99,6 +99,7 @@ function compileLoad(experiment: Experiment): PlannedLoad | undefined {
     timeoutMs: ms(load.timeout, 5000),
     baselineMs: ms(load.baseline, 5000),
     recoveryMs: ms(load.recovery, 5000),
+    recoveryTolerance: parsePercentage(load.recoveryTolerance) ?? 0.1,
     thresholds: thresholds(experiment.steadyState?.thresholds ?? []),
     abortWhen: thresholds(experiment.safety?.abortWhen ?? []),
   };

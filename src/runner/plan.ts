@@ -24,6 +24,8 @@ export interface PlannedLoad {
   baselineMs: number;
   /** Measured after the method, once faults are gone. */
   recoveryMs: number;
+  /** How close to the baseline latency must come back (0.1 = within 10 %). */
+  recoveryTolerance: number;
   thresholds: Threshold[];
   abortWhen: Threshold[];
 }

@@ -24,6 +24,7 @@ import { VERSION } from '../version.js';
 import { writeJournal, type ActivityRun, type FaultRecord, type Journal, type Outcome, type SteadyState } from './journal.js';
 import type { PlannedActivity, PlannedFault, PlannedFaultRemoval, PlannedStep, RunPlan } from './plan.js';
 import { LoadWatch } from './load-watch.js';
+import type { Summary } from '../load/metrics.js';
 import { StopConditionMonitor, type Breach } from '../safety/stop-conditions.js';
 
 export type Phase = 'prepare' | 'before' | 'method' | 'after' | 'cleanup' | 'rollbacks' | 'verification' | 'done';
@@ -263,25 +264,43 @@ class Run {
       let loadRuns: ActivityRun[] = [];
       if (this.load && load) {
         // Recovery: slide a window over the load after the method until every threshold holds
-        // on it (the time to recovery), or until the recovery time is up (not recovered).
+        // on it *and* latency and errors are back near the baseline (the time to recovery), or
+        // until the recovery time is up: then the system did not recover — residue.
         const from = this.load.now();
         const window = Math.min(1000, load.recoveryMs / 2);
+        const baseline = phases.before as Summary | undefined;
         let recoveredMs: number | undefined;
+        let lastGap: string | undefined;
         for (;;) {
           await sleep(100, signal);
           if (signal.aborted) break;
           const now = this.load.now();
           if (now - from < window) continue;
           loadRuns = this.load.judge(load.thresholds, now - window, now, 'after');
-          if (loadRuns.every((r) => r.tolerance_met)) {
+          const current = this.load.window(now - window, now);
+          lastGap = baseline && current ? baselineGap(baseline, current, load.recoveryTolerance) : undefined;
+          if (loadRuns.every((r) => r.tolerance_met) && lastGap === undefined) {
             recoveredMs = now - from;
             break;
           }
           if (now - from >= load.recoveryMs) break;
         }
         phases.after = { ...this.load.window(from, this.load.now()), recovered_after_ms: recoveredMs === undefined ? null : Math.round(recoveredMs) };
-        if (recoveredMs === undefined) {
+        if (recoveredMs === undefined && !signal.aborted) {
           for (const r of loadRuns) if (r.tolerance_met === false) r.reason = `not recovered within ${load.recoveryMs} ms: ${r.reason ?? ''}`;
+          if (lastGap !== undefined) {
+            loadRuns.push({
+              activity: { type: 'recovery', baseline_tolerance: load.recoveryTolerance },
+              name: 'load: back to the baseline',
+              output: { baseline: { p50: baseline?.p50, p99: baseline?.p99, error_rate: baseline?.error_rate } },
+              start: iso(),
+              end: iso(),
+              duration: 0,
+              status: 'succeeded',
+              tolerance_met: false,
+              reason: `residue: not back to the baseline within ${load.recoveryMs} ms (${lastGap})`,
+            });
+          }
         }
       }
       const after = await this.hypothesis('after', signal, loadRuns);
@@ -624,6 +643,20 @@ class Run {
     j.faultline.exit_code = exitCodeFor(outcome);
     j.faultline.reason = this.reason ?? (outcome === 'held' ? 'every hypothesis held' : undefined);
   }
+}
+
+/**
+ * How far a window is from the baseline, or undefined when it is back: p50 and p99 within the
+ * tolerance (plus 2 ms and 5 ms of absolute slack: loopback latencies are fractions of a
+ * millisecond and a shared machine jitters), error rate no more than half a point above.
+ */
+export function baselineGap(baseline: Summary, current: Summary, tolerance: number): string | undefined {
+  const gaps: string[] = [];
+  if (current.completed === 0) return 'no request completed';
+  if (current.p50 > baseline.p50 * (1 + tolerance) + 2) gaps.push(`p50 ${current.p50} ms vs ${baseline.p50} ms before`);
+  if (current.p99 > baseline.p99 * (1 + tolerance) + 5) gaps.push(`p99 ${current.p99} ms vs ${baseline.p99} ms before`);
+  if (current.error_rate > baseline.error_rate + 0.005) gaps.push(`error rate ${(current.error_rate * 100).toFixed(1)}% vs ${(baseline.error_rate * 100).toFixed(1)}% before`);
+  return gaps.length ? gaps.join(', ') : undefined;
 }
 
 function describeReason(reason: unknown): string {

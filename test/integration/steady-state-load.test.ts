@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { parseExperiment } from '../../src/experiment/load.js';
@@ -37,7 +40,7 @@ describe('steady state under load', () => {
       title: 'health under load',
       targets: { db: { type: 'proxy', listen: `127.0.0.1:${proxyPort}`, upstream: echo.address } },
       steadyState: {
-        load: { url: `${service.url}/health`, rate: '100/s', baseline: '1s', recovery: '1s', timeout: '3s' },
+        load: { url: `${service.url}/health`, rate: '100/s', baseline: '1s', recovery: '3s', timeout: '3s' },
         thresholds: ['p99 < 400ms', 'error_rate < 1%'],
       },
       method: [{ fault: 'latency', target: 'db', delay: '50ms', duration: '1s' }],
@@ -96,5 +99,59 @@ describe('steady state under load', () => {
     assert.ok(stop.reaction_ms !== undefined && stop.reaction_ms <= 250, `reaction ${stop.reaction_ms} ms`);
     assert.equal(journal.faultline.faults[0]?.state, 'removed');
     assert.ok((journal.duration ?? 99) < 10, 'stopped long before the method would have ended');
+  });
+
+  it('traffic that bypasses the proxy makes the run inconclusive, never passed', { timeout: 30_000 }, async () => {
+    // This service reaches the "database" directly: the fault on the proxy touches nothing.
+    const direct = await startService(Number(echo.address.split(':')[1]), 2_000);
+    try {
+      const journal = await run({
+        steadyState: { load: { url: `${direct.url}/health`, rate: '100/s', baseline: '1s', recovery: '2s' }, thresholds: ['p99 < 400ms'] },
+      });
+      assert.equal(journal.faultline.outcome, 'inconclusive');
+      assert.equal(journal.faultline.exit_code, 4);
+      assert.match(journal.faultline.reason ?? '', /touched no traffic/);
+    } finally {
+      await direct.close();
+    }
+  });
+
+  it('residue: a system that does not come back to its baseline fails the run', { timeout: 30_000 }, async () => {
+    // A "database" that an action degrades for good: after the method its answers stay 50 ms
+    // late, so the service never comes back to its baseline although every fault is gone.
+    let degraded = false;
+    const db = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk) => (degraded ? setTimeout(() => socket.write(chunk), 50) : socket.write(chunk)));
+    });
+    db.listen(0, '127.0.0.1');
+    await once(db, 'listening');
+    const toggle = createHttpServer((_req, res) => {
+      degraded = true;
+      res.end('degraded');
+    });
+    toggle.listen(0, '127.0.0.1');
+    await once(toggle, 'listening');
+    const port = await freePort();
+    const svc = await startService(port, 2_000);
+    try {
+      const journal = await run({
+        targets: { db: { type: 'proxy', listen: `127.0.0.1:${port}`, upstream: `127.0.0.1:${(db.address() as AddressInfo).port}` } },
+        steadyState: { load: { url: `${svc.url}/health`, rate: '50/s', baseline: '1s', recovery: '2s', recoveryTolerance: '10%' }, thresholds: ['error_rate < 50%'] },
+        method: [
+          { fault: 'latency', target: 'db', delay: '5ms', duration: '500ms' },
+          { action: { name: 'degrade for good', http: { url: `http://127.0.0.1:${(toggle.address() as AddressInfo).port}/`, method: 'POST' } } },
+        ],
+      });
+      assert.equal(journal.faultline.outcome, 'deviated');
+      const residue = journal.steady_states.after!.probes.find((p) => p.name === 'load: back to the baseline');
+      assert.ok(residue, JSON.stringify(journal.steady_states.after?.probes.map((p) => p.reason)));
+      assert.match(residue.reason ?? '', /residue: not back to the baseline/);
+      assert.equal((journal.faultline.load!.phases.after as { recovered_after_ms: number | null }).recovered_after_ms, null);
+    } finally {
+      await svc.close();
+      db.close();
+      toggle.close();
+    }
   });
 });
