@@ -12,6 +12,7 @@ import { parseExperiment } from '../../src/experiment/load.js';
 import { compileExperiment } from '../../src/runner/compile.js';
 import type { Journal } from '../../src/runner/journal.js';
 import { runExperiment, type RunEvent } from '../../src/runner/runner.js';
+import { ProxyCollection, startControlServer } from '../../src/index.js';
 import { freePort, startEcho, startService } from '../helpers/services.js';
 
 describe('runner lifecycle (faultline format, in-process proxy)', () => {
@@ -198,6 +199,42 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
       assert.notEqual(await state(), 'T', 'resumed after the run');
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('runner: a fault that cannot be removed', () => {
+  it('is reported as residue (exit 70) with the way out, never ignored', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'faultline-residue-'));
+    const collection = new ProxyCollection();
+    const echo = await startEcho();
+    await collection.create({ name: 'db', upstream: echo.address });
+    const api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
+    try {
+      const file = 'residue.yaml';
+      const doc = {
+        title: 'the fault server goes away',
+        targets: { db: { type: 'remote-proxy', url: api.url, proxy: 'db' } },
+        method: [{ fault: 'latency', target: 'db', delay: '10ms', duration: '300ms' }],
+      };
+      const plan = compileExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
+      const journal = await runExperiment(plan, {
+        journalPath: join(dir, 'j.json'),
+        cleanupTimeoutMs: 3_000,
+        // The control API disappears while the fault is on: nothing can remove it through it.
+        onEvent: (event) => {
+          if (event.type === 'fault-applied') void api.close();
+        },
+      });
+      assert.equal(journal.faultline.outcome, 'residue');
+      assert.equal(journal.faultline.exit_code, 70);
+      assert.equal(journal.faultline.faults[0]?.state, 'residue');
+      assert.match(journal.faultline.reason ?? '', /faultline recover/);
+      assert.ok(collection.get('db').toxics[0]?.expiresAt, 'the lease will still remove it');
+    } finally {
+      await collection.close();
+      await echo.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
