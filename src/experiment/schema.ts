@@ -137,6 +137,14 @@ export const HttpExpect = z.strictObject({
   json: z.strictObject({ path: z.string(), equals: z.unknown().optional() }).optional(),
   header: z.record(z.string(), TextMatch).optional(),
   latency: Duration.optional().meta({ description: 'The response must arrive within this time.' }),
+  fresh: z
+    .strictObject({
+      header: z.string().default('last-modified'),
+      maxAge: Duration.meta({ description: 'The date in the header must be at most this old.' }),
+    })
+    .optional()
+    .meta({ description: 'Freshness: a stale cache answering 200 fails (Last-Modified, or any date header).' }),
+  increases: z.strictObject({ path: z.string() }).optional().meta({ description: 'Consistency: the JSON value at path must grow from one check to the next (a monotonic counter).' }),
 });
 
 export const CommandRun = z.strictObject({
@@ -168,6 +176,7 @@ export const ValueExpect = z.strictObject({
   contains: z.string().optional(),
   regex: z.string().optional(),
   latency: Duration.optional().meta({ description: 'The answer must arrive within this time.' }),
+  increases: z.boolean().optional().meta({ description: 'The value must grow from one check to the next (a monotonic counter).' }),
 });
 
 export const SqlProbe = z.strictObject({

@@ -15,6 +15,8 @@ export interface HttpExpectation {
   json?: { path: string; equals?: unknown } | undefined;
   header?: Record<string, TextMatch> | undefined;
   latencyMs?: number | undefined;
+  fresh?: { header: string; maxAgeMs: number } | undefined;
+  increases?: { path: string } | undefined;
 }
 
 export interface CommandExpectation {
@@ -66,7 +68,29 @@ export function checkHttp(output: HttpOutput, expect: HttpExpectation): Verdict 
   if (expect.latencyMs !== undefined && output.elapsedMs > expect.latencyMs) {
     reasons.push(`answered in ${Math.round(output.elapsedMs)} ms, expected within ${expect.latencyMs} ms`);
   }
+  if (expect.fresh) {
+    const raw = output.headers[expect.fresh.header.toLowerCase()];
+    const date = raw === undefined ? NaN : Date.parse(raw);
+    if (Number.isNaN(date)) reasons.push(`no date in the ${expect.fresh.header} header: freshness cannot be checked`);
+    else if (Date.now() - date > expect.fresh.maxAgeMs) {
+      reasons.push(`stale: ${expect.fresh.header} is ${Math.round((Date.now() - date) / 1000)} s old, expected at most ${Math.round(expect.fresh.maxAgeMs / 1000)} s`);
+    }
+  }
   return verdict(reasons);
+}
+
+/** A check that the JSON value at a path grows between calls (state kept in the closure). */
+export function monotonic(path: string): (body: unknown) => string | undefined {
+  let previous: number | undefined;
+  return (body) => {
+    const found = getPath(body, path);
+    const n = found.found ? Number(found.value) : NaN;
+    if (!Number.isFinite(n)) return `no number at ${path}`;
+    const before = previous;
+    previous = n;
+    if (before !== undefined && n <= before) return `${path} did not grow: ${n} after ${before} (stale or lost writes)`;
+    return undefined;
+  };
 }
 
 export function checkCommand(output: CommandOutput, expect: CommandExpectation): Verdict {
@@ -109,6 +133,7 @@ export interface ValueExpectation {
   contains?: string | undefined;
   regex?: string | undefined;
   latencyMs?: number | undefined;
+  increases?: boolean | undefined;
 }
 
 export function checkValue(value: unknown, elapsedMs: number, expect: ValueExpectation): Verdict {

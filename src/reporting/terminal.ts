@@ -117,6 +117,7 @@ export function describePlan(plan: RunPlan, drivers: ReadonlyMap<string, FaultDr
     for (const r of plan.rollbacks) lines.push(`  - ${r.name}: ${r.describe}`);
   }
   lines.push('every fault is removed at the end whatever happens, and carries a lease on its proxy');
+  for (const warning of plan.warnings ?? []) lines.push(`warning: ${warning}`);
   return lines;
 }
 

@@ -9,7 +9,7 @@ import { parseDuration, parsePercentage, parseRate, formatDuration } from '../ex
 import type { Action, Experiment, Fault, Probe, Step } from '../experiment/schema.js';
 import { resolveVariables, substitute } from '../experiment/substitute.js';
 import type { ToxicSpec } from '../faults/proxy/toxic-entry.js';
-import { checkCommand, checkHttp, checkTcp, checkValue, type CommandExpectation, type HttpExpectation, type ValueExpectation } from '../probes/expect.js';
+import { checkCommand, checkHttp, checkTcp, checkValue, monotonic, type CommandExpectation, type HttpExpectation, type ValueExpectation } from '../probes/expect.js';
 import { prometheusQuery } from '../probes/prometheus-query.js';
 import { redisCommand } from '../probes/redis-command.js';
 import { redact, sqlQuery } from '../probes/sql-query.js';
@@ -209,6 +209,23 @@ function httpExpectation(expect: Probe extends infer P ? (P extends { http: unkn
     json: expect.json,
     header: expect.header,
     latencyMs: expect.latency === undefined ? undefined : ms(expect.latency),
+    fresh: expect.fresh ? { header: expect.fresh.header, maxAgeMs: ms(expect.fresh.maxAge) } : undefined,
+    increases: expect.increases,
+  };
+}
+
+/** Adds the monotonic-counter checks an expectation asks for, with their state. */
+function withMonotonic<T extends { body: unknown; value?: unknown }>(
+  check: (output: T) => { met: boolean; reason?: string | undefined },
+  path: string | undefined,
+  pick: (output: T) => unknown,
+): (output: unknown) => { met: boolean; reason?: string | undefined } {
+  const grows = path === undefined ? undefined : monotonic(path);
+  return (output) => {
+    const verdict = check(output as T);
+    const problem = grows?.(pick(output as T));
+    if (!problem) return verdict;
+    return { met: false, reason: verdict.met ? problem : `${verdict.reason ?? ''}; ${problem}` };
   };
 }
 
@@ -221,7 +238,7 @@ export function compileProbe(probe: Probe): PlannedActivity {
       ...common,
       describe: `${request.method.toUpperCase()} ${request.url}`,
       execute: (signal) => httpRequest({ url: request.url, method: request.method, headers: request.headers, body: request.body, timeoutMs: ms(request.timeout, 5000) }, signal),
-      verify: (output) => checkHttp(output as HttpOutput, expect),
+      verify: withMonotonic<HttpOutput>((o) => checkHttp(o, expect), expect.increases?.path, (o) => o.body),
     };
   }
   if ('tcp' in probe) {
@@ -235,12 +252,13 @@ export function compileProbe(probe: Probe): PlannedActivity {
     };
   }
   if ('sql' in probe || 'redis' in probe || 'prometheus' in probe) {
-    const { latency, ...rest } = probe.expect;
+    const { latency, increases, ...rest } = probe.expect;
     const expect: ValueExpectation = { ...rest, latencyMs: latency === undefined ? undefined : ms(latency) };
-    const verify = (output: unknown): ReturnType<typeof checkValue> => {
-      const o = output as { value: unknown; elapsedMs: number };
-      return checkValue(o.value, o.elapsedMs, expect);
-    };
+    const verify = withMonotonic<{ body: unknown; value: unknown; elapsedMs: number }>(
+      (o) => checkValue(o.value, o.elapsedMs, expect),
+      increases ? '$' : undefined,
+      (o) => o.value,
+    );
     if ('sql' in probe) {
       const { url, query, timeout } = probe.sql;
       return { ...common, describe: `SQL ${redact(url)}: ${query}`, execute: (signal) => sqlQuery({ url, query, timeoutMs: ms(timeout, 5000) }, signal), verify };

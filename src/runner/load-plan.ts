@@ -10,6 +10,7 @@ import { validateChaosToolkitDocument } from '../chaostoolkit/load.js';
 import { ValidationError } from '../errors.js';
 import { readDocument, validateExperiment, type ReadDocument } from '../experiment/load.js';
 import type { Experiment } from '../experiment/schema.js';
+import { lintChaosToolkit, lintExperiment } from '../experiment/lint.js';
 import { compileExperiment, type CompileOptions } from './compile.js';
 import type { RunPlan } from './plan.js';
 
@@ -19,8 +20,8 @@ export interface LoadPlanOptions extends Omit<CompileOptions, 'file'> {
 }
 
 export type LoadedDocument =
-  | { format: 'faultline'; experiment: Experiment; title: string; steps: number }
-  | { format: 'chaostoolkit'; data: unknown; title: string; steps: number };
+  | { format: 'faultline'; experiment: Experiment; title: string; steps: number; warnings: string[] }
+  | { format: 'chaostoolkit'; data: unknown; title: string; steps: number; warnings: string[] };
 
 /** Reads a file: not found, unreadable and wrong extension are located errors too. */
 export async function readExperimentText(path: string, file: string): Promise<string> {
@@ -42,15 +43,16 @@ export function loadDocument(text: string, file: string, vars: readonly string[]
   const read: ReadDocument = readDocument(text, file);
   if (isChaosToolkitDocument(read.data)) {
     const data = validateChaosToolkitDocument(read, file) as Record<string, unknown>;
-    return { format: 'chaostoolkit', data, title: String(data['title']), steps: Array.isArray(data['method']) ? data['method'].length : 0 };
+    return { format: 'chaostoolkit', data, title: String(data['title']), steps: Array.isArray(data['method']) ? data['method'].length : 0, warnings: lintChaosToolkit(data) };
   }
   const experiment = validateExperiment(read, file, { vars });
-  return { format: 'faultline', experiment, title: experiment.title, steps: experiment.method.length };
+  return { format: 'faultline', experiment, title: experiment.title, steps: experiment.method.length, warnings: lintExperiment(experiment) };
 }
 
 export async function loadPlan(path: string, options: LoadPlanOptions): Promise<RunPlan> {
   const file = options.displayName ?? path;
   const loaded = loadDocument(await readExperimentText(path, file), file, Object.keys(options.vars ?? {}));
-  if (loaded.format === 'chaostoolkit') return compileChaosToolkit(loaded.data, { ...options, file });
-  return compileExperiment(loaded.experiment, { ...options, file });
+  const plan = loaded.format === 'chaostoolkit' ? compileChaosToolkit(loaded.data, { ...options, file }) : compileExperiment(loaded.experiment, { ...options, file });
+  plan.warnings = loaded.warnings;
+  return plan;
 }

@@ -141,4 +141,6 @@ export interface RunPlan {
   /** Hard limit on the run; faults' leases never outlive it. */
   maxDurationMs: number;
   load?: PlannedLoad | undefined;
+  /** Valid but suspicious (a hypothesis that only checks status codes, …): shown before a run. */
+  warnings?: string[] | undefined;
 }

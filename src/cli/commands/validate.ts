@@ -28,6 +28,7 @@ export function registerValidateCommands(program: Command, io: CliIo, setExit: (
           const loaded = loadDocument(await readExperimentText(resolve(io.cwd, file), file), file, vars);
           const format = loaded.format === 'chaostoolkit' ? ' (Chaos Toolkit format)' : '';
           println(io.stdout, `${file}: valid${format} — "${loaded.title}", ${loaded.steps} step(s)`);
+          for (const warning of loaded.warnings) println(io.stdout, `  warning: ${warning}`);
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err;
           invalid++;
