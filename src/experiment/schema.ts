@@ -199,6 +199,10 @@ export const PrometheusProbe = z.strictObject({
 
 const ProbeBase = {
   name: z.string({ error: 'expected a name for the probe' }),
+  mode: z
+    .enum(['SOT', 'EOT', 'Edge', 'Continuous', 'OnChaos'])
+    .default('Continuous')
+    .meta({ description: "When the probe runs (Litmus's modes): SOT before the method, EOT after it, Edge both, OnChaos only during the method, Continuous in every check (default)." }),
 };
 
 export const Probe = z.union([

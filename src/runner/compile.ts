@@ -229,8 +229,16 @@ function withMonotonic<T extends { body: unknown; value?: unknown }>(
   };
 }
 
+const MODE_PHASES: Record<Probe['mode'], readonly ('before' | 'during' | 'after')[]> = {
+  SOT: ['before'],
+  EOT: ['after'],
+  Edge: ['before', 'after'],
+  OnChaos: ['during'],
+  Continuous: ['before', 'during', 'after'],
+};
+
 export function compileProbe(probe: Probe): PlannedActivity {
-  const common = { kind: 'activity' as const, activity: 'probe' as const, name: probe.name, background: false, pauseBeforeMs: 0, pauseAfterMs: 0, source: probe };
+  const common = { kind: 'activity' as const, activity: 'probe' as const, name: probe.name, background: false, pauseBeforeMs: 0, pauseAfterMs: 0, source: probe, phases: new Set(MODE_PHASES[probe.mode]) };
   if ('http' in probe) {
     const request = probe.http;
     const expect = httpExpectation(probe.expect);

@@ -56,6 +56,8 @@ export interface PlannedActivity {
   verify?: ((output: unknown, signal: AbortSignal) => Promise<Verdict> | Verdict) | undefined;
   /** The activity as written (after substitution), copied into the journal. */
   source: unknown;
+  /** Hypothesis probes: the checks it takes part in (default all). */
+  phases?: ReadonlySet<'before' | 'during' | 'after'> | undefined;
 }
 
 /** What a fault does to its target. */

@@ -369,9 +369,11 @@ class Run {
     const probes: ActivityRun[] = [...extra];
     for (const probe of this.plan.hypothesis) {
       if (signal.aborted) break;
+      if (probe.phases && !probe.phases.has(phase)) continue;
       probes.push(await this.activity(probe, phase === 'during' ? 'method' : phase, signal, phase !== 'during'));
     }
-    const state = { steady_state_met: probes.length > 0 && probes.every((p) => p.tolerance_met === true), probes };
+    // A check with nothing to run in this phase (every probe is SOT/EOT/…) is met.
+    const state = { steady_state_met: probes.every((p) => p.tolerance_met === true), probes };
     this.emit({ type: 'hypothesis', phase, state });
     return state;
   }

@@ -180,6 +180,27 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
     assert.equal((journal.rollbacks[0]?.output as { stdout: string }).stdout.trim(), 'rolled-back');
   });
 
+  it('runs each probe in the phases of its mode (SOT, EOT, OnChaos, Continuous)', async () => {
+    const journal = await run(
+      experiment({
+        steadyState: {
+          probes: [
+            { name: 'sot', mode: 'SOT', command: { run: 'true' } },
+            { name: 'eot', mode: 'EOT', command: { run: 'true' } },
+            { name: 'chaos', mode: 'OnChaos', command: { run: 'true' } },
+            { name: 'always', command: { run: 'true' } },
+          ],
+        },
+        method: [{ fault: 'latency', target: 'db', delay: '10ms', duration: '400ms' }, { probe: { name: 'touch', http: { url: '${serviceUrl}/health' } } }],
+      }),
+    );
+    assert.deepEqual(journal.steady_states.before?.probes.map((p) => p.name), ['sot', 'always']);
+    assert.deepEqual(journal.steady_states.after?.probes.map((p) => p.name), ['eot', 'always']);
+    assert.ok(journal.steady_states.during.length > 0);
+    for (const state of journal.steady_states.during) assert.deepEqual(state.probes.map((p) => p.name), ['chaos', 'always']);
+    assert.equal(journal.faultline.outcome, 'held', journal.faultline.reason);
+  });
+
   it('freezes a process target with pause-process and resumes it', async () => {
     const child = spawn('sleep', ['60'], { stdio: 'ignore' });
     try {
