@@ -1,0 +1,106 @@
+// The load generator's cost and accuracy, side by side with autocannon against the same
+// trivial local HTTP server (in its own process). Each generator runs in a child process of its
+// own, so its CPU time (user + system) per request is measured alone. Figures: requests sent,
+// achieved rate against the target (faultline must hold it within 1 %), client CPU per request,
+// and latency percentiles as each tool reports them.
+//
+//   node --import tsx bench/load-generator.ts [--rate 2000] [--duration 10] [--json]
+import { spawn, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+interface Result {
+  tool: string;
+  model: string;
+  target_rate: number;
+  requests: number;
+  achieved_rate: number;
+  rate_error_pct: number;
+  worst_second_error_pct: number | null;
+  cpu_us_per_request: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+};
+
+async function child(): Promise<void> {
+  const [, , , tool, url, rateText, durationText] = process.argv;
+  const rate = Number(rateText);
+  const duration = Number(durationText);
+  // Load the code first: only the run itself is measured.
+  const { runLoad } = await import('../src/load/generator.js');
+  const autocannon = (await import('autocannon')).default;
+  const cpu0 = process.cpuUsage();
+  let result: Omit<Result, 'cpu_us_per_request'>;
+  if (tool === 'faultline') {
+    const report = await runLoad({ url: url!, stages: [{ durationMs: duration * 1000, from: rate }], connections: 50 });
+    const full = report.series.filter((s) => s.second < duration);
+    const worst = Math.max(...full.map((s) => Math.abs(s.scheduled - rate) / rate));
+    result = {
+      tool: 'faultline load',
+      model: 'open (constant arrival rate)',
+      target_rate: rate,
+      requests: report.total.completed,
+      achieved_rate: report.health.achieved_rate,
+      rate_error_pct: (Math.abs(report.health.achieved_rate - rate) / rate) * 100,
+      worst_second_error_pct: worst * 100,
+      p50_ms: report.total.p50,
+      p99_ms: report.total.p99,
+    };
+  } else {
+    const out = await autocannon({ url: url!, connections: 50, duration, overallRate: rate });
+    result = {
+      tool: 'autocannon 8',
+      model: 'closed loops, rate-limited (overallRate)',
+      target_rate: rate,
+      requests: out.requests.total,
+      achieved_rate: out.requests.total / duration,
+      rate_error_pct: (Math.abs(out.requests.total / duration - rate) / rate) * 100,
+      worst_second_error_pct: null,
+      p50_ms: out.latency.p50,
+      p99_ms: out.latency.p99,
+    };
+  }
+  const cpu = process.cpuUsage(cpu0);
+  process.send!({ ...result, cpu_us_per_request: (cpu.user + cpu.system) / Math.max(1, result.requests) });
+}
+
+async function main(): Promise<void> {
+  const rate = Number(flag('rate', '2000'));
+  const duration = Number(flag('duration', '10'));
+  // The server runs in its own process: a trivial 200 "ok".
+  const server = spawn(process.execPath, ['-e', "const s=require('http').createServer((q,r)=>r.end('ok'));s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [portLine] = (await once(server.stdout!, 'data')) as [Buffer];
+  const url = `http://127.0.0.1:${portLine.toString().trim()}/`;
+  const results: Result[] = [];
+  for (const tool of ['faultline', 'autocannon', 'faultline', 'autocannon']) {
+    process.stderr.write(`running ${tool} at ${rate}/s for ${duration} s…\n`);
+    const c = fork(fileURLToPath(import.meta.url), ['--child', tool, url, String(rate), String(duration)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const [message] = (await once(c, 'message')) as [Result];
+    results.push(message);
+    await once(c, 'exit');
+  }
+  server.kill();
+  if (args.includes('--json')) {
+    console.log(JSON.stringify(results, null, 2));
+    return;
+  }
+  console.log(`\nload generators against one local HTTP server (own process), ${rate}/s for ${duration} s, 50 connections, two rounds each\n`);
+  console.log('| tool | model | requests | achieved/s | rate error | worst second | CPU µs/request | p50 ms | p99 ms |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    console.log(`| ${r.tool} | ${r.model} | ${r.requests} | ${r.achieved_rate.toFixed(1)} | ${r.rate_error_pct.toFixed(2)} % | ${r.worst_second_error_pct === null ? 'n/a' : `${r.worst_second_error_pct.toFixed(2)} %`} | ${r.cpu_us_per_request.toFixed(1)} | ${r.p50_ms} | ${r.p99_ms} |`);
+  }
+  const f = results.filter((r) => r.tool.startsWith('faultline'));
+  const a = results.filter((r) => r.tool.startsWith('autocannon'));
+  const mean = (xs: Result[]): number => xs.reduce((s, r) => s + r.cpu_us_per_request, 0) / xs.length;
+  console.log(`\nCPU per request, faultline / autocannon: ${(mean(f) / mean(a)).toFixed(2)} (≤ 1.00 is the target)`);
+}
+
+if (process.argv[2] === '--child') await child();
+else await main();
