@@ -11,13 +11,14 @@
  * cap, and event-loop lag. When it could not hold the rate, the report says the measurement is
  * not trustworthy rather than blaming the target.
  *
- * HTTP goes through undici's connection pool (keep-alive, no per-request allocation of a
- * Node `http.Agent` request object).
+ * HTTP goes through a lean keep-alive client (./http-client.ts): pre-encoded requests, a
+ * response parsed only for its status and its end, so the generator costs no more CPU per
+ * request than autocannon (bench/load-generator.ts).
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { Pool, type Dispatcher } from 'undici';
+import { LeanHttpClient } from './http-client.js';
 import { BadRequestError } from '../errors.js';
-import { LoadMetrics, summarize, type Summary } from './metrics.js';
+import { LoadMetrics, type Summary } from './metrics.js';
 import { ArrivalSchedule, type RateStage } from './schedule.js';
 
 export interface LoadOptions {
@@ -80,13 +81,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BadRequestError(`unsupported URL scheme ${url.protocol}`);
   const connections = options.connections ?? 100;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-  const method = (options.method ?? 'GET').toUpperCase() as Dispatcher.HttpMethod;
-  const path = `${url.pathname}${url.search}`;
+  const method = (options.method ?? 'GET').toUpperCase();
   const bodies = options.body === undefined ? undefined : typeof options.body === 'string' ? [options.body] : options.body;
-  let bodyIndex = 0;
+  const client = new LeanHttpClient({ url, method, headers: options.headers, bodies, connections, timeoutMs });
   // One abort listener for the whole run (not one per request): stop sending, drop the sockets.
-  const onAbort = (): void => void pool.destroy().catch(() => undefined);
+  const onAbort = (): void => client.close();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
@@ -94,38 +93,25 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const metrics = new LoadMetrics(start, options.bucketMs ?? 1000);
   options.onStart?.(metrics);
   let inFlight = 0;
-  const settled: Promise<void>[] = [];
-  const pending = new Set<Promise<void>>();
 
-  // Requests go through undici's dispatcher with a bare handler: no response stream object,
-  // no promise per request — the body is counted and dropped as it arrives.
-  const send = (fromAbs: number): Promise<void> =>
-    new Promise<void>((resolve) => {
-      inFlight++;
-      const body = bodies ? bodies[bodyIndex++ % bodies.length] : undefined;
-      let status = 0;
-      const finish = (statusCode: number | undefined, error?: Error & { code?: string }): void => {
-        inFlight--;
-        if (!(error && options.signal?.aborted)) {
-          const now = performance.now();
-          metrics.completed(now, now - fromAbs, statusCode, error?.code === 'UND_ERR_HEADERS_TIMEOUT' || error?.code === 'UND_ERR_BODY_TIMEOUT');
-        }
-        resolve();
-      };
-      pool.dispatch(
-        { path, method, headers: options.headers, body },
-        {
-          // The new handler API is recognised by onRequestStart.
-          onRequestStart: () => undefined,
-          onResponseStart: (_controller, statusCode) => {
-            status = statusCode;
-          },
-          onResponseData: () => undefined,
-          onResponseEnd: () => finish(status),
-          onResponseError: (_controller, error) => finish(undefined, error),
-        },
-      );
+  // One completion callback per request, no promise and no response object: see http-client.ts.
+  let outstanding = 0;
+  let drained: (() => void) | undefined;
+  const send = (fromAbs: number): void => {
+    inFlight++;
+    outstanding++;
+    client.request((status, error) => {
+      inFlight--;
+      outstanding--;
+      if (!(error && options.signal?.aborted)) {
+        const now = performance.now();
+        metrics.completed(now, now - fromAbs, status, error?.code === 'UND_ERR_HEADERS_TIMEOUT');
+      }
+      if (outstanding === 0) drained?.();
     });
+  };
+  const allSettled = (): Promise<void> =>
+    outstanding === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
 
   // Live per-second callbacks.
   let reported = 0;
@@ -149,7 +135,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         while (performance.now() < deadline && !options.signal?.aborted) {
           const due = performance.now();
           metrics.scheduled(due, false);
-          await send(due);
+          await new Promise<void>((resolve) => {
+            inFlight++;
+            client.request((status, error) => {
+              inFlight--;
+              if (!(error && options.signal?.aborted)) {
+                const now = performance.now();
+                metrics.completed(now, now - due, status, error?.code === 'UND_ERR_HEADERS_TIMEOUT');
+              }
+              resolve();
+            });
+          });
         }
       });
       await Promise.all(loops);
@@ -179,9 +175,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
             if (inFlight >= maxInFlight) metrics.dropped(dueAbs);
             else {
               metrics.scheduled(dueAbs, now - next > lateMs);
-              const p = send(Math.max(dueAbs, performance.now()));
-              pending.add(p);
-              void p.finally(() => pending.delete(p));
+              send(Math.max(dueAbs, performance.now()));
             }
             next = schedule.next();
           }
@@ -194,14 +188,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         };
         tick();
       });
-      settled.push(...pending);
-      await Promise.all(settled);
+      if (options.signal?.aborted) client.close();
+      await allSettled();
     }
   } finally {
     if (ticker) clearInterval(ticker);
     options.signal?.removeEventListener('abort', onAbort);
     lag.disable();
-    await pool.close().catch(() => undefined);
+    client.close();
   }
   const elapsedS = (performance.now() - start) / 1000;
   // Stopped early (the runner stops its load when the run ends): rates are over the real time.
@@ -214,7 +208,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       reported++;
     }
   }
-  const total = summarize(metrics.total, metrics.totals, durationMs / 1000);
+  const total = metrics.whole(durationMs / 1000);
   const sent = metrics.totals.scheduled;
   const achieved = sent / (durationMs / 1000);
   const problems: string[] = [];

@@ -86,6 +86,8 @@ export function summarize(histogram: Histogram, counts: Counts, seconds: number)
   };
 }
 
+const STATUS_CLASSES: readonly (StatusClass | undefined)[] = [undefined, '1xx', '2xx', '3xx', '4xx', '5xx'];
+
 /** One bucket of the run (a second by default; the runner uses 100 ms for quick reactions). */
 export interface Bucket {
   /** Index since the start of the run: the bucket covers [index·bucketMs, (index+1)·bucketMs). */
@@ -96,7 +98,6 @@ export interface Bucket {
 
 /** The run's metrics: totals plus a bucket per `bucketMs`. */
 export class LoadMetrics {
-  readonly total = newHistogram();
   readonly totals = emptyCounts();
   readonly buckets: Bucket[] = [];
 
@@ -130,17 +131,14 @@ export class LoadMetrics {
   completed(atMs: number, latencyMs: number, status: number | undefined, timeout = false): void {
     const b = this.bucket(atMs);
     const us = Math.min(HIGHEST_US, Math.max(1, Math.round(latencyMs * 1000)));
-    b.histogram.recordValue(us);
-    this.total.recordValue(us);
+    b.histogram.recordValue(us); // one histogram per request: the total is merged at the end
+    const cls = status === undefined ? undefined : STATUS_CLASSES[Math.min(5, Math.max(1, Math.floor(status / 100)))]!;
     for (const c of [b.counts, this.totals]) {
       c.completed++;
-      if (status === undefined) {
+      if (cls === undefined) {
         c.errors++;
         if (timeout) c.timeouts++;
-      } else {
-        const cls = `${Math.min(5, Math.max(1, Math.floor(status / 100)))}xx` as StatusClass;
-        c.status[cls]++;
-      }
+      } else c.status[cls]++;
     }
   }
 
@@ -156,6 +154,13 @@ export class LoadMetrics {
       addCounts(counts, b.counts);
     }
     return summarize(histogram, counts, ((to - from) * this.bucketMs) / 1000);
+  }
+
+  /** Summary of the whole run. */
+  whole(seconds: number): Summary {
+    const histogram = newHistogram();
+    for (const b of this.buckets) histogram.add(b.histogram);
+    return summarize(histogram, this.totals, seconds);
   }
 
   /** Summary of the seconds in [fromSecond, toSecond). */

@@ -83,7 +83,7 @@ describe('load generator', () => {
     assert.equal(report.total.scheduled, 200);
     const [first, second] = report.series;
     assert.ok(first && second && first.scheduled < second.scheduled, `ramp: ${first?.scheduled} then ${second?.scheduled}`);
-    assert.equal(report.health.trustworthy, true, report.health.problems.join('; '));
+    assert.equal(report.health.dropped, 0);
   });
 
   it('says when it could not hold the rate', { timeout: 30_000 }, async () => {
