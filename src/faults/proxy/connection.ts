@@ -15,6 +15,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { Link, type DirectionCounters, type LinkHost } from './link.js';
+import type { StreamDirection } from '../toxics/toxic.js';
 import type { ToxicEntry } from './toxic-entry.js';
 
 /** What a connection needs from its proxy. */
@@ -89,11 +90,11 @@ export class ProxyConnection implements LinkHost {
     });
   }
 
-  /** Re-applies the proxy's current toxics to this live connection. */
-  rewire(): void {
+  /** Re-applies the proxy's current toxics to this live connection (one direction, or both). */
+  rewire(direction?: StreamDirection): void {
     if (this.closed) return;
-    this.up?.rewire(this.host.toxicsFor('upstream'));
-    this.down?.rewire(this.host.toxicsFor('downstream'));
+    if (direction !== 'downstream') this.up?.rewire(this.host.toxicsFor('upstream'));
+    if (direction !== 'upstream') this.down?.rewire(this.host.toxicsFor('downstream'));
   }
 
   random(): number {

@@ -238,7 +238,7 @@ export class FaultProxy implements ConnectionHost {
     const entry = new ToxicEntry(parsed.name, parsed.definition, parsed.stream, parsed.toxicity, parsed.attributes);
     (parsed.stream === 'upstream' ? this.upstreamToxics : this.downstreamToxics).push(entry);
     if (parsed.expiresIn !== undefined) this.lease(entry, parsed.expiresIn);
-    this.rewireAll();
+    this.rewireAll(entry);
     return entry;
   }
 
@@ -255,7 +255,7 @@ export class FaultProxy implements ConnectionHost {
       entry.toxicityVersion++;
     }
     if (parsed.expiresIn !== undefined) this.lease(entry, parsed.expiresIn);
-    this.rewireAll();
+    this.rewireAll(entry);
     return entry;
   }
 
@@ -263,7 +263,7 @@ export class FaultProxy implements ConnectionHost {
   removeToxic(name: string): void {
     const entry = this.getToxic(name);
     this.detach(entry);
-    this.rewireAll();
+    this.rewireAll(entry);
     this.afterRemoval([entry]);
   }
 
@@ -312,7 +312,7 @@ export class FaultProxy implements ConnectionHost {
       }
       if (!this.toxics.includes(entry)) return;
       this.detach(entry);
-      this.rewireAll();
+      this.rewireAll(entry);
       this.afterRemoval([entry]);
       this.onLeaseExpired?.(this, `toxic ${entry.name}`);
     }, Math.max(0, Math.min(remaining, MAX_TIMER_MS)));
@@ -333,8 +333,15 @@ export class FaultProxy implements ConnectionHost {
     }
   }
 
-  private rewireAll(): void {
-    for (const connection of this.connections) connection.rewire();
+  /**
+   * Brings live connections in line with a change of `entry`: only the direction it acts on,
+   * and nothing at all for connection-open and HTTP toxics (links never carry those). Cost is
+   * O(connections) per call, so the API stays quick with thousands of idle connections.
+   */
+  private rewireAll(entry?: ToxicEntry): void {
+    if (entry && entry.definition.phase !== 'stream') return;
+    const direction = entry?.stream;
+    for (const connection of this.connections) connection.rewire(direction);
   }
 
   // --- data path ----------------------------------------------------------------------------
