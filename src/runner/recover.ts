@@ -26,7 +26,8 @@ export function stateDir(env: Readonly<Record<string, string | undefined>>, cwd:
   return env['FAULTLINE_STATE_DIR'] ?? join(cwd, '.faultline', 'runs');
 }
 
-function alive(pid: number): boolean {
+/** Whether a process exists (ours counts as alive). */
+export function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
@@ -36,7 +37,8 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function recover(dir: string, options: { signal?: AbortSignal; token?: string | undefined } = {}): Promise<RecoveredFault[]> {
+/** The run journals of a state directory, oldest first; files that are not journals are skipped. */
+export async function readJournals(dir: string): Promise<{ path: string; journal: Journal }[]> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
@@ -44,19 +46,27 @@ export async function recover(dir: string, options: { signal?: AbortSignal; toke
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  const results: RecoveredFault[] = [];
+  const out: { path: string; journal: Journal }[] = [];
   for (const name of names.sort()) {
     const path = join(dir, name);
-    let journal: Journal;
     try {
-      journal = JSON.parse(await readFile(path, 'utf8')) as Journal;
+      const journal = JSON.parse(await readFile(path, 'utf8')) as Journal;
+      if (journal?.faultline?.faults) out.push({ path, journal });
     } catch {
-      continue; // not a journal, or half-written by something else
+      // not a journal, or half-written by something else
     }
+  }
+  return out;
+}
+
+export async function recover(dir: string, options: { signal?: AbortSignal; token?: string | undefined } = {}): Promise<RecoveredFault[]> {
+  const results: RecoveredFault[] = [];
+  for (const { path, journal } of await readJournals(dir)) {
     const faults = journal.faultline?.faults ?? [];
-    const open = faults.filter((f) => f.state === 'applying' || f.state === 'applied' || f.state === 'residue');
+    // A failed apply may still have reached its target (a timeout, an interruption).
+    const open = faults.filter((f) => f.state === 'applying' || f.state === 'applied' || f.state === 'residue' || (f.state === 'failed' && !f.removed_at));
     if (open.length === 0) continue;
-    const live = journal.status === 'running' && alive(journal.faultline.pid);
+    const live = journal.status === 'running' && isAlive(journal.faultline.pid);
     for (const fault of open) {
       const base = { run: journal.faultline.run_id, journal: path, fault: fault.name, target: fault.target };
       if (live && fault.state !== 'residue') {

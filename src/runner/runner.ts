@@ -408,7 +408,8 @@ class Run {
     run.end = iso();
     run.duration = (performance.now() - t0) / 1000;
     if (activity.pauseAfterMs > 0 && !signal.aborted) await sleep(activity.pauseAfterMs, signal, true);
-    this.emit({ type: 'activity-end', phase, run });
+    // Checks during the method are reported once per check (the 'hypothesis' event), not per probe.
+    if (announce) this.emit({ type: 'activity-end', phase, run });
     return run;
   }
 
@@ -530,23 +531,35 @@ class Run {
     for (const record of matches.reverse()) await this.removeFault(record);
   }
 
-  /** Removes one fault, recording what it touched; never throws (a failure is recorded as residue). */
+  /**
+   * Removes one fault, recording what it touched; never throws (a failure is recorded as
+   * residue). A fault whose application *failed* is removed too, as a precaution: an apply that
+   * timed out or was interrupted may still have reached the server. Such a record keeps its
+   * `failed` state; a removal that does not go through is noted on it and left to the lease and
+   * to `faultline recover`.
+   */
   private async removeFault(record: FaultRecord, signal: AbortSignal = AbortSignal.timeout(this.options.cleanupTimeoutMs ?? 30_000)): Promise<void> {
-    if (record.state !== 'applied' && record.state !== 'applying') return;
+    if (record.state !== 'applied' && record.state !== 'applying' && !(record.state === 'failed' && !record.removed_at)) return;
     const driver = this.drivers.get(record.target);
     if (!driver) return;
+    const failed = record.state === 'failed';
     try {
-      record.touched = (await driver.touched(record.location, signal).catch(() => undefined)) ?? record.touched;
+      if (!failed) record.touched = (await driver.touched(record.location, signal).catch(() => undefined)) ?? record.touched;
       await driver.remove(record.location, signal);
-      record.state = 'removed';
       record.removed_at = iso();
-      record.error = undefined;
+      if (!failed) {
+        record.state = 'removed';
+        record.error = undefined;
+      }
     } catch (err) {
-      record.state = 'residue';
-      record.error = errorMessage(err);
+      if (failed) record.error = `${record.error ?? ''}; its removal could not be confirmed: ${errorMessage(err)}`;
+      else {
+        record.state = 'residue';
+        record.error = errorMessage(err);
+      }
     }
     this.save();
-    this.emit({ type: 'fault-removed', fault: record });
+    if (!failed) this.emit({ type: 'fault-removed', fault: record });
   }
 
   private async cleanup(): Promise<void> {

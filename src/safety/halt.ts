@@ -8,11 +8,8 @@
  * proxies), run its rollbacks and end `interrupted`. Runs that are already dead are left to
  * `faultline recover`, which halt runs too.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ProxyApiClient } from '../faults/control-api/client.js';
-import type { Journal } from '../runner/journal.js';
-import { recover, type RecoveredFault } from '../runner/recover.js';
+import { isAlive, readJournals, recover, type RecoveredFault } from '../runner/recover.js';
 import { removeRemoteFault, resumeProcess } from '../targets/fault-driver.js';
 
 export interface HaltResult {
@@ -21,32 +18,11 @@ export interface HaltResult {
   recovered: RecoveredFault[];
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export async function halt(dir: string, options: { token?: string | undefined; waitMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<HaltResult> {
   const result: HaltResult = { runs: [], faults: [], recovered: [] };
-  let names: string[] = [];
-  try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const live: Journal[] = [];
-  for (const name of names) {
-    try {
-      const journal = JSON.parse(await readFile(join(dir, name), 'utf8')) as Journal;
-      if (journal.status === 'running' && journal.faultline?.pid !== process.pid && alive(journal.faultline.pid)) live.push(journal);
-    } catch {
-      // not a journal
-    }
-  }
+  const live = (await readJournals(dir))
+    .map(({ journal }) => journal)
+    .filter((journal) => journal.status === 'running' && journal.faultline.pid !== process.pid && isAlive(journal.faultline.pid));
 
   // First the faults anyone can remove, all at once.
   await Promise.all(
@@ -86,8 +62,8 @@ export async function halt(dir: string, options: { token?: string | undefined; w
   }
   const deadline = Date.now() + (options.waitMs ?? 30_000);
   for (const run of result.runs) {
-    while (alive(run.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    run.exited = !alive(run.pid);
+    while (isAlive(run.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    run.exited = !isAlive(run.pid);
   }
   // Whatever a runner that died could not remove.
   result.recovered = await recover(dir, { token: options.token, signal: options.signal });

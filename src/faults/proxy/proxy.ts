@@ -137,6 +137,8 @@ export class FaultProxy implements ConnectionHost {
 
   /** Starts listening. Idempotent. */
   async start(): Promise<void> {
+    // Enabled by hand before an outage's lease ran out: the lease has nothing left to do.
+    this.clearDisableLease();
     if (this.enabledState) return;
     const target = this.listenTarget;
     const server =
