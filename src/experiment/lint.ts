@@ -4,10 +4,8 @@
  */
 import type { Experiment } from './schema.js';
 
-const LENIENT =
-  'the steady state only checks status codes (and latency): a stale cache answering 200 would pass. ' +
-  'Add a freshness or consistency probe: expect.fresh (Last-Modified), expect.increases (a monotonic counter), ' +
-  'a body/json expectation, or a reconciliation sql probe';
+const lenient = (remedy: string): string =>
+  `the steady state only checks status codes (and latency): a stale cache answering 200 would pass. Add a freshness or consistency probe: ${remedy}`;
 
 export function lintExperiment(experiment: Experiment): string[] {
   const probes = experiment.steadyState?.probes ?? [];
@@ -17,7 +15,7 @@ export function lintExperiment(experiment: Experiment): string[] {
     if ('http' in p) return !!(p.expect.body || p.expect.json || p.expect.header || p.expect.fresh || p.expect.increases);
     return 'sql' in p || 'redis' in p || 'prometheus' in p || 'command' in p;
   });
-  return checksContent ? [] : [LENIENT];
+  return checksContent ? [] : [lenient('expect.fresh (Last-Modified), expect.increases (a monotonic counter), a body/json expectation, or a reconciliation sql probe')];
 }
 
 /** The same check on a Chaos Toolkit document: only int/list tolerances on http probes. */
@@ -30,5 +28,5 @@ export function lintChaosToolkit(data: unknown): string[] {
     const t = p['tolerance'];
     return provider?.type === 'http' && (typeof t === 'number' || (Array.isArray(t) && t.every((x) => typeof x === 'number')));
   });
-  return statusOnly ? [LENIENT.replace('expect.fresh (Last-Modified), expect.increases (a monotonic counter), a body/json expectation, or a reconciliation sql probe', 'a regex or jsonpath tolerance on the body, or a process probe running a reconciliation query')] : [];
+  return statusOnly ? [lenient('a regex or jsonpath tolerance on the body, or a process probe running a reconciliation query')] : [];
 }

@@ -47,6 +47,11 @@ class Connection {
     return this.pending !== undefined;
   }
 
+  /** Drops the connection; a request in flight fails (its socket closes). */
+  destroy(): void {
+    this.socket?.destroy();
+  }
+
   send(request: Buffer, isHead: boolean, done: Completion): void {
     this.pending = done;
     this.head = isHead;
@@ -284,6 +289,6 @@ export class LeanHttpClient {
   close(): void {
     this.closed = true;
     for (const waiting of this.queue.splice(0)) waiting(undefined, { code: 'UND_ERR_CLOSED', message: 'client closed' });
-    for (const connection of this.connections) (connection as unknown as { socket?: Socket }).socket?.destroy();
+    for (const connection of this.connections) connection.destroy();
   }
 }

@@ -44,7 +44,8 @@ export function compileExperiment(raw: Experiment, options: CompileOptions): Run
     hint: `declare ${name} under configuration, or pass --var ${name}=…`,
   }));
   // Durations may have come from ${vars}: check them now that they are substituted.
-  checkDurations(experiment, '', issues, options.file);
+  const { configuration: _configuration, secrets: _secrets, ...checked } = experiment;
+  checkDurations(checked, '', issues, options.file);
   if (issues.length > 0) throw new ValidationError(`${issues.length} problem${issues.length === 1 ? '' : 's'} in ${options.file}`, issues);
 
   const runtime = experiment.runtime;
@@ -105,12 +106,19 @@ function compileLoad(experiment: Experiment): PlannedLoad | undefined {
   };
 }
 
+/** Keys whose values are durations in faultline's format. */
+const DURATION_KEYS = new Set(['duration', 'delay', 'jitter', 'after', 'timeout', 'wait', 'maxDuration', 'hypothesisFrequency', 'latency', 'before', 'maxAge', 'baseline', 'recovery']);
+
+/**
+ * Durations may come from `${vars}`, which the schema can only check after substitution: every
+ * string under a duration key must parse, or the run would silently use a default.
+ */
 function checkDurations(value: unknown, path: string, issues: ValidationIssue[], file: string): void {
   if (Array.isArray(value)) value.forEach((v, i) => checkDurations(v, `${path}[${i}]`, issues, file));
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       const p = path ? `${path}.${k}` : k;
-      if (typeof v === 'string' && /^(duration|delay|jitter|after|timeout|wait|maxDuration|hypothesisFrequency|latency|before)$/.test(k) && /^\$|^\d/.test(v) && parseDuration(v) === undefined && !/^\d+$/.test(v)) {
+      if (typeof v === 'string' && DURATION_KEYS.has(k) && parseDuration(v) === undefined) {
         issues.push({ path: p, file, message: `"${v}" is not a duration`, hint: 'write it with a unit: "500ms", "30s", "2m"' });
       } else checkDurations(v, p, issues, file);
     }

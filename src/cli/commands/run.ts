@@ -21,6 +21,7 @@ import type { HypothesisStrategy, RollbackStrategy } from '../../runner/plan.js'
 import { recover, stateDir } from '../../runner/recover.js';
 import { halt } from '../../safety/halt.js';
 import { createDrivers, runExperiment } from '../../runner/runner.js';
+import { LocalProxyDriver } from '../../targets/fault-driver.js';
 import { println, type CliIo } from '../io.js';
 
 interface RunFlags {
@@ -130,7 +131,7 @@ async function run(file: string, flags: RunFlags, io: CliIo): Promise<number> {
     // Resolve remote targets read-only: the proxy must exist on its server.
     let problems = 0;
     for (const driver of drivers.values()) {
-      if (driver.description.startsWith('in-process')) continue;
+      if (driver instanceof LocalProxyDriver) continue; // started by the run itself
       try {
         await driver.prepare(io.signal);
         print(`target ${driver.target}: reachable`);
