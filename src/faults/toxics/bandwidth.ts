@@ -24,12 +24,7 @@ class BandwidthStage extends TimedQueueStage {
     this.rate = rate;
   }
 
-  write(chunk: Buffer): void {
-    if (this.passthrough) {
-      this.next.write(chunk);
-      return;
-    }
-    this.ctx.touch(chunk.length);
+  protected schedule(chunk: Buffer): void {
     if (this.rate <= 0) {
       // Stalled: hold everything (still bounded: the link pauses the source).
       this.enqueueStalled(chunk);

@@ -27,12 +27,7 @@ class LatencyStage extends TimedQueueStage {
     this.attrs = attrs;
   }
 
-  write(chunk: Buffer): void {
-    if (this.passthrough) {
-      this.next.write(chunk);
-      return;
-    }
-    this.ctx.touch(chunk.length);
+  protected schedule(chunk: Buffer): void {
     const { latency, jitter } = this.attrs;
     const delay = latency + (jitter > 0 ? (this.ctx.random() * 2 - 1) * jitter : 0);
     this.enqueue(chunk, performance.now() + Math.max(0, delay));

@@ -24,12 +24,7 @@ class SlicerStage extends TimedQueueStage {
     this.attrs = attrs;
   }
 
-  write(chunk: Buffer): void {
-    if (this.passthrough) {
-      this.next.write(chunk);
-      return;
-    }
-    this.ctx.touch(chunk.length);
+  protected schedule(chunk: Buffer): void {
     const { average_size: average, size_variation: variation, delay } = this.attrs;
     const gap = delay / 1000;
     let due = Math.max(performance.now(), this.lastDue);

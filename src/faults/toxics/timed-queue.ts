@@ -42,7 +42,18 @@ export abstract class TimedQueueStage implements ToxicStage {
     this.ctx = ctx;
   }
 
-  abstract write(chunk: Buffer): void;
+  /** Once drained the stage passes data straight on; otherwise the subclass queues it. */
+  write(chunk: Buffer): void {
+    if (this.passthrough) {
+      this.next.write(chunk);
+      return;
+    }
+    this.ctx.touch(chunk.length);
+    this.schedule(chunk);
+  }
+
+  /** Queues a chunk (already counted as touched) with `enqueue`, at the toxic's due time(s). */
+  protected abstract schedule(chunk: Buffer): void;
 
   end(): void {
     if (this.passthrough) {
