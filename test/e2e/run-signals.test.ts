@@ -5,44 +5,34 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { ProxyCollection, startControlServer, type FaultProxy } from '../../src/index.js';
+import type { FaultProxy, ProxyCollection } from '../../src/index.js';
 import type { Journal } from '../../src/runner/journal.js';
-import { startEcho, startService } from '../helpers/services.js';
+import { startRemoteProxyStack } from '../helpers/services.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // Resolved here: the children run in a temporary directory where `tsx` is not resolvable.
 const TSX = import.meta.resolve('tsx');
 
 describe('faultline run and recover (child processes)', () => {
+  let stack: Awaited<ReturnType<typeof startRemoteProxyStack>>;
   let dir: string;
   let stateDir: string;
-  const collection = new ProxyCollection({ seed: 1 });
-  let api: { url: string; close: () => Promise<void> };
-  let echo: Awaited<ReturnType<typeof startEcho>>;
-  let service: Awaited<ReturnType<typeof startService>>;
+  let collection: ProxyCollection;
+  let api: { url: string };
+  let service: Awaited<ReturnType<typeof startRemoteProxyStack>>['service'];
   let proxy: FaultProxy;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'faultline-run-'));
+    stack = await startRemoteProxyStack('faultline-run-');
+    ({ dir, collection, api, service, proxy } = stack);
     stateDir = join(dir, 'state');
-    echo = await startEcho();
-    proxy = await collection.create({ name: 'db', upstream: echo.address });
-    service = await startService(proxy.port, 2_000);
-    api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
   });
-  after(async () => {
-    await api.close();
-    await collection.close();
-    await service.close();
-    await echo.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stack.close());
 
   async function experimentFile(name: string, method: unknown[], extra: Record<string, unknown> = {}): Promise<string> {
     const file = join(dir, name);

@@ -2,7 +2,11 @@
 // it, so faults on a proxy between them show up in the service's answers.
 import { once } from 'node:events';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProxyCollection, startControlServer, type FaultProxy } from '../../src/index.js';
 
 /** A TCP server that answers every chunk with the same bytes. */
 export async function startEcho(): Promise<{ server: Server; address: string; close: () => Promise<void> }> {
@@ -60,6 +64,43 @@ export async function startService(dependencyPort: number, timeoutMs = 2_000): P
     close: () => {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * The stack most runner tests need: a TCP "database", a faultline proxy `db` in front of it on a
+ * Toxiproxy-compatible control server (as `faultline proxy serve` would run it), an HTTP service
+ * that reaches the database through that proxy, and a temporary directory.
+ */
+export async function startRemoteProxyStack(prefix: string): Promise<{
+  dir: string;
+  collection: ProxyCollection;
+  proxy: FaultProxy;
+  api: { url: string };
+  echo: Awaited<ReturnType<typeof startEcho>>;
+  service: Awaited<ReturnType<typeof startService>>;
+  close: () => Promise<void>;
+}> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const collection = new ProxyCollection({ seed: 1 });
+  const echo = await startEcho();
+  const proxy = await collection.create({ name: 'db', upstream: echo.address });
+  const service = await startService(proxy.port, 2_000);
+  const api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
+  return {
+    dir,
+    collection,
+    proxy,
+    api,
+    echo,
+    service,
+    close: async () => {
+      await api.close();
+      await collection.close();
+      await service.close();
+      await echo.close();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -3,38 +3,27 @@
 // process), driven through chaostoolkit-toxiproxy's functions. Where Chaos Toolkit would exit
 // 0 (failed gate, failed action), faultline does not.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ProxyCollection, startControlServer, type FaultProxy } from '../../src/index.js';
+import type { FaultProxy } from '../../src/index.js';
 import type { Journal } from '../../src/runner/journal.js';
 import { loadPlan } from '../../src/runner/load-plan.js';
 import { runExperiment } from '../../src/runner/runner.js';
-import { startEcho, startService } from '../helpers/services.js';
+import { startRemoteProxyStack } from '../helpers/services.js';
 
 describe('Chaos Toolkit experiments through the runner', () => {
+  let stack: Awaited<ReturnType<typeof startRemoteProxyStack>>;
   let dir: string;
-  const collection = new ProxyCollection({ seed: 2 });
-  let api: { url: string; close: () => Promise<void> };
-  let echo: Awaited<ReturnType<typeof startEcho>>;
-  let service: Awaited<ReturnType<typeof startService>>;
+  let api: { url: string };
+  let service: Awaited<ReturnType<typeof startRemoteProxyStack>>['service'];
   let proxy: FaultProxy;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'faultline-ctk-'));
-    echo = await startEcho();
-    proxy = await collection.create({ name: 'db', upstream: echo.address });
-    service = await startService(proxy.port, 2_000);
-    api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
+    stack = await startRemoteProxyStack('faultline-ctk-');
+    ({ dir, api, service, proxy } = stack);
   });
-  after(async () => {
-    await api.close();
-    await collection.close();
-    await service.close();
-    await echo.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stack.close());
 
   let n = 0;
   async function run(experiment: Record<string, unknown>): Promise<Journal> {
