@@ -100,9 +100,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const send = (fromAbs: number): void => {
     inFlight++;
     outstanding++;
+    const id = metrics.began(fromAbs);
     client.request((status, error) => {
       inFlight--;
       outstanding--;
+      metrics.settled(id);
       if (!(error && options.signal?.aborted)) {
         const now = performance.now();
         metrics.completed(now, now - fromAbs, status, error?.code === 'UND_ERR_HEADERS_TIMEOUT');
@@ -137,8 +139,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
           metrics.scheduled(due, false);
           await new Promise<void>((resolve) => {
             inFlight++;
+            const id = metrics.began(due);
             client.request((status, error) => {
               inFlight--;
+              metrics.settled(id);
               if (!(error && options.signal?.aborted)) {
                 const now = performance.now();
                 metrics.completed(now, now - due, status, error?.code === 'UND_ERR_HEADERS_TIMEOUT');

@@ -101,10 +101,42 @@ export class LoadMetrics {
   readonly totals = emptyCounts();
   readonly buckets: Bucket[] = [];
 
+  /** Requests sent and not answered yet: id → the time their latency is measured from. */
+  private readonly inFlight = new Map<number, number>();
+  private nextId = 0;
+
   constructor(
     readonly startMs: number,
     readonly bucketMs = 1000,
   ) {}
+
+  /** A request left (its latency counts from `fromMs`); pass the id to {@link settled}. */
+  began(fromMs: number): number {
+    const id = this.nextId++;
+    this.inFlight.set(id, fromMs);
+    return id;
+  }
+
+  settled(id: number): void {
+    this.inFlight.delete(id);
+  }
+
+  /**
+   * How long the oldest unanswered request has waited at `nowMs` (undefined when none is
+   * waiting). A window in which nothing completed is judged by it: a service that answers
+   * nothing for 3 s has a latency of at least 3 s, not "no data".
+   */
+  oldestInFlightMs(nowMs: number): number | undefined {
+    let oldest: number | undefined;
+    // Sends are nearly in schedule order, so the first entries are the oldest; a few that left
+    // slightly out of order are covered by looking at the first handful.
+    let seen = 0;
+    for (const from of this.inFlight.values()) {
+      if (oldest === undefined || from < oldest) oldest = from;
+      if (++seen >= 16) break;
+    }
+    return oldest === undefined ? undefined : nowMs - oldest;
+  }
 
   private bucket(atMs: number): Bucket {
     const index = Math.max(0, Math.floor((atMs - this.startMs) / this.bucketMs));

@@ -89,6 +89,8 @@ export function createProgressReporter(plan: RunPlan, print: Printer): (event: R
       case 'warning':
         print(`${stamp()}   warning: ${event.message}`);
         return;
+      case 'load':
+        return; // live numbers are for live lines (see liveLoadLine), not for the log
     }
   };
 }
@@ -134,4 +136,11 @@ export function summarize(journal: Journal, journalPath: string): string[] {
   }
   lines.push(`journal: ${journalPath}`);
   return lines;
+}
+
+/** One line of live numbers from a `load` event: what a progress line shows while a run lasts. */
+export function liveLoadLine(event: Extract<RunEvent, { type: 'load' }>): string {
+  const s = event.second;
+  const ms = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`);
+  return `[${clock(event.elapsedMs).padStart(6)}] load: ${s.rps.toFixed(0)} req/s, p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, errors ${(s.error_rate * 100).toFixed(1)} %`;
 }

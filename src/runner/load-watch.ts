@@ -13,6 +13,9 @@ import { formatMetric, holds, type Threshold } from '../load/threshold.js';
 import type { ActivityRun } from './journal.js';
 import type { PlannedLoad } from './plan.js';
 
+/** Metrics that are latencies: a request still waiting bounds them from below. */
+const LATENCY_METRICS = new Set(['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean']);
+
 export class LoadWatch {
   private metrics: LoadMetrics | undefined;
   private readonly stopper = new AbortController();
@@ -56,9 +59,22 @@ export class LoadWatch {
     const start = new Date(Date.now() - (this.now() - fromMs)).toISOString();
     const end = new Date(Date.now() - (this.now() - toMs)).toISOString();
     return thresholds.map((threshold) => {
-      const measured = summary !== undefined && summary.completed > 0;
-      const met = measured && holds(threshold, summary);
-      const value = measured ? formatMetric(threshold, summary) : 'no request completed';
+      const completed = summary !== undefined && summary.completed > 0;
+      let met = completed && holds(threshold, summary);
+      let value = completed ? formatMetric(threshold, summary) : 'no request completed';
+      const waited = !completed && this.metrics ? this.metrics.oldestInFlightMs(this.metrics.startMs + toMs) : undefined;
+      if (waited !== undefined) {
+        // Nothing completed in the window but requests are waiting: a latency bound is judged
+        // by the oldest of them (over the bound, it is already violated; under it, nothing is
+        // late yet); an error rate is not measurable yet, and not a failure.
+        if (LATENCY_METRICS.has(threshold.metric) && (threshold.op === '<' || threshold.op === '<=')) {
+          met = threshold.op === '<' ? waited < threshold.value : waited <= threshold.value;
+          value = `≥ ${waited.toFixed(1)} ms (nothing completed; the oldest request has waited that long)`;
+        } else if (threshold.metric === 'error_rate') {
+          met = true;
+          value = 'not measurable yet (nothing completed, requests in flight)';
+        }
+      }
       return {
         activity: { type: 'threshold', threshold: threshold.source, window_ms: Math.round(toMs - fromMs), phase },
         name: `load: ${threshold.source}`,

@@ -38,7 +38,9 @@ export type RunEvent =
   | { type: 'fault-applied'; fault: FaultRecord }
   | { type: 'fault-removed'; fault: FaultRecord }
   | { type: 'wait'; ms: number }
-  | { type: 'warning'; message: string };
+  | { type: 'warning'; message: string }
+  /** Once a second while load runs: the last second's numbers, for live progress lines. */
+  | { type: 'load'; elapsedMs: number; second: Summary };
 
 export interface RunOptions {
   /** Aborting it interrupts the run (SIGINT/SIGTERM): faults are removed, then it ends. */
@@ -113,6 +115,7 @@ class Run {
   private gateFailed = false;
   private methodFailed = false;
   private load: LoadWatch | undefined;
+  private loadTicker: NodeJS.Timeout | undefined;
   private monitor: StopConditionMonitor | undefined;
 
   constructor(
@@ -184,6 +187,7 @@ class Run {
       clearTimeout(safety);
       external?.removeEventListener('abort', onExternal);
       await this.cleanup();
+      clearInterval(this.loadTicker);
     }
     return this.journal;
   }
@@ -205,7 +209,16 @@ class Run {
       return;
     }
     const load = this.plan.load;
-    if (load) this.load = new LoadWatch(load, this.plan.maxDurationMs);
+    if (load) {
+      const watch = new LoadWatch(load, this.plan.maxDurationMs);
+      this.load = watch;
+      this.loadTicker = setInterval(() => {
+        const now = watch.now();
+        const second = watch.window(Math.max(0, now - 1000), now);
+        if (second) this.emit({ type: 'load', elapsedMs: performance.now() - this.started, second });
+      }, 1000);
+      this.loadTicker.unref();
+    }
     const phases: NonNullable<Journal['faultline']['load']>['phases'] = {};
 
     const strategy = this.plan.strategies.hypothesis;
@@ -538,7 +551,19 @@ class Run {
    * `failed` state; a removal that does not go through is noted on it and left to the lease and
    * to `faultline recover`.
    */
-  private async removeFault(record: FaultRecord, signal: AbortSignal = AbortSignal.timeout(this.options.cleanupTimeoutMs ?? 30_000)): Promise<void> {
+  /** Removals in progress: a stop condition and the clean-up may both reach the same fault. */
+  private readonly removals = new Map<FaultRecord, Promise<void>>();
+
+  private removeFault(record: FaultRecord, signal?: AbortSignal): Promise<void> {
+    let removal = this.removals.get(record);
+    if (!removal) {
+      removal = this.removeFaultOnce(record, signal ?? AbortSignal.timeout(this.options.cleanupTimeoutMs ?? 30_000)).finally(() => this.removals.delete(record));
+      this.removals.set(record, removal);
+    }
+    return removal;
+  }
+
+  private async removeFaultOnce(record: FaultRecord, signal: AbortSignal): Promise<void> {
     if (record.state !== 'applied' && record.state !== 'applying' && !(record.state === 'failed' && !record.removed_at)) return;
     const driver = this.drivers.get(record.target);
     if (!driver) return;
@@ -604,6 +629,7 @@ class Run {
     this.journal.faultline.verification = verification;
 
     if (this.load) {
+      clearInterval(this.loadTicker);
       const report = await this.load.stop();
       if (!this.journal.faultline.load) this.recordPhases({});
       const record = this.journal.faultline.load!;

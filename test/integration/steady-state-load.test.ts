@@ -101,6 +101,39 @@ describe('steady state under load', () => {
     assert.ok((journal.duration ?? 99) < 10, 'stopped long before the method would have ended');
   });
 
+  it('a stop condition on an outage (disable) ends aborted with the proxy back up, never residue', { timeout: 30_000 }, async () => {
+    // Regression: the stop condition and the clean-up both removed the outage at once; the second
+    // re-enable failed with EADDRINUSE and the run reported residue although the proxy was back.
+    const journal = await run({
+      method: [{ fault: 'disable', target: 'db', duration: '20s' }],
+      safety: { maxDuration: '60s', abortWhen: ['error_rate > 20% over 500ms'] },
+    });
+    assert.equal(journal.faultline.outcome, 'aborted', journal.faultline.reason);
+    assert.equal(journal.faultline.faults[0]?.state, 'removed', journal.faultline.faults[0]?.error);
+    assert.deepEqual(journal.faultline.verification, [{ fault: 'disable-1', gone: true }]);
+  });
+
+  it('a window in which nothing completed is judged by the oldest request still waiting', { timeout: 30_000 }, async () => {
+    // Every reply from the "database" is 1.5 s late: for a while no request completes at all. A
+    // 1 s window with nothing completed must not pass a p99 < 400ms bound as "no data", and must
+    // not fail a p99 < 5s bound that nothing has broken yet.
+    const journal = await run({
+      method: [{ fault: 'latency', target: 'db', delay: '1500ms', duration: '2s' }],
+      steadyState: {
+        load: { url: `${service.url}/health`, rate: '50/s', baseline: '1s', recovery: '5s', timeout: '4s' },
+        thresholds: ['p99 < 400ms', 'p999 < 5s'],
+      },
+    });
+    const during = journal.steady_states.during.flatMap((s) => s.probes);
+    const waiting = during.filter((p) => /oldest request has waited/.test(String((p.output as { value?: string } | null)?.value)));
+    assert.ok(waiting.length > 0, `some window had nothing completed: ${JSON.stringify(during.map((p) => p.reason ?? 'met'))}`);
+    for (const p of waiting) {
+      if (p.name === 'load: p999 < 5s') assert.equal(p.tolerance_met, true, 'nothing has waited 5 s');
+    }
+    assert.ok(waiting.some((p) => p.name === 'load: p99 < 400ms' && p.tolerance_met === false), 'a stalled window breaks the 400 ms bound');
+    assert.equal(journal.faultline.outcome, 'deviated');
+  });
+
   it('traffic that bypasses the proxy makes the run inconclusive, never passed', { timeout: 30_000 }, async () => {
     // This service reaches the "database" directly: the fault on the proxy touches nothing.
     const direct = await startService(Number(echo.address.split(':')[1]), 2_000);

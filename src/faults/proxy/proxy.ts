@@ -140,6 +140,17 @@ export class FaultProxy implements ConnectionHost {
     // Enabled by hand before an outage's lease ran out: the lease has nothing left to do.
     this.clearDisableLease();
     if (this.enabledState) return;
+    // Single flight: two callers enabling at once (a stop condition and the clean-up racing to
+    // end an outage) share one listen instead of the second failing with EADDRINUSE.
+    this.starting ??= this.listenNow().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private starting: Promise<void> | undefined;
+
+  private async listenNow(): Promise<void> {
     const target = this.listenTarget;
     const server =
       this.mode === 'http'
