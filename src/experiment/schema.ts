@@ -134,7 +134,17 @@ export const HttpRequest = z.strictObject({
 export const HttpExpect = z.strictObject({
   status: z.union([z.number().int(), z.array(z.number().int())]).optional(),
   body: TextMatch.optional(),
-  json: z.strictObject({ path: z.string(), equals: z.unknown().optional() }).optional(),
+  json: z
+    .strictObject({
+      path: z.string(),
+      equals: z.unknown().optional(),
+      below: z.number().optional(),
+      above: z.number().optional(),
+      atMost: z.number().optional(),
+      atLeast: z.number().optional(),
+    })
+    .optional()
+    .meta({ description: 'The JSON value at path (e.g. $.missing) must equal a value or stay within numeric bounds.' }),
   header: z.record(z.string(), TextMatch).optional(),
   latency: Duration.optional().meta({ description: 'The response must arrive within this time.' }),
   fresh: z

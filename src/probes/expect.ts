@@ -12,7 +12,7 @@ export type TextMatch = { equals: string } | { contains: string } | { regex: str
 export interface HttpExpectation {
   status?: number | number[] | undefined;
   body?: TextMatch | undefined;
-  json?: { path: string; equals?: unknown } | undefined;
+  json?: { path: string; equals?: unknown; below?: number | undefined; above?: number | undefined; atMost?: number | undefined; atLeast?: number | undefined } | undefined;
   header?: Record<string, TextMatch> | undefined;
   latencyMs?: number | undefined;
   fresh?: { header: string; maxAgeMs: number } | undefined;
@@ -56,8 +56,10 @@ export function checkHttp(output: HttpOutput, expect: HttpExpectation): Verdict 
   if (expect.json) {
     const found = getPath(output.body, expect.json.path);
     if (!found.found) reasons.push(`no value at ${expect.json.path} in the JSON body`);
-    else if ('equals' in expect.json && JSON.stringify(found.value) !== JSON.stringify(expect.json.equals)) {
-      reasons.push(`${expect.json.path} is ${JSON.stringify(found.value)}, expected ${JSON.stringify(expect.json.equals)}`);
+    else {
+      const { path, ...bounds } = expect.json;
+      const judged = checkValue(found.value, 0, bounds);
+      if (!judged.met) reasons.push(`${path}: ${judged.reason}`);
     }
   }
   for (const [name, match] of Object.entries(expect.header ?? {})) {
