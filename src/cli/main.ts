@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, formatIssue, isFaultlineError, ValidationError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerLoadCommand } from './commands/load.js';
 import { registerProxyCommands } from './commands/proxy.js';
 import { registerRunCommands } from './commands/run.js';
@@ -29,6 +30,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     });
+  registerDemoCommand(program, io, setExit);
   registerProxyCommands(program, io, setExit);
   registerRunCommands(program, io, setExit);
   registerLoadCommand(program, io, setExit);

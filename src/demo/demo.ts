@@ -1,0 +1,175 @@
+/**
+ * `faultline demo`: the brief's story in about a minute, on nothing but Node and npm.
+ *
+ * A payment service, its database (embedded PostgreSQL unless DATABASE_URL is set), a fault
+ * proxy between them, real load and live numbers: the payment-DB-latency experiment runs
+ * against the fragile build (the verdict shows the finding, with the numbers), then against
+ * the resilient build (held). The demo succeeds when both verdicts come out as expected — the
+ * experiment must tell a fragile service from a resilient one, or it proves nothing.
+ */
+import { join } from 'node:path';
+import type { Journal } from '../runner/journal.js';
+import type { RunEvent } from '../runner/runner.js';
+import type { RunPlan } from '../runner/plan.js';
+import { createProgressReporter, liveLoadLine } from '../reporting/terminal.js';
+import type { Build } from './payment-service.js';
+import { SCENARIO_TITLES, type ScenarioName } from './scenarios.js';
+import { DemoStack, type ScenarioRun } from './stack.js';
+
+export interface DemoOptions {
+  workDir: string;
+  databaseUrl?: string | undefined;
+  redisUrl?: string | undefined;
+  scenario?: ScenarioName | undefined;
+  signal?: AbortSignal | undefined;
+  /** Writes a finished line. */
+  print: (line: string) => void;
+  /** Rewrites the live line in place (a TTY); when absent, live numbers print every few seconds. */
+  live?: ((line: string | undefined) => void) | undefined;
+}
+
+export interface DemoResult {
+  runs: ScenarioRun[];
+  /** Fragile did not hold and resilient held. */
+  asExpected: boolean;
+  /** In a sentence. */
+  conclusion: string;
+}
+
+export const BUILD_DESCRIPTIONS: Record<Build, string> = {
+  fragile: 'a pool of 4, no timeouts, no retries, dependency errors left unhandled',
+  resilient: 'cockatiel: 1.5 s timeouts, 2 attempts with exponential backoff and jitter, circuit breakers, a bulkhead (32 + a queue of 64), a warm pool, cache fallbacks',
+  'pool-refactor': 'the resilient build after a pool refactor: 4 connections and no queue',
+};
+
+const pct = (v: number | undefined): string => (v === undefined ? '—' : `${(v * 100).toFixed(1)} %`);
+const dur = (v: number | undefined): string => (v === undefined ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`);
+
+interface PhaseNumbers {
+  p99?: number;
+  error_rate?: number;
+  completed?: number;
+}
+
+/** The load's numbers for a phase, when it was measured. */
+export function phaseNumbers(journal: Journal, phase: 'before' | 'method' | 'after'): PhaseNumbers | undefined {
+  const phases = journal.faultline.load?.phases as Record<string, PhaseNumbers | undefined> | undefined;
+  return phases?.[phase];
+}
+
+/** The verdict of one run in a few lines: what happened, with the numbers. */
+export function verdictLines(run: ScenarioRun): string[] {
+  const f = run.journal.faultline;
+  const before = phaseNumbers(run.journal, 'before');
+  const during = phaseNumbers(run.journal, 'method');
+  const lines = [`verdict: ${String(f.outcome).toUpperCase()} — ${f.reason ?? ''}`];
+  if (during) lines.push(`  under the fault: p99 ${dur(during.p99)}, errors ${pct(during.error_rate)} (baseline p99 ${dur(before?.p99)}, errors ${pct(before?.error_rate)})`);
+  if (f.stop) lines.push(`  stop condition "${f.stop.condition}" fired at ${f.stop.value}; every fault was gone ${f.stop.reaction_ms ?? '?'} ms later`);
+  if (run.crashed) {
+    const why = run.crashed.stderr.find((l) => /Error|error:/.test(l)) ?? run.crashed.stderr.at(-1) ?? '';
+    lines.push(`  the service CRASHED (exit ${run.crashed.code ?? run.crashed.signal}): ${why.trim()}`);
+  }
+  const r = run.reconciliation;
+  lines.push(`  reconciliation: ${r.acknowledged} payments acknowledged, ${r.stored} stored, ${r.missing} lost`);
+  for (const fault of f.faults) {
+    lines.push(`  fault ${fault.name}: ${fault.state}${fault.touched ? `, touched ${fault.touched.connections} connection(s)` : ''}`);
+  }
+  return lines;
+}
+
+/** The summary table: one row per run. */
+export function summaryTable(runs: readonly ScenarioRun[]): string[] {
+  const rows = [['build', 'verdict', 'p99 under fault', 'errors under fault', 'crashed', 'payments ack/stored']];
+  for (const run of runs) {
+    const during = phaseNumbers(run.journal, 'method');
+    rows.push([
+      run.build,
+      String(run.journal.faultline.outcome),
+      dur(during?.p99),
+      pct(during?.error_rate),
+      run.crashed ? 'yes' : 'no',
+      `${run.reconciliation.acknowledged}/${run.reconciliation.stored}`,
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+/** Renders run events: finished lines through `print`, live numbers through `live`. */
+function reporter(plan: RunPlan | undefined, options: DemoOptions): (event: RunEvent) => void {
+  let inner: ((event: RunEvent) => void) | undefined;
+  let lastPrinted = 0;
+  return (event) => {
+    if (event.type === 'load') {
+      const line = `  ${liveLoadLine(event)}`;
+      if (options.live) options.live(line);
+      else if (event.elapsedMs - lastPrinted >= 2_000) {
+        lastPrinted = event.elapsedMs;
+        options.print(line);
+      }
+      return;
+    }
+    options.live?.(undefined);
+    inner ??= plan ? createProgressReporter(plan, (l) => options.print(`  ${l}`)) : undefined;
+    inner?.(event);
+  };
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const scenario = options.scenario ?? 'payment-db-latency';
+  const { print } = options;
+  print('faultline demo — a payment service, its database, a fault between them, real load, live numbers');
+  print('');
+  const stack = await DemoStack.start({ workDir: options.workDir, databaseUrl: options.databaseUrl, redisUrl: options.redisUrl, signal: options.signal, log: print });
+  const runs: ScenarioRun[] = [];
+  try {
+    print('');
+    print(`experiment: ${SCENARIO_TITLES[scenario]}`);
+    print('  hypothesis: p99 < 2 s and errors < 1 % under load (25 payments/s), no acknowledged payment lost');
+    print('  safety: the fault is removed at once when errors pass 5 % for 3 s; it carries a 15 s lease');
+    const builds: Build[] = ['fragile', 'resilient'];
+    for (const [i, build] of builds.entries()) {
+      if (options.signal?.aborted) break;
+      print('');
+      print(`run ${i + 1}/${builds.length} — the ${build} build: ${BUILD_DESCRIPTIONS[build]}`);
+      let plan: RunPlan | undefined;
+      const run = await stack.runScenario({
+        build,
+        scenario,
+        onEvent: (() => {
+          let render: ((e: RunEvent) => void) | undefined;
+          return (event: RunEvent) => {
+            render ??= reporter(plan, options);
+            render(event);
+          };
+        })(),
+        onPlan: (p) => {
+          plan = p;
+        },
+      });
+      options.live?.(undefined);
+      runs.push(run);
+      for (const line of verdictLines(run)) print(`  ${line}`);
+      print(`  experiment: ${run.experimentFile}`);
+      print(`  journal:    ${run.journalPath}`);
+    }
+  } finally {
+    options.live?.(undefined);
+    await stack.close();
+  }
+  const outcome = (b: Build): string | undefined => runs.find((r) => r.build === b)?.journal.faultline.outcome;
+  const fragile = outcome('fragile');
+  const resilient = outcome('resilient');
+  const interrupted = runs.length < 2 || runs.some((r) => r.journal.faultline.outcome === 'interrupted');
+  const asExpected = !interrupted && fragile !== undefined && ['deviated', 'aborted'].includes(fragile) && resilient === 'held';
+  let conclusion: string;
+  if (interrupted) conclusion = 'interrupted: every fault was removed and every process stopped';
+  else if (asExpected) conclusion = `as expected: the fragile build ${fragile === 'aborted' ? 'was aborted by the safety stop' : 'deviated'} under the fault, the resilient build held`;
+  else conclusion = `NOT as expected: fragile ${fragile}, resilient ${resilient} — the experiment did not tell them apart`;
+  print('');
+  for (const line of summaryTable(runs)) print(line);
+  print('');
+  print(conclusion);
+  print(`everything the demo wrote: ${join(options.workDir)}`);
+  return { runs, asExpected, conclusion };
+}

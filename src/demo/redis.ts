@@ -1,0 +1,96 @@
+/**
+ * The demo's Redis (the session cache): REDIS_URL when given; else a private `redis-server`
+ * when one is on PATH (started on a free port with persistence off, stopped with the demo);
+ * else a Redis answering on 127.0.0.1:6379; else none, and the demo says so in one line.
+ *
+ * A private server comes first so that the demo never depends on, or writes into, a Redis the
+ * user runs for something else unless they ask for it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+
+export interface DemoRedis {
+  url: string;
+  host: string;
+  port: number;
+  describe: string;
+  close(): Promise<void>;
+}
+
+async function answersPing(url: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function onPath(command: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(command, ['--version'], { stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}
+
+/** Starts `redis-server` on a free port and waits until it answers. */
+async function startPrivate(signal?: AbortSignal): Promise<DemoRedis> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const url = `redis://127.0.0.1:${port}`;
+    const deadline = Date.now() + 5_000;
+    let exited = false;
+    child.once('exit', () => {
+      exited = true;
+    });
+    while (!exited && Date.now() < deadline && !signal?.aborted) {
+      if (await answersPing(url)) {
+        return {
+          url,
+          host: '127.0.0.1',
+          port,
+          describe: `a private redis-server on 127.0.0.1:${port}`,
+          async close() {
+            if (child.exitCode !== null || child.signalCode !== null) return;
+            child.kill('SIGTERM');
+            await once(child, 'exit');
+          },
+        };
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    if (attempt >= 2 || signal?.aborted) throw new Error('redis-server did not start');
+  }
+}
+
+/** Finds or starts a Redis; undefined (with the reason) when there is none. */
+export async function startRedis(url: string | undefined, signal?: AbortSignal): Promise<DemoRedis | { skipped: string }> {
+  if (url) {
+    if (!(await answersPing(url))) throw new Error(`REDIS_URL ${url} does not answer PING`);
+    const u = new URL(url);
+    return { url, host: u.hostname, port: Number(u.port || 6379), describe: `Redis at ${u.host} (REDIS_URL)`, close: async () => undefined };
+  }
+  if (await onPath('redis-server')) return startPrivate(signal);
+  if (await answersPing('redis://127.0.0.1:6379')) {
+    return { url: 'redis://127.0.0.1:6379', host: '127.0.0.1', port: 6379, describe: 'the Redis on 127.0.0.1:6379 (only keys faultline-demo:*)', close: async () => undefined };
+  }
+  return { skipped: 'no Redis: neither REDIS_URL, redis-server on PATH, nor a Redis on 127.0.0.1:6379 — the session-cache part is skipped' };
+}
