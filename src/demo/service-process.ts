@@ -52,7 +52,9 @@ function entry(): { file: string; execArgv: string[] } {
   const here = fileURLToPath(import.meta.url);
   const ts = here.endsWith('.ts');
   const file = here.replace(/service-process\.(ts|js)$/, `payment-service-main.${ts ? 'ts' : 'js'}`);
-  return { file, execArgv: ts ? ['--import', 'tsx'] : [] };
+  // Under tsx (tests, development) the child needs tsx too, resolved from here: its working
+  // directory may be anywhere.
+  return { file, execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [] };
 }
 
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
