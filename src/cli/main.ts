@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, formatIssue, isFaultlineError, ValidationError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerCompileCommand } from './commands/compile.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerLoadCommand } from './commands/load.js';
 import { registerProxyCommands } from './commands/proxy.js';
@@ -35,6 +36,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   registerRunCommands(program, io, setExit);
   registerLoadCommand(program, io, setExit);
   registerValidateCommands(program, io, setExit);
+  registerCompileCommand(program, io, setExit);
   return program;
 }
 

@@ -14,6 +14,7 @@ import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Docum
 import type { z } from 'zod';
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { suggest } from '../faults/proxy/toxic-entry.js';
+import { canRealise, capabilityHint } from '../targets/capabilities.js';
 import { Experiment, faultTypes } from './schema.js';
 
 /** The result of a successful load. */
@@ -225,6 +226,9 @@ const KNOWN_KEYS = [
   'pauses', 'before', 'hypothesis', 'hypothesisFrequency', 'maxDuration', 'default', 'equals',
   'contains', 'regex', 'path', 'sql', 'redis', 'prometheus', 'query', 'below', 'above', 'atMost',
   'atLeast', 'load', 'thresholds', 'abortWhen', 'connections', 'baseline', 'recovery',
+  // kubernetes targets and faults
+  'port', 'service', 'direction', 'peer', 'peerHosts', 'loss', 'correlation', 'duplicate', 'corrupt', 'gracePeriod',
+  'containers', 'workers', 'size', 'volumePath', 'methods', 'errno', 'patterns', 'offset',
 ];
 
 /** Is there a value at `path` in the parsed data? */
@@ -320,6 +324,15 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
       return;
     }
     const type = target['type'];
+    // One table says which target types realise which faults (src/targets/capabilities.ts);
+    // process targets and pause-process keep their own messages below.
+    if (typeof type === 'string' && type !== 'process' && fault !== 'pause-process' && faultTypes.includes(fault as never) && !canRealise(type, fault)) {
+      issues.push({ path: `${path}.fault`, message: `${fault} cannot act on ${type} target "${targetName}"`, hint: capabilityHint(fault, type) });
+    }
+    if (type === 'kubernetes') issues.push(...kubernetesStepIssues(step, path, targets));
+    else for (const key of ['direction', 'peer', 'peerHosts']) {
+      if (key in step) issues.push({ path: `${path}.${key}`, message: `${key} applies to faults on kubernetes targets; "${targetName}" is a ${String(type)} target`, hint: type === 'proxy' || type === 'remote-proxy' ? 'a proxy fault chooses its direction with stream: upstream, downstream or both' : 'remove it' });
+    }
     if (type === 'proxy' || type === 'remote-proxy') {
       const mode = type === 'proxy' ? (target['mode'] ?? 'tcp') : undefined;
       if (HTTP_FAULTS.has(fault) && mode === 'tcp') {
@@ -351,6 +364,20 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
       });
     }
   }
+  return issues;
+}
+
+/** Faults on a kubernetes target: proxy-only keys refused, the peer a kubernetes target. */
+function kubernetesStepIssues(step: Loose, path: string, targets: Loose): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if ('stream' in step) issues.push({ path: `${path}.stream`, message: 'stream applies to proxy targets', hint: 'on a kubernetes target, say which traffic with direction: to, from or both (and peer or peerHosts)' });
+  const peer = step['peer'];
+  if (typeof peer === 'string') {
+    const peerTarget = asObject(targets[peer]);
+    if (!peerTarget) issues.push({ path: `${path}.peer`, message: `unknown target "${peer}"`, hint: suggest(peer, Object.keys(targets)) ?? 'declare it under targets:' });
+    else if (peerTarget['type'] !== 'kubernetes') issues.push({ path: `${path}.peer`, message: `peer "${peer}" is a ${String(peerTarget['type'])} target; a peer must be a kubernetes target`, hint: 'for a dependency outside the cluster use peerHosts: [host or IP]' });
+  }
+  if (typeof peer === 'string' && step['peerHosts'] !== undefined) issues.push({ path: `${path}.peerHosts`, message: 'peer and peerHosts cannot be combined', hint: 'use one fault per peer' });
   return issues;
 }
 

@@ -110,6 +110,8 @@ export const KubernetesTarget = z.strictObject({
   selector: z.record(z.string(), z.string(), { error: 'expected labels as name: value' }),
   mode: z.enum(['one', 'all', 'fixed', 'fixed-percent', 'random-max-percent']).default('one'),
   value: z.string().optional(),
+  port: z.number().int().min(1).max(65535).optional().meta({ description: 'The container port HTTP faults act on (Chaos Mesh HTTPChaos); required by http-* faults on this target.' }),
+  service: z.string().optional().meta({ description: 'The Service in front of these pods: the host of the Istio VirtualService that `faultline compile --target istio` writes.' }),
 });
 
 export const Target = z.discriminatedUnion('type', [ProxyTarget, RemoteProxyTarget, ProcessTarget, KubernetesTarget]);
@@ -263,9 +265,30 @@ const FaultBase = {
 };
 const Stream = z.enum(['upstream', 'downstream', 'both']).default('downstream');
 
+/**
+ * Network faults on kubernetes targets: which traffic of the selected pods is touched. Named
+ * after Chaos Mesh's NetworkChaos (`direction`, `target`, `externalTargets`) but generic, so
+ * another backend can realise them too. Proxy targets use `stream` instead.
+ */
+const NetworkScope = {
+  direction: z.enum(['to', 'from', 'both']).optional().meta({ description: 'Kubernetes targets: traffic to `peer`, from it, or both ways (default to).' }),
+  peer: z.string().optional().meta({ description: 'Kubernetes targets: the name of another kubernetes target; only traffic between the two is affected (e.g. payment-service and postgres).' }),
+  peerHosts: z.array(z.string().min(1)).min(1).optional().meta({ description: 'Kubernetes targets: only traffic with these hosts or IPs outside the cluster (e.g. a managed database).' }),
+};
+const HttpMatch = z.strictObject({ method: z.string().optional(), pathPrefix: z.string().optional(), pathRegex: z.string().optional(), headers: z.record(z.string(), z.string()).optional() });
+/** A signed duration (`-1.5h`, `30s`, `-250ms`), for clock skew. */
+const SignedDuration = z
+  .string({ error: 'expected a signed duration such as "-1h" or "30s"' })
+  .regex(/^-?\d+(\.\d+)?(ns|us|ms|s|m|h)$/, { error: 'expected a signed duration such as "-1h", "-1.5h" or "30s"' });
+/** `256MB`, `1GB`, `25%` (of the container's memory). */
+const MemorySize = z
+  .string({ error: 'expected a size such as "256MB" or "25%"' })
+  .regex(/^\d+(\.\d+)?(B|KB|MB|GB|%)$/, { error: 'expected a size such as "256MB", "1GB" or "25%"' });
+const Workers = z.number().int().min(1).max(8192);
+
 export const Fault = z.discriminatedUnion('fault', [
-  z.strictObject({ fault: z.literal('latency'), ...FaultBase, delay: Duration, jitter: Duration.optional(), stream: Stream }),
-  z.strictObject({ fault: z.literal('bandwidth'), ...FaultBase, rate: Rate, stream: Stream }),
+  z.strictObject({ fault: z.literal('latency'), ...FaultBase, delay: Duration, jitter: Duration.optional(), stream: Stream, ...NetworkScope }),
+  z.strictObject({ fault: z.literal('bandwidth'), ...FaultBase, rate: Rate, stream: Stream, ...NetworkScope }),
   z.strictObject({ fault: z.literal('timeout'), ...FaultBase, after: Duration.optional().meta({ description: 'Close the connection after this time; never when omitted.' }), stream: Stream }),
   z.strictObject({ fault: z.literal('reset-peer'), ...FaultBase, after: Duration.optional(), stream: Stream }),
   z.strictObject({ fault: z.literal('slow-close'), ...FaultBase, delay: Duration, stream: Stream }),
@@ -289,6 +312,21 @@ export const Fault = z.discriminatedUnion('fault', [
     delay: Duration,
     match: z.strictObject({ method: z.string().optional(), pathPrefix: z.string().optional(), pathRegex: z.string().optional(), headers: z.record(z.string(), z.string()).optional() }).optional(),
   }),
+  // Kubernetes faults (Chaos Mesh); named generically so other backends can take them too.
+  z.strictObject({ fault: z.literal('packet-loss'), ...FaultBase, loss: Percentage, correlation: Percentage.optional(), ...NetworkScope }).meta({ description: 'Drops this share of packets (kubernetes targets: NetworkChaos loss).' }),
+  z.strictObject({ fault: z.literal('duplicate'), ...FaultBase, duplicate: Percentage, correlation: Percentage.optional(), ...NetworkScope }).meta({ description: 'Duplicates this share of packets (NetworkChaos duplicate).' }),
+  z.strictObject({ fault: z.literal('corrupt'), ...FaultBase, corrupt: Percentage, correlation: Percentage.optional(), ...NetworkScope }).meta({ description: 'Corrupts this share of packets (NetworkChaos corrupt).' }),
+  z.strictObject({ fault: z.literal('partition'), ...FaultBase, ...NetworkScope }).meta({ description: 'Cuts the network between the pods and their peer (NetworkChaos partition); without a peer, all of their traffic.' }),
+  z.strictObject({ fault: z.literal('pod-kill'), ...FaultBase, gracePeriod: Duration.optional().meta({ description: 'Grace period before the kill (default 0: at once).' }) }).meta({ description: 'Kills the selected pods once; their controller recreates them (PodChaos pod-kill).' }),
+  z.strictObject({ fault: z.literal('pod-failure'), ...FaultBase }).meta({ description: 'Makes the selected pods unavailable for the duration (PodChaos pod-failure).' }),
+  z.strictObject({ fault: z.literal('container-kill'), ...FaultBase, containers: z.array(z.string().min(1)).min(1, { error: 'name at least one container' }) }).meta({ description: 'Kills these containers of the selected pods once (PodChaos container-kill).' }),
+  z.strictObject({ fault: z.literal('cpu-stress'), ...FaultBase, workers: Workers, load: z.number().int().min(0).max(100).optional().meta({ description: 'Percent of a CPU each worker burns (default 100).' }) }).meta({ description: 'CPU pressure in the selected pods (StressChaos cpu).' }),
+  z.strictObject({ fault: z.literal('memory-stress'), ...FaultBase, workers: Workers.default(1), size: MemorySize }).meta({ description: 'Memory pressure in the selected pods (StressChaos memory).' }),
+  z.strictObject({ fault: z.literal('io-latency'), ...FaultBase, volumePath: z.string().min(1), path: z.string().optional(), methods: z.array(z.string()).optional(), delay: Duration }).meta({ description: 'Slows file operations under a mounted volume (IOChaos latency); percentage = share of operations.' }),
+  z.strictObject({ fault: z.literal('io-error'), ...FaultBase, volumePath: z.string().min(1), path: z.string().optional(), methods: z.array(z.string()).optional(), errno: z.number().int().min(1).max(133).default(5).meta({ description: 'The errno returned (default 5, EIO).' }) }).meta({ description: 'Fails file operations under a mounted volume (IOChaos fault); percentage = share of operations.' }),
+  z.strictObject({ fault: z.literal('dns-error'), ...FaultBase, patterns: z.array(z.string().min(1)).optional().meta({ description: 'Domain patterns (`*` and `?` only at the end); all domains when omitted.' }) }).meta({ description: 'DNS lookups from the selected pods fail (DNSChaos error).' }),
+  z.strictObject({ fault: z.literal('clock-skew'), ...FaultBase, offset: SignedDuration.meta({ description: 'How far the clock moves, e.g. "-1h" or "30s".' }) }).meta({ description: "Shifts the selected pods' clock (TimeChaos)." }),
+  z.strictObject({ fault: z.literal('http-replace'), ...FaultBase, status: z.number().int().min(100).max(599).optional(), body: z.string().optional(), match: HttpMatch.optional() }).meta({ description: 'Replaces the status and/or body of matching responses (HTTPChaos replace).' }),
 ]);
 
 /** The fault type names, for hints. */

@@ -17,6 +17,8 @@ import { httpRequest, type HttpOutput } from '../probes/http-request.js';
 import { runCommand, type CommandOutput } from '../probes/run-command.js';
 import { tcpCheck, type TcpOutput } from '../probes/tcp-check.js';
 import { parseThreshold, type Threshold } from '../load/threshold.js';
+import { planKubernetesFault } from '../targets/kubernetes/planned-fault.js';
+import { UsageError } from '../errors.js';
 import type { HypothesisStrategy, PlannedActivity, PlannedFault, PlannedLoad, PlannedStep, RunPlan } from './plan.js';
 
 export interface CompileOptions {
@@ -55,7 +57,11 @@ export function compileExperiment(raw: Experiment, options: CompileOptions): Run
   if (options.failFast !== undefined) failFast = options.failFast;
 
   const method: PlannedStep[] = [];
-  experiment.method.forEach((step, index) => method.push(...compileStep(step, index)));
+  experiment.method.forEach((step, index) => {
+    // Faults on kubernetes targets become chaos objects, built by the Kubernetes driver.
+    if ('fault' in step && experiment.targets[step.target]?.type === 'kubernetes') method.push(planKubernetesFault(step, index, experiment.targets));
+    else method.push(...compileStep(step, index));
+  });
 
   return {
     title: experiment.title,
@@ -198,6 +204,23 @@ export function compileFault(fault: Fault, index: number): PlannedFault[] {
       return [toxic('http_abort', { status: fault.status, ...(fault.body !== undefined ? { body: fault.body } : {}), ...matchers(fault.match) }, `HTTP ${fault.status} answered to ${describeMatch(fault.match)}`)];
     case 'http-delay':
       return [toxic('http_delay', { delay: Math.round(ms(fault.delay)), ...matchers(fault.match) }, `${describeMatch(fault.match)} delayed ${fault.delay}`)];
+    case 'packet-loss':
+    case 'duplicate':
+    case 'corrupt':
+    case 'partition':
+    case 'pod-kill':
+    case 'pod-failure':
+    case 'container-kill':
+    case 'cpu-stress':
+    case 'memory-stress':
+    case 'io-latency':
+    case 'io-error':
+    case 'dns-error':
+    case 'clock-skew':
+    case 'http-replace':
+      // The loader refuses these on proxy targets (src/targets/capabilities.ts); a plan built
+      // some other way still gets a usage error, not a silent no-op.
+      throw new UsageError(`${fault.fault} cannot be applied through a proxy (target "${fault.target}")`, { hint: `${fault.fault} needs a kubernetes target` });
   }
 }
 

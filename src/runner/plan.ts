@@ -6,7 +6,7 @@
  * the journal, the strategies and the no-leftover-fault guarantee are written once. A plan is
  * fully resolved: configuration and `${var}`s are substituted, durations are milliseconds.
  */
-import type { Target } from '../experiment/schema.js';
+import type { Fault, Target } from '../experiment/schema.js';
 import type { ToxicSpec } from '../faults/proxy/toxic-entry.js';
 import type { Threshold } from '../load/threshold.js';
 
@@ -67,7 +67,9 @@ export type FaultEffect =
   /** The proxy is disabled: new connections refused, live ones closed. */
   | { type: 'disable' }
   /** A local process is frozen with SIGSTOP, and resumed with SIGCONT. */
-  | { type: 'pause-process' };
+  | { type: 'pause-process' }
+  /** A chaos object on a cluster (Chaos Mesh), built from the fault by the Kubernetes driver. */
+  | { type: 'kubernetes'; fault: Fault };
 
 /** A fault applied by the method. Applying does not block the method. */
 export interface PlannedFault {

@@ -22,15 +22,29 @@ export interface FaultLocation {
   /**
    * `local`: a proxy inside the runner's own process (it dies with the runner); `remote`: a
    * server at `server`; `process`: a local process `pid`, with a watchdog process `watchdog`
-   * that resumes it at the lease deadline.
+   * that resumes it at the lease deadline; `kubernetes`: a chaos object on a cluster, `resource`.
    */
-  where: 'local' | 'remote' | 'process';
+  where: 'local' | 'remote' | 'process' | 'kubernetes';
   server?: string | undefined;
   proxy: string;
-  kind: 'toxic' | 'disable' | 'pause-process';
+  kind: 'toxic' | 'disable' | 'pause-process' | 'kubernetes';
   toxic?: string | undefined;
   pid?: number | undefined;
   watchdog?: number | undefined;
+  /** The chaos object (where `kubernetes`): enough for `faultline recover --kubernetes` to delete it. */
+  resource?: KubernetesResourceRef | undefined;
+}
+
+/** A namespaced custom object on a cluster, and which kubeconfig context reached it. */
+export interface KubernetesResourceRef {
+  apiVersion: string;
+  kind: string;
+  /** Lower-case plural, as in the REST path (`networkchaos`). */
+  plural: string;
+  namespace: string;
+  name: string;
+  /** The kubeconfig context used (undefined: the default one, or in-cluster). */
+  context?: string | undefined;
 }
 
 /** Traffic a fault actually touched. */

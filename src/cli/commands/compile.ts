@@ -1,0 +1,96 @@
+/**
+ * `faultline compile FILE --target chaos-mesh|istio|aws-fis [-o DIR]`: the experiment as
+ * platform manifests, on stdout or one file per document in DIR. Guardrails and faults the
+ * platform cannot express are errors (exit 2, every problem located); notes about what was left
+ * out go to stderr.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError, ValidationError } from '../../errors.js';
+import { readDocument, validateExperiment } from '../../experiment/load.js';
+import { parseVarArgs, readVarFile } from '../../experiment/substitute.js';
+import { isChaosToolkitDocument } from '../../chaostoolkit/detect.js';
+import { readExperimentText } from '../../runner/load-plan.js';
+import { compileForPlatform, PLATFORMS, toYaml, type Platform } from '../../targets/platform-compile.js';
+import { println, type CliIo } from '../io.js';
+
+interface CompileFlags {
+  target: string;
+  output?: string;
+  namespace?: string;
+  schedule?: string;
+  allowWideBlast?: boolean;
+  allowProduction?: boolean;
+  var?: string[];
+  varFile?: string[];
+  roleArn?: string;
+  clusterArn?: string;
+  serviceAccount?: string;
+  stopAlarm?: string[];
+}
+
+export function registerCompileCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('compile')
+    .description('the experiment as platform manifests: Chaos Mesh, Istio VirtualServices or an AWS FIS template')
+    .argument('<file>', 'experiment file (faultline format, YAML or JSON)')
+    .requiredOption('--target <platform>', `one of ${PLATFORMS.join(', ')}`)
+    .option('-o, --output <dir>', 'write one file per document into this directory (default: stdout)')
+    .option('--namespace <ns>', 'create the objects in this namespace (default: the namespace of the faulted pods)')
+    .option('--schedule <cron>', 'chaos-mesh: wrap the experiment in a Schedule with this cron expression')
+    .option('--allow-wide-blast', 'accept mode all and more than 50 % of the pods')
+    .option('--allow-production', 'accept a production environment')
+    .option('--var <name=value...>', 'set a configuration value')
+    .option('--var-file <file...>', 'configuration values from a YAML/JSON file')
+    .option('--role-arn <arn>', 'aws-fis: the IAM role FIS assumes')
+    .option('--cluster-arn <arn>', 'aws-fis: the EKS cluster')
+    .option('--service-account <name>', 'aws-fis: the Kubernetes service account FIS uses', 'fis-experiment')
+    .option('--stop-alarm <arn...>', 'aws-fis: CloudWatch alarms that stop the experiment')
+    .action(async (file: string, flags: CompileFlags) => {
+      setExit(await compile(file, flags, io));
+    });
+}
+
+async function compile(file: string, flags: CompileFlags, io: CliIo): Promise<number> {
+  if (!(PLATFORMS as readonly string[]).includes(flags.target)) {
+    throw new UsageError(`--target ${flags.target} is not a platform faultline compiles to`, { hint: `one of ${PLATFORMS.join(', ')}${flags.target === 'kubernetes' ? ' (kubernetes is for faultline run)' : ''}` });
+  }
+  const platform = flags.target as Platform;
+  if (flags.schedule !== undefined && platform !== 'chaos-mesh') throw new UsageError('--schedule applies to --target chaos-mesh');
+  const read = readDocument(await readExperimentText(resolve(io.cwd, file), file), file);
+  if (isChaosToolkitDocument(read.data)) {
+    throw new ValidationError(`${file}: a Chaos Toolkit experiment`, [{ path: '', file, message: 'compile takes experiments in faultline\'s format' }], { hint: 'faultline run runs Chaos Toolkit experiments as they are' });
+  }
+  const vars: Record<string, unknown> = {};
+  for (const varFile of flags.varFile ?? []) Object.assign(vars, await readVarFile(resolve(io.cwd, varFile)));
+  Object.assign(vars, parseVarArgs(flags.var ?? []));
+  const experiment = validateExperiment(read, file, { vars: Object.keys(vars) });
+  const output = compileForPlatform(experiment, read, platform, {
+    file,
+    env: io.env,
+    vars,
+    namespace: flags.namespace,
+    schedule: flags.schedule,
+    allowWideBlast: flags.allowWideBlast,
+    allowProduction: flags.allowProduction,
+    roleArn: flags.roleArn,
+    clusterArn: flags.clusterArn,
+    serviceAccount: flags.serviceAccount,
+    stopAlarms: flags.stopAlarm,
+  });
+  for (const note of output.notes) println(io.stderr, `note: ${note}`);
+  if (flags.output) {
+    const dir = resolve(io.cwd, flags.output);
+    await mkdir(dir, { recursive: true });
+    for (const f of output.files) {
+      await writeFile(join(dir, f.name), f.text);
+      println(io.stderr, `wrote ${join(flags.output, f.name)}`);
+    }
+  } else if (platform === 'aws-fis') {
+    for (const f of output.files) io.stdout.write(f.text);
+  } else {
+    io.stdout.write(toYaml(output.files.map((f) => f.document)));
+  }
+  return 0;
+}

@@ -1,0 +1,37 @@
+// Golden files: compare generated text with a file under test/fixtures; `UPDATE_GOLDEN=1`
+// rewrites the file instead (then review the diff and commit it).
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readDocument, validateExperiment } from '../../src/experiment/load.js';
+import { compileForPlatform, type Platform, type PlatformCompileOptions, type PlatformOutput } from '../../src/targets/platform-compile.js';
+
+export const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+export const chaosMeshFixtures = join(fixtures, 'chaos-mesh');
+
+export function assertGolden(relative: string, actual: string): void {
+  const path = join(chaosMeshFixtures, 'golden', relative);
+  if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(path)) {
+    if (process.env['CI'] === 'true' && !existsSync(path)) assert.fail(`golden file ${relative} is missing (run with UPDATE_GOLDEN=1 and commit it)`);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, actual);
+    return;
+  }
+  assert.equal(actual, readFileSync(path, 'utf8'), `${relative} differs from its golden file (UPDATE_GOLDEN=1 rewrites it after review)`);
+}
+
+/** Loads a fixture experiment (test/fixtures/chaos-mesh/experiments/NAME) and compiles it. */
+export function compileFixture(name: string, platform: Platform, options: Partial<PlatformCompileOptions> = {}): PlatformOutput {
+  const file = join(chaosMeshFixtures, 'experiments', name);
+  const read = readDocument(readFileSync(file, 'utf8'), name);
+  const experiment = validateExperiment(read, name);
+  return compileForPlatform(experiment, read, platform, { file: name, env: {}, ...options });
+}
+
+/** Compiles experiment text (for negative cases). */
+export function compileText(text: string, platform: Platform, options: Partial<PlatformCompileOptions> = {}): PlatformOutput {
+  const read = readDocument(text, 'inline.yaml');
+  const experiment = validateExperiment(read, 'inline.yaml');
+  return compileForPlatform(experiment, read, platform, { file: 'inline.yaml', env: {}, ...options });
+}
