@@ -171,7 +171,20 @@ export function compileChaosToolkit(raw: unknown, options: CompileChaosToolkitOp
     const resolved = resolve(a, path);
     if (!resolved) return;
     const planned = activity(resolved, path, false);
-    if (planned) method.push(planned);
+    if (!planned) return;
+    if (planned.kind !== 'fault' && planned.kind !== 'remove-fault') {
+      method.push(planned);
+      return;
+    }
+    // Activities that became faults (chaostoxi.*) keep their pauses as waits around them.
+    const pauses = isObj(resolved['pauses']) ? sub(resolved['pauses']) : {};
+    const pause = (key: 'before' | 'after'): void => {
+      const ms = seconds(pauses[key], 0);
+      if (ms > 0) method.push({ kind: 'wait', name: `pause ${key} ${planned.name}`, ms, describe: `pause ${ms / 1000} s ${key} ${planned.name}` });
+    };
+    pause('before');
+    method.push(planned);
+    pause('after');
   });
   const rollbacks: (PlannedActivity | PlannedFaultRemoval)[] = [];
   (Array.isArray(raw['rollbacks']) ? raw['rollbacks'] : []).forEach((a, i) => {

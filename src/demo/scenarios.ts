@@ -74,7 +74,7 @@ export function scenarioExperiment(name: ScenarioName, at: ScenarioAddresses): E
   } else if (name === 'redis-outage') {
     description =
       'The session cache refuses every connection for 15 s. Hypothesis: payments go on (sessions degrade to the ' +
-      'database), session re-creation stays under 50 a minute, and the cache agrees with the database afterwards.';
+      'database), session re-creation stays under 50 a minute, and no acknowledged payment is lost.';
     method = [{ fault: 'disable', target: 'sessions-cache', duration: '15s' }];
     probes.push({
       name: 'session re-creation bounded',
