@@ -63,3 +63,8 @@ export {
   type ValidationIssue,
 } from './errors.js';
 export { VERSION } from './version.js';
+export { writeReports, type ReportOutputs, type WrittenReports } from './reporting/write-reports.js';
+export { buildReportModel, type ReportModel } from './reporting/report-model.js';
+export { readJournal } from './reporting/journal-input.js';
+export { resilienceByService, resilienceOfJournal, type RunScore, type ServiceScore } from './reporting/score.js';
+export { createRunMetrics, RUN_METRIC_NAMES, type RunMetrics } from './reporting/metrics.js';

@@ -16,6 +16,7 @@ import { registerCompileCommand } from './commands/compile.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerLoadCommand } from './commands/load.js';
 import { registerProxyCommands } from './commands/proxy.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerValidateCommands } from './commands/validate.js';
 import { println, type CliIo } from './io.js';
@@ -37,6 +38,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   registerLoadCommand(program, io, setExit);
   registerValidateCommands(program, io, setExit);
   registerCompileCommand(program, io, setExit);
+  registerReportCommand(program, io, setExit);
   return program;
 }
 

@@ -44,7 +44,7 @@ export function asJournal(data: unknown, file = '(journal)'): Journal {
   const issues: ValidationIssue[] = parsed.error.issues.map((i) => ({
     path: i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, ''),
     file,
-    message: i.message,
+    message: i.message.replace(/^Invalid input: expected (\w+), received undefined$/, 'missing (expected $1)'),
   }));
   throw new ValidationError(`${file} is not a faultline journal (${issues.length} problem${issues.length === 1 ? '' : 's'})`, issues, {
     hint: 'pass the file written by `faultline run --journal` (default faultline-journal.json)',

@@ -23,8 +23,9 @@ import { halt } from '../../safety/halt.js';
 import { createDrivers, runExperiment } from '../../runner/runner.js';
 import { LocalProxyDriver } from '../../targets/fault-driver.js';
 import { println, type CliIo } from '../io.js';
+import { startRunOutputs, type RunReportFlags } from './report.js';
 
-interface RunFlags {
+interface RunFlags extends RunReportFlags {
   var?: string[];
   varFile?: string[];
   journal: string;
@@ -55,6 +56,11 @@ export function registerRunCommands(program: Command, io: CliIo, setExit: (code:
     .option('--hypothesis-strategy <strategy>', `when the steady state is checked: ${HYPOTHESIS_STRATEGIES.join(', ')}`)
     .option('--hypothesis-frequency <duration>', 'wait between steady-state checks during the method (e.g. 1s)')
     .option('--fail-fast', 'stop the method at the first deviation seen during it')
+    .option('--report <file>', 'write a self-contained HTML report when the run ends')
+    .option('--junit <file>', 'write JUnit XML when the run ends (a test case per hypothesis and phase)')
+    .option('--md <file>', 'write a Markdown summary when the run ends')
+    .option('--no-step-summary', 'do not append the Markdown summary to $GITHUB_STEP_SUMMARY')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics while the run lasts (0: a free port)')
     .action(async (file: string, flags: RunFlags) => setExit(await run(file, flags, io)));
 
   program
@@ -150,15 +156,25 @@ async function run(file: string, flags: RunFlags, io: CliIo): Promise<number> {
     for (const line of describePlan(plan, createDrivers(plan, new ProxyCollection()))) print(line);
     print('');
   }
+  const outputs = await startRunOutputs(flags, plan, io);
+  if (outputs.metricsUrl) print(`metrics: ${outputs.metricsUrl}`);
+  const progressEvents = flags.quiet ? undefined : createProgressReporter(plan, print);
   const journal = await runExperiment(plan, {
     signal: io.signal,
     journalPath: livePath,
-    onEvent: flags.quiet ? undefined : createProgressReporter(plan, print),
+    onEvent: (event) => {
+      progressEvents?.(event);
+      outputs.onEvent(event);
+    },
+  }).catch(async (err: unknown) => {
+    await outputs.close();
+    throw err;
   });
   const journalPath = resolve(io.cwd, flags.journal);
   await copyFile(livePath, journalPath);
   if (flags.json) println(io.stdout, JSON.stringify(journal, null, 2));
   for (const line of summarize(journal, journalPath)) println(flags.json ? io.stderr : io.stdout, line);
+  for (const line of await outputs.finish(journal).finally(() => outputs.close())) println(flags.json ? io.stderr : io.stdout, line);
   return journal.faultline.exit_code ?? ExitCode.internal;
 }
 
