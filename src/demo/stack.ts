@@ -8,8 +8,6 @@
  * demo shows.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadPlan } from '../runner/load-plan.js';
@@ -18,6 +16,7 @@ import type { RunPlan } from '../runner/plan.js';
 import { runExperiment, type RunEvent } from '../runner/runner.js';
 import { startAuthService, type AuthService } from './auth-service.js';
 import { startDatabase, type DemoDatabase } from './database.js';
+import { freePort } from './free-port.js';
 import type { Build } from './payment-service.js';
 import { TABLES } from './payment-service.js';
 import { startRedis, type DemoRedis } from './redis.js';
@@ -58,15 +57,6 @@ export interface RunScenarioOptions {
   onPlan?: ((plan: RunPlan) => void) | undefined;
   /** Called once the service is up (tests use it to watch it). */
   onService?: ((service: { url: string; pid: number }) => void) | undefined;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export class DemoStack {

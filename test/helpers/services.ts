@@ -23,15 +23,7 @@ export async function startEcho(): Promise<{ server: Server; address: string; cl
   };
 }
 
-/** A port that was free a moment ago (for a proxy's fixed listen address). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../../src/demo/free-port.js';
 
 /**
  * An HTTP service: `GET /health` round-trips a ping to its dependency at `dependencyPort` (a
