@@ -167,6 +167,7 @@ const CHART_SCRIPT = String.raw`
   var load = data.load;
   var root = document.getElementById('charts');
   if (!load || load.series.t.length === 0) return;
+  var xMax = Math.max.apply(null, [0].concat(load.series.t.map(function (t) { return t + 0.5; }), load.windows.map(function (w) { return w.to; }), load.markers.map(function (m) { return m.at + 0.1; })));
   var COLOURS = { abort: '#cf222e', rollback: '#0969da', recovered: '#1a7f37', interrupted: '#57606a' };
   function overlay(u) {
     var ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
@@ -194,7 +195,8 @@ const CHART_SCRIPT = String.raw`
       title: title,
       width: Math.max(320, root.clientWidth - 8),
       height: 220,
-      scales: { x: { time: false } },
+      // From 0 to the last second, fault end or marker, whichever is latest (rollbacks come after the load).
+      scales: { x: { time: false, range: function (u, min, max) { return [0, Math.max(max, xMax)]; } } },
       axes: [
         { label: 'seconds since the load started' },
         { label: unit, size: 70 }

@@ -1,0 +1,257 @@
+// Reports from real runs: `faultline run --report --junit --md` on a real service whose
+// dependency sits behind the run's proxy under load, then the HTML page opened in headless
+// Chromium (no console error, the charts drawn, a screenshot kept in test-artifacts/), the
+// JUnit file parsed back with a real XML parser, the Markdown appended to a
+// GITHUB_STEP_SUMMARY file, and `faultline report --summary` scoring the journals.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { XMLParser } from 'fast-xml-parser';
+import { chromium, type Browser } from 'playwright-core';
+import { stringify } from 'yaml';
+import { main } from '../../src/cli/main.js';
+import type { Journal } from '../../src/runner/journal.js';
+import { hypothesisRows } from '../../src/reporting/hypotheses.js';
+import { writeReports } from '../../src/reporting/write-reports.js';
+import { freePort, startEcho, startService } from '../helpers/services.js';
+
+const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
+/** A title and a rollback name that would break the page if any journal text went in unescaped. */
+const HOSTILE_TITLE = `checkout <b>under</b> load & "latency" <img src=x onerror="window.pwned=1">`;
+const HOSTILE_ROLLBACK = 'flush </script><script>window.pwned=2</script>';
+
+/** Counts, in each chart's canvas, the opaque pixels of each line colour and the translucent ones of the fault shading. */
+const COUNT_PIXELS = `[...document.querySelectorAll('#charts canvas')].map((canvas) => {
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  const rgb = (r, g, b, i) => Math.abs(data[i] - r) < 12 && Math.abs(data[i + 1] - g) < 12 && Math.abs(data[i + 2] - b) < 12;
+  const near = (r, g, b, i) => rgb(r, g, b, i) && data[i + 3] > 200;
+  const n = { id: canvas.closest('.chart') && canvas.closest('.chart').id, p99: 0, p50: 0, throughput: 0, shaded: 0, painted: 0 };
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] > 0) n.painted++;
+    if (near(207, 34, 46, i)) n.p99++;
+    if (near(9, 105, 218, i)) n.p50++;
+    if (near(26, 127, 55, i)) n.throughput++;
+    // The shading is translucent red over a transparent canvas (the page behind it is white).
+    if (rgb(207, 34, 46, i) && data[i + 3] > 20 && data[i + 3] < 45) n.shaded++;
+  }
+  return n;
+})`;
+
+function findChromium(): string | undefined {
+  if (process.env['FAULTLINE_CHROMIUM']) return process.env['FAULTLINE_CHROMIUM'];
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    for (const name of ['chromium', 'chromium-browser']) if (existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+async function cli(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (c: Buffer) => (stdout += c.toString()));
+  err.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await main({ argv, env: { PATH: process.env['PATH'], ...env }, cwd, stdout: out, stderr: err, signal: new AbortController().signal });
+  return { code, stdout, stderr };
+}
+
+describe('reports from real runs', () => {
+  let dir: string;
+  let echo: Awaited<ReturnType<typeof startEcho>>;
+  let service: Awaited<ReturnType<typeof startService>>;
+  let proxyPort: number;
+  let deviated: { code: number; stdout: string; stderr: string };
+  let journal: Journal;
+  const summaryFile = (): string => join(dir, 'step-summary.md');
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'faultline-reports-'));
+    echo = await startEcho();
+    proxyPort = await freePort();
+    service = await startService(proxyPort, 2_000);
+    const experiment = {
+      title: HOSTILE_TITLE,
+      tags: ['checkout', 'latency'],
+      targets: { db: { type: 'proxy', listen: `127.0.0.1:${proxyPort}`, upstream: echo.address } },
+      steadyState: {
+        load: { url: `${service.url}/health`, rate: '100/s', baseline: '2s', recovery: '4s', timeout: '3s' },
+        thresholds: ['p99 < 400ms', 'error_rate < 1%'],
+        probes: [{ name: 'health answers', http: { url: `${service.url}/health` }, expect: { status: 200 } }],
+      },
+      method: [{ fault: 'latency', target: 'db', delay: '600ms', duration: '2s' }],
+      rollbacks: [{ name: HOSTILE_ROLLBACK, command: { run: ['true'] } }],
+      runtime: { hypothesisFrequency: '500ms' },
+      safety: { maxDuration: '40s' },
+    };
+    await writeFile(join(dir, 'deviate.yaml'), stringify(experiment));
+    await writeFile(summaryFile(), '# earlier step\n');
+    await mkdir(join(dir, 'journals'));
+    deviated = await cli(
+      ['run', 'deviate.yaml', '--journal', 'journals/deviate.json', '--report', 'out/report.html', '--junit', 'out/junit.xml', '--md', 'out/summary.md'],
+      dir,
+      { FAULTLINE_STATE_DIR: join(dir, 'state'), GITHUB_STEP_SUMMARY: summaryFile() },
+    );
+    journal = JSON.parse(await readFile(join(dir, 'journals/deviate.json'), 'utf8')) as Journal;
+  });
+  after(async () => {
+    await service.close();
+    await echo.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('run --report/--junit/--md writes every file and keeps the run\'s exit code', () => {
+    assert.equal(deviated.code, 1, `${deviated.stdout}\n${deviated.stderr}`);
+    assert.equal(journal.faultline.outcome, 'deviated');
+    for (const line of ['report: ', 'junit: ', 'md: ', 'step-summary: ']) assert.ok(deviated.stdout.includes(line), `${line} in ${deviated.stdout}`);
+  });
+
+  it('JUnit: one test case per hypothesis and phase; failures carry the measured value', async () => {
+    const xml = await readFile(join(dir, 'out/junit.xml'), 'utf8');
+    const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name) }).parse(xml) as {
+      testsuites: { tests: string; failures: string; testsuite: { name: string; tests: string; failures: string; testcase: { name: string; classname: string; failure?: { message: string; '#text': string } }[] }[] };
+    };
+    const suites = parsed.testsuites.testsuite;
+    const all = suites.flatMap((s) => s.testcase);
+    assert.equal(Number(parsed.testsuites.tests), all.length);
+    assert.equal(Number(parsed.testsuites.failures), all.filter((c) => c.failure).length);
+
+    // Every probe/threshold judged in each phase of the journal is one test case of that phase's suite.
+    const phases: [string, Journal['steady_states']['during'][number]['probes']][] = [
+      ['before', journal.steady_states.before!.probes],
+      ['during', journal.steady_states.during.flatMap((s) => s.probes)],
+      ['after', journal.steady_states.after!.probes],
+    ];
+    for (const [phase, probes] of phases) {
+      const suite = suites.find((s) => s.name === `${HOSTILE_TITLE}: ${phase}`);
+      assert.ok(suite, `suite for ${phase}: ${suites.map((s) => s.name).join(', ')}`);
+      assert.deepEqual(suite.testcase.map((c) => c.name).sort(), [...new Set(probes.map((p) => p.name))].sort());
+      for (const c of suite.testcase) {
+        const failed = probes.filter((p) => p.name === c.name && p.tolerance_met !== true);
+        assert.equal(Boolean(c.failure), failed.length > 0, `${phase} ${c.name}`);
+        if (failed.length > 0) {
+          // The measured value of the first failing check is in the failure message.
+          const output = failed[0]!.output as { value?: string; status?: number };
+          const measured = output.value ?? `HTTP ${output.status}`;
+          assert.ok(c.failure!.message.includes(measured), `"${c.failure!.message}" carries "${measured}"`);
+          assert.match(c.failure!['#text'], /^measured: /);
+        }
+      }
+    }
+    const p99 = suites.find((s) => s.name.endsWith(': during'))!.testcase.find((c) => c.name === 'load: p99 < 400ms')!;
+    assert.ok(p99.failure, 'the latency fault broke p99 < 400ms during the method');
+    const verdict = suites.find((s) => s.name.endsWith(': verdict'))!.testcase[0]!;
+    assert.match(verdict.failure!.message, /^deviated: /);
+    const rollback = suites.find((s) => s.name.endsWith(': safety'))!.testcase.find((c) => c.name === `rollback: ${HOSTILE_ROLLBACK}`);
+    assert.ok(rollback && !rollback.failure, 'the rollback action is a passing test case');
+  });
+
+  it('Markdown: written with --md and appended to GITHUB_STEP_SUMMARY after what was there', async () => {
+    const md = await readFile(join(dir, 'out/summary.md'), 'utf8');
+    const summary = await readFile(summaryFile(), 'utf8');
+    assert.equal(summary, `# earlier step\n${md}\n`);
+    assert.match(md, /DEVIATED \(exit 1\)/);
+    for (const row of hypothesisRows(journal)) assert.ok(md.includes(`| ${row.phase} | ${row.name.replace(/</g, '&lt;')} |`), `row for ${row.phase} ${row.name}`);
+    assert.ok(!md.includes('<b>'), 'no raw HTML from the journal');
+  });
+
+  it('HTML: opens offline in headless Chromium, no console error, charts drawn, journal text escaped', { timeout: 60_000 }, async () => {
+    const executablePath = findChromium();
+    assert.ok(executablePath, 'Chromium is needed for this test and was not found: install it (Debian: apt-get install chromium; .ci/run does) or set FAULTLINE_CHROMIUM');
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const problems: string[] = [];
+      const requests: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('request', (r) => {
+        if (!r.url().startsWith('file:')) requests.push(r.url());
+      });
+      await page.goto(pathToFileURL(join(dir, 'out/report.html')).href, { waitUntil: 'load' });
+      await page.waitForSelector('body[data-charts="3"]', { timeout: 10_000 });
+      assert.deepEqual(problems, []);
+      assert.deepEqual(requests, [], 'the page fetched nothing: it opens offline');
+
+      // Journal text is shown as text, never run or parsed as markup.
+      assert.equal(await page.locator('h1').textContent(), HOSTILE_TITLE);
+      assert.equal(await page.locator('h1 b, h1 img').count(), 0);
+      assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+      assert.ok(((await page.locator('body').textContent()) ?? '').includes(HOSTILE_ROLLBACK));
+
+      // Each chart's canvas holds its series (the line colours) and the fault window (the shading).
+      // Passed as source text: tsx would wrap named functions in a helper the page does not have.
+      const pixels = (await page.evaluate(COUNT_PIXELS)) as { id: string; p99: number; p50: number; throughput: number; shaded: number; painted: number }[];
+      assert.equal(pixels.length, 3, JSON.stringify(pixels));
+      const [latency, throughput, errors] = pixels;
+      assert.equal(latency!.id, 'chart-latency');
+      assert.ok(latency!.p99 > 50 && latency!.p50 > 50, `latency lines drawn: ${JSON.stringify(latency)}`);
+      assert.ok(throughput!.throughput > 50, `throughput line drawn: ${JSON.stringify(throughput)}`);
+      for (const chart of pixels) assert.ok(chart.shaded > 500, `fault window shaded in ${chart.id}: ${JSON.stringify(chart)}`);
+      assert.ok(errors!.painted > 0);
+
+      await mkdir(ARTIFACTS, { recursive: true });
+      const shot = join(ARTIFACTS, 'report.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      assert.ok((await stat(shot)).size > 20_000, 'a screenshot of the report is kept in test-artifacts/report.png');
+    } finally {
+      await browser?.close();
+    }
+  });
+
+  it('report --summary DIR: a resilience score per service, weighted, from every journal in the directory', { timeout: 60_000 }, async () => {
+    // A second experiment on the same service, aborted by its stop condition (a library run).
+    const journals = join(dir, 'journals');
+    await writeFile(join(dir, 'abort.yaml'), stringify({
+      title: 'checkout resets',
+      tags: ['checkout'],
+      targets: { db: { type: 'proxy', listen: `127.0.0.1:${proxyPort}`, upstream: echo.address } },
+      steadyState: { load: { url: `${service.url}/health`, rate: '100/s', baseline: '1s', recovery: '2s', timeout: '3s' }, thresholds: ['error_rate < 1%'] },
+      method: [{ fault: 'reset-peer', target: 'db', duration: '20s' }, { wait: '20s' }],
+      safety: { maxDuration: '60s', abortWhen: ['error_rate > 20% over 500ms'] },
+    }));
+    const aborted = await cli(['run', 'abort.yaml', '--quiet', '--journal', 'journals/abort.json', '--report', 'out/abort.html'], dir, { FAULTLINE_STATE_DIR: join(dir, 'state') });
+    assert.equal(aborted.code, 3, aborted.stdout + aborted.stderr);
+    await writeFile(join(journals, 'notes.json'), '{"not": "a journal"}');
+
+    const a = (await writeReports(join(journals, 'deviate.json'), {})).model.score;
+    const b = (await writeReports(join(journals, 'abort.json'), {})).model.score;
+    assert.ok(a.scored && b.scored && a.percent! < 100 && b.percent! < 100, `${a.note} / ${b.note}`);
+    assert.match(b.note, /stop condition counts as a failed hypothesis/);
+
+    const even = await cli(['report', '--summary', 'journals'], dir);
+    assert.equal(even.code, 0, even.stderr);
+    assert.match(even.stderr, /skipped .*notes\.json: not a faultline journal/);
+    assert.ok(even.stdout.startsWith(`checkout: ${Math.trunc((a.percent! + b.percent!) / 2)} %\n`), even.stdout);
+
+    const weighted = await cli(['report', '--summary', 'journals', '--weight', 'checkout resets=0', '--json'], dir);
+    const scores = JSON.parse(weighted.stdout) as { service: string; percent: number }[];
+    assert.deepEqual(scores.map((s) => [s.service, s.percent]), [['checkout', a.percent]]);
+
+    const gate = await cli(['report', '--summary', 'journals', '--fail-under', '100'], dir);
+    assert.equal(gate.code, 1);
+    assert.match(gate.stderr, /below 100 %: checkout/);
+
+    const bad = await cli(['report', '--summary', 'journals', '--weight', 'x=11'], dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--weight x=11: expected TITLE=N/);
+  });
+
+  it('report JOURNAL: a file that is not a journal is exit 2 with every problem located', async () => {
+    await writeFile(join(dir, 'broken.json'), JSON.stringify({ start: 1, status: 'completed', steady_states: { before: null, after: null, during: [] } }));
+    const result = await cli(['report', 'broken.json', '--html', 'x.html'], dir);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /broken\.json is not a faultline journal/);
+    assert.match(result.stderr, /broken\.json: start: .*expected string/);
+    assert.match(result.stderr, /broken\.json: faultline: missing/);
+    assert.ok(!existsSync(join(dir, 'x.html')));
+  });
+});
