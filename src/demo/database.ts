@@ -6,6 +6,8 @@
  * service therefore uses the ordinary `pg` driver, through the fault proxy, exactly as it would
  * use a real server — which is what lets `faultline demo` run on a machine with nothing but Node.
  */
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { SCHEMA_SQL } from './payment-service.js';
 
@@ -40,16 +42,16 @@ export async function startDatabase(url?: string): Promise<DemoDatabase> {
       close: async () => undefined,
     };
   }
-  // Loaded only when needed: PGlite's WebAssembly is 10+ MB and takes a few seconds to compile.
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-  const db = await PGlite.create();
-  await db.exec(SCHEMA_SQL);
-  // PGlite is single-connection; the socket server multiplexes up to maxConnections clients.
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 128 });
-  await server.start();
-  const address = server.getServerConn();
-  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  // PGlite runs in a worker thread (see pglite-worker.ts): in this process, off the main thread.
+  const here = fileURLToPath(import.meta.url);
+  const file = here.replace(/database\.(ts|js)$/, `pglite-worker.${here.endsWith('.ts') ? 'ts' : 'js'}`);
+  const worker = new Worker(file, { workerData: { schema: SCHEMA_SQL } });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', (m: { port: number }) => resolve(m.port));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the embedded PostgreSQL stopped (exit ${code})`)));
+  });
+  worker.unref();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     host: '127.0.0.1',
@@ -57,8 +59,15 @@ export async function startDatabase(url?: string): Promise<DemoDatabase> {
     embedded: true,
     describe: `embedded PostgreSQL (PGlite over pglite-socket) on 127.0.0.1:${port}`,
     async close() {
-      await server.stop().catch(() => undefined);
-      await db.close().catch(() => undefined);
+      const stopped = new Promise<void>((resolve) => {
+        const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 5_000);
+        worker.once('message', () => {
+          clearTimeout(timer);
+          void worker.terminate().then(() => resolve());
+        });
+      });
+      worker.postMessage('stop');
+      await stopped;
     },
   };
 }

@@ -278,6 +278,15 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
     return { acknowledged: ids.length, stored: n, missing: ids.length - n };
   }
 
+  /** No corruption: the cached session, if any, is the database's. */
+  async function checkSession(id: string): Promise<{ consistent: boolean; cached: string | null; stored: string | null }> {
+    const row = await query<{ user_id: string }>(`SELECT user_id FROM ${TABLES.sessions} WHERE id = $1`, [id]);
+    const stored = row.rows[0]?.user_id ?? null;
+    if (!redis) return { consistent: true, cached: null, stored };
+    const cached = await redis.get(SESSION_KEY(id));
+    return { consistent: cached === null || cached === stored, cached, stored };
+  }
+
   function statsBody(): Record<string, unknown> {
     const minuteAgo = Date.now() - 60_000;
     stats.sessionRecreations = stats.sessionRecreations.filter((t) => t >= minuteAgo);
@@ -300,6 +309,8 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
     if (req.method === 'GET' && url.pathname === '/stats') return send(res, 200, statsBody());
     if (req.method === 'GET' && url.pathname === '/reconcile') return send(res, 200, await reconcile());
     if (req.method === 'POST' && url.pathname === '/payments') return send(res, 201, await createPayment(req));
+    const check = /^\/sessions\/([\w-]+)\/check$/.exec(url.pathname);
+    if (req.method === 'GET' && check) return send(res, 200, await checkSession(check[1]!));
     const m = /^\/payments\/([0-9a-f-]{36})$/.exec(url.pathname);
     if (req.method === 'GET' && m) {
       const row = await query(`SELECT id, amount_cents, currency, created_at FROM ${TABLES.payments} WHERE id = $1`, [m[1]]);

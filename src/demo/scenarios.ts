@@ -24,7 +24,7 @@ export interface ScenarioAddresses {
 }
 
 export const SCENARIO_TITLES: Record<ScenarioName, string> = {
-  'payment-db-latency': 'payment-service → PostgreSQL: 1 s of latency on every database reply for 15 s',
+  'payment-db-latency': 'payment-service → PostgreSQL: 500 ms of latency on every database reply for 15 s',
   'redis-outage': 'Redis (sessions) outage: the cache refuses every connection for 15 s',
   'auth-latency': 'auth-service latency: every verification takes 6 s for 20 s',
 };
@@ -68,18 +68,25 @@ export function scenarioExperiment(name: ScenarioName, at: ScenarioAddresses): E
   let description: string;
   if (name === 'payment-db-latency') {
     description =
-      'Every reply from PostgreSQL to the payment service is held 1 s for 15 s while payments arrive at 25/s. ' +
+      'Every reply from PostgreSQL to the payment service is held 500 ms for 15 s while payments arrive at 25/s. ' +
       'Hypothesis: p99 stays under 2 s, errors under 1 %, and no acknowledged payment is lost.';
-    method = [{ fault: 'latency', target: 'payments-db', delay: '1s', stream: 'downstream', duration: '15s' }];
+    method = [{ fault: 'latency', target: 'payments-db', delay: '500ms', stream: 'downstream', duration: '15s' }];
   } else if (name === 'redis-outage') {
     description =
       'The session cache refuses every connection for 15 s. Hypothesis: payments go on (sessions degrade to the ' +
-      'database), session re-creation stays under 50 a minute, and no acknowledged payment is lost.';
+      'database), session re-creation stays under 50 a minute, no session is corrupted after recovery and no acknowledged payment is lost.';
     method = [{ fault: 'disable', target: 'sessions-cache', duration: '15s' }];
     probes.push({
       name: 'session re-creation bounded',
       http: { url: `${at.service}/stats`, timeout: '2s' },
       expect: { status: 200, json: { path: '$.sessions.recreatedLastMinute', atMost: 50 } },
+    });
+    probes.push({
+      // After recovery the cache must not disagree with the database (no corrupted session).
+      name: 'no session corrupted after recovery',
+      mode: 'EOT',
+      http: { url: `${at.service}/sessions/demo-session/check`, timeout: '2s' },
+      expect: { status: 200, json: { path: '$.consistent', equals: true } },
     });
   } else {
     description =
