@@ -23,7 +23,7 @@ import { freePort, startEcho, startService } from '../helpers/services.js';
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    request(url, (res) => {
+    request(url, { agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));

@@ -184,7 +184,7 @@ describe('reports from real runs', () => {
       // Journal text is shown as text, never run or parsed as markup.
       assert.equal(await page.locator('h1').textContent(), HOSTILE_TITLE);
       assert.equal(await page.locator('h1 b, h1 img').count(), 0);
-      assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+      assert.equal(await page.evaluate('window.pwned'), undefined);
       assert.ok(((await page.locator('body').textContent()) ?? '').includes(HOSTILE_ROLLBACK));
 
       // Each chart's canvas holds its series (the line colours) and the fault window (the shading).
