@@ -210,7 +210,8 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
         title: 'a frozen worker',
         targets: { worker: { type: 'process', pid } },
         method: [
-          { fault: 'pause-process', target: 'worker', duration: '300ms' },
+          // Long enough that the probe's own process start, on a busy machine, lands inside it.
+          { fault: 'pause-process', target: 'worker', duration: '3s' },
           { probe: { name: 'worker is stopped', command: { run: `grep -q '^State:.*T' /proc/${pid}/status` } } },
         ],
       });
