@@ -168,7 +168,7 @@ const CHART_SCRIPT = String.raw`
   var root = document.getElementById('charts');
   if (!load || load.series.t.length === 0) return;
   var xMax = Math.max.apply(null, [0].concat(load.series.t.map(function (t) { return t + 0.5; }), load.windows.map(function (w) { return w.to; }), load.markers.map(function (m) { return m.at + 0.1; })));
-  var COLOURS = { abort: '#cf222e', rollback: '#0969da', recovered: '#1a7f37', interrupted: '#57606a' };
+  var COLOURS = { abort: '#cf222e', rollback: '#8250df', recovered: '#0a7b83', interrupted: '#57606a' };
   function overlay(u) {
     var ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
     ctx.save();
@@ -251,7 +251,7 @@ export function renderHtml(model: ReportModel): string {
     ? `<ul class="muted">${model.load.windows.map((w) => `<li>${escapeHtml(`${w.from.toFixed(2)}–${w.to.toFixed(2)} s — ${w.label}`)}</li>`).join('')}</ul>`
     : '';
   const charts = model.load
-    ? `<p class="legend"><span><i class="sw" style="background:rgba(207,34,46,.25)"></i>fault in place</span><span><i class="sw" style="background:#cf222e"></i>abort (stop condition)</span><span><i class="sw" style="background:#0969da"></i>rollback</span><span><i class="sw" style="background:#1a7f37"></i>recovered</span></p>
+    ? `<p class="legend"><span><i class="sw" style="background:rgba(207,34,46,.25)"></i>fault in place</span><span><i class="sw" style="background:#cf222e"></i>abort (stop condition)</span><span><i class="sw" style="background:#8250df"></i>rollback</span><span><i class="sw" style="background:#0a7b83"></i>recovered</span></p>
 <div id="charts"></div>${windowsList}${markerList}
 <h3>Load by phase</h3>${phaseRows(model.load.phases)}`
     : '<p class="muted">This experiment kept no load on the service, so there is no time series (add <code>steadyState.load</code>).</p><div id="charts"></div>';

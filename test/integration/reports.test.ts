@@ -30,12 +30,14 @@ const COUNT_PIXELS = `[...document.querySelectorAll('#charts canvas')].map((canv
   const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
   const rgb = (r, g, b, i) => Math.abs(data[i] - r) < 12 && Math.abs(data[i + 1] - g) < 12 && Math.abs(data[i + 2] - b) < 12;
   const near = (r, g, b, i) => rgb(r, g, b, i) && data[i + 3] > 200;
-  const n = { id: canvas.closest('.chart') && canvas.closest('.chart').id, p99: 0, p50: 0, throughput: 0, shaded: 0, painted: 0 };
+  const n = { id: canvas.closest('.chart') && canvas.closest('.chart').id, p99: 0, p50: 0, throughput: 0, rollback: 0, recovered: 0, shaded: 0, painted: 0 };
   for (let i = 0; i < data.length; i += 4) {
     if (data[i + 3] > 0) n.painted++;
     if (near(207, 34, 46, i)) n.p99++;
     if (near(9, 105, 218, i)) n.p50++;
     if (near(26, 127, 55, i)) n.throughput++;
+    if (near(130, 80, 223, i)) n.rollback++;
+    if (near(10, 123, 131, i)) n.recovered++;
     // The shading is translucent red over a transparent canvas (the page behind it is white).
     if (rgb(207, 34, 46, i) && data[i + 3] > 20 && data[i + 3] < 45) n.shaded++;
   }
@@ -189,13 +191,20 @@ describe('reports from real runs', () => {
 
       // Each chart's canvas holds its series (the line colours) and the fault window (the shading).
       // Passed as source text: tsx would wrap named functions in a helper the page does not have.
-      const pixels = (await page.evaluate(COUNT_PIXELS)) as { id: string; p99: number; p50: number; throughput: number; shaded: number; painted: number }[];
+      const pixels = (await page.evaluate(COUNT_PIXELS)) as { id: string; p99: number; p50: number; throughput: number; rollback: number; recovered: number; shaded: number; painted: number }[];
       assert.equal(pixels.length, 3, JSON.stringify(pixels));
       const [latency, throughput, errors] = pixels;
       assert.equal(latency!.id, 'chart-latency');
       assert.ok(latency!.p99 > 50 && latency!.p50 > 50, `latency lines drawn: ${JSON.stringify(latency)}`);
       assert.ok(throughput!.throughput > 50, `throughput line drawn: ${JSON.stringify(throughput)}`);
-      for (const chart of pixels) assert.ok(chart.shaded > 500, `fault window shaded in ${chart.id}: ${JSON.stringify(chart)}`);
+      // The recovery instant is drawn when the run recorded one (on a very busy machine it may not recover in time).
+      const recovered = typeof (journal.faultline.load!.phases.after as { recovered_after_ms?: unknown }).recovered_after_ms === 'number';
+      for (const chart of pixels) {
+        assert.ok(chart.shaded > 500, `fault window shaded in ${chart.id}: ${JSON.stringify(chart)}`);
+        // Vertical lines the height of the plot: the rollback action and the recovery instant.
+        assert.ok(chart.rollback > 50, `rollback marked in ${chart.id}: ${JSON.stringify(chart)}`);
+        assert.equal(chart.recovered > 20, recovered, `recovery marked in ${chart.id} exactly when recorded: ${JSON.stringify(chart)}`);
+      }
       assert.ok(errors!.painted > 0);
 
       await mkdir(ARTIFACTS, { recursive: true });
