@@ -6,7 +6,7 @@
  * service therefore uses the ordinary `pg` driver, through the fault proxy, exactly as it would
  * use a real server — which is what lets `faultline demo` run on a machine with nothing but Node.
  */
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { SCHEMA_SQL } from './payment-service.js';
@@ -45,7 +45,14 @@ export async function startDatabase(url?: string): Promise<DemoDatabase> {
   // PGlite runs in a worker thread (see pglite-worker.ts): in this process, off the main thread.
   const here = fileURLToPath(import.meta.url);
   const file = here.replace(/database\.(ts|js)$/, `pglite-worker.${here.endsWith('.ts') ? 'ts' : 'js'}`);
-  const worker = new Worker(file, { workerData: { schema: SCHEMA_SQL } });
+  const workerData = { schema: SCHEMA_SQL };
+  // Under tsx (tests, development) a worker does not inherit its loader: register it first.
+  const worker = file.endsWith('.ts')
+    ? new Worker(
+        `(async () => { const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}); register(); await import(${JSON.stringify(pathToFileURL(file).href)}); })();`,
+        { eval: true, workerData },
+      )
+    : new Worker(file, { workerData });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', (m: { port: number }) => resolve(m.port));
     worker.once('error', reject);

@@ -152,6 +152,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       for (const line of verdictLines(run)) print(`  ${line}`);
       print(`  experiment: ${run.experimentFile}`);
       print(`  journal:    ${run.journalPath}`);
+      print(`  report:     ${run.reportPath}`);
     }
   } finally {
     options.live?.(undefined);

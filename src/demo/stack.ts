@@ -10,6 +10,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import { writeReports } from '../reporting/write-reports.js';
 import { loadPlan } from '../runner/load-plan.js';
 import type { Journal } from '../runner/journal.js';
 import type { RunPlan } from '../runner/plan.js';
@@ -40,6 +41,8 @@ export interface ScenarioRun {
   scenario: ScenarioName;
   experimentFile: string;
   journalPath: string;
+  /** The self-contained HTML report of the run. */
+  reportPath: string;
   journal: Journal;
   /** Set when the service process exited during the run (a crash). */
   crashed: ServiceExit | undefined;
@@ -133,7 +136,10 @@ export class DemoStack {
       const journal = await runExperiment(plan, { signal: this.options.signal, journalPath, onEvent: options.onEvent });
       const crashed = service.exit;
       const reconciliation = await this.reconcile(ledgerFile);
-      return { build: options.build, scenario: options.scenario, experimentFile, journalPath, journal, crashed, reconciliation };
+      // The picture of the run: latency, throughput and errors over time with the fault shaded.
+      const reportPath = join(dir, 'report.html');
+      await writeReports(journal, { html: reportPath });
+      return { build: options.build, scenario: options.scenario, experimentFile, journalPath, reportPath, journal, crashed, reconciliation };
     } finally {
       await service.stop();
     }

@@ -3,7 +3,7 @@
 // fault: exit 130 and nothing left running (no service, no redis-server, no proxy).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +72,9 @@ describe('faultline demo (the CLI, embedded PostgreSQL)', () => {
     const journals = out.match(/journal: +(\S+)/g) ?? [];
     assert.equal(journals.length, 2);
     for (const line of journals) assert.ok(existsSync(line.replace(/journal: +/, '')), line);
+    const reports = out.match(/report: +(\S+)/g) ?? [];
+    assert.equal(reports.length, 2);
+    for (const line of reports) assert.match(readFileSync(line.replace(/report: +/, ''), 'utf8'), /<html[\s>]/i, line);
     assert.deepEqual(await processesUsing(cwd), []);
   });
 
