@@ -9,7 +9,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProxyApiClient } from '../faults/control-api/client.js';
-import { removeRemoteFault, resumeProcess } from '../targets/fault-driver.js';
+import { removeRemoteFault, resumeProcess, type FaultLocation } from '../targets/fault-driver.js';
 import { writeJournal, type Journal } from './journal.js';
 
 export interface RecoveredFault {
@@ -59,7 +59,17 @@ export async function readJournals(dir: string): Promise<{ path: string; journal
   return out;
 }
 
-export async function recover(dir: string, options: { signal?: AbortSignal; token?: string | undefined } = {}): Promise<RecoveredFault[]> {
+export interface RecoverOptions {
+  signal?: AbortSignal;
+  token?: string | undefined;
+  /**
+   * Removes a fault that lives on a cluster (`faultline recover --kubernetes`); without it such
+   * faults are reported as not removed, with the hint to pass --kubernetes.
+   */
+  kubernetes?: ((location: FaultLocation, signal: AbortSignal | undefined) => Promise<void>) | undefined;
+}
+
+export async function recover(dir: string, options: RecoverOptions = {}): Promise<RecoveredFault[]> {
   const results: RecoveredFault[] = [];
   for (const { path, journal } of await readJournals(dir)) {
     const faults = journal.faultline?.faults ?? [];
@@ -78,6 +88,21 @@ export async function recover(dir: string, options: { signal?: AbortSignal; toke
           resumeProcess(fault.location);
           fault.state = 'removed';
           fault.removed_at = new Date().toISOString();
+          results.push({ ...base, result: 'removed' });
+        } catch (err) {
+          fault.state = 'residue';
+          fault.error = err instanceof Error ? err.message : String(err);
+          results.push({ ...base, result: 'failed', error: fault.error });
+        }
+        continue;
+      }
+      if (fault.location.where === 'kubernetes') {
+        try {
+          if (!options.kubernetes) throw new Error(`a chaos object on a cluster (${fault.location.resource?.kind ?? '?'} ${fault.location.resource?.namespace ?? '?'}/${fault.location.resource?.name ?? '?'}): run faultline recover --kubernetes`);
+          await options.kubernetes(fault.location, options.signal);
+          fault.state = 'removed';
+          fault.removed_at = new Date().toISOString();
+          fault.error = undefined;
           results.push({ ...base, result: 'removed' });
         } catch (err) {
           fault.state = 'residue';

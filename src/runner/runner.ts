@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ProxyCollection } from '../faults/proxy/proxy-collection.js';
 import { LocalProxyDriver, ProcessDriver, RemoteProxyDriver, type FaultDriver } from '../targets/fault-driver.js';
+import { assertKubernetesPreflight, KubernetesDriver, type KubernetesRunOptions } from '../targets/kubernetes/kubernetes-driver.js';
 import { UsageError, ExitCode } from '../errors.js';
 import { VERSION } from '../version.js';
 import { writeJournal, type ActivityRun, type FaultRecord, type Journal, type Outcome, type SteadyState } from './journal.js';
@@ -52,6 +53,8 @@ export interface RunOptions {
   leaseGraceSeconds?: number | undefined;
   /** Longest time clean-up may take before giving up (default 30 s). */
   cleanupTimeoutMs?: number | undefined;
+  /** How faults on kubernetes targets reach the cluster; without it such faults are refused. */
+  kubernetes?: KubernetesRunOptions | undefined;
 }
 
 /** Thrown inside the method to stop it; carries why. */
@@ -78,7 +81,7 @@ export function exitCodeFor(outcome: Outcome): number {
 }
 
 /** Builds one driver per target a fault uses. */
-export function createDrivers(plan: RunPlan, collection: ProxyCollection): Map<string, FaultDriver> {
+export function createDrivers(plan: RunPlan, collection: ProxyCollection, context: { runId?: string | undefined; kubernetes?: KubernetesRunOptions | undefined } = {}): Map<string, FaultDriver> {
   const used = new Set<string>();
   for (const step of plan.method) if (step.kind === 'fault') used.add(step.target);
   const drivers = new Map<string, FaultDriver>();
@@ -88,7 +91,15 @@ export function createDrivers(plan: RunPlan, collection: ProxyCollection): Map<s
     if (target.type === 'proxy') drivers.set(name, new LocalProxyDriver(name, target, collection));
     else if (target.type === 'remote-proxy') drivers.set(name, new RemoteProxyDriver(name, target));
     else if (target.type === 'process') drivers.set(name, new ProcessDriver(name, target));
-    else throw new UsageError(`faults on ${target.type} targets are not supported yet (target "${name}")`, { hint: 'use a proxy or remote-proxy target' });
+    else if (target.type === 'kubernetes') {
+      if (!context.kubernetes) throw new UsageError(`faults on kubernetes target "${name}" act on a cluster`, { hint: 'run with --target kubernetes (and --context / --kubeconfig), or compile it with faultline compile --target chaos-mesh' });
+      // Guardrails and expressibility, before anything is sent (once, for all kubernetes targets).
+      if (![...drivers.values()].some((d) => d instanceof KubernetesDriver)) assertKubernetesPreflight(plan, context.kubernetes);
+      drivers.set(name, new KubernetesDriver(name, target, plan.targets, { runId: context.runId ?? 'plan', title: plan.title }, context.kubernetes));
+    } else {
+      const unknown: never = target;
+      throw new UsageError(`faults on ${(unknown as { type: string }).type} targets are not supported yet (target "${name}")`, { hint: 'use a proxy or remote-proxy target' });
+    }
   }
   // Proxies declared but not used by a fault still run, so the service's address works.
   for (const [name, target] of Object.entries(plan.targets)) {
@@ -201,7 +212,7 @@ class Run {
     const signal = this.stop.signal;
     this.phase('prepare');
     try {
-      this.drivers = createDrivers(this.plan, this.collection);
+      this.drivers = createDrivers(this.plan, this.collection, { runId: this.journal.faultline.run_id, kubernetes: this.options.kubernetes });
       for (const driver of this.drivers.values()) await driver.prepare(signal);
     } catch (err) {
       this.methodFailed = true;

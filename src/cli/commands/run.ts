@@ -22,10 +22,15 @@ import { recover, stateDir } from '../../runner/recover.js';
 import { halt } from '../../safety/halt.js';
 import { createDrivers, runExperiment } from '../../runner/runner.js';
 import { LocalProxyDriver } from '../../targets/fault-driver.js';
+import { assertKubernetesPreflight, KubernetesDriver } from '../../targets/kubernetes/kubernetes-driver.js';
+import { clusterOptions, kubernetesRunOptions, recoverKubernetes, type ClusterFlags } from './cluster.js';
 import { println, type CliIo } from '../io.js';
 import { startRunOutputs, type RunReportFlags } from './report.js';
 
-interface RunFlags extends RunReportFlags {
+interface RunFlags extends RunReportFlags, ClusterFlags {
+  target?: string;
+  allowWideBlast?: boolean;
+  allowProduction?: boolean;
   var?: string[];
   varFile?: string[];
   journal: string;
@@ -42,7 +47,7 @@ const ROLLBACK_STRATEGIES = ['default', 'always', 'never', 'deviated'];
 const HYPOTHESIS_STRATEGIES = ['default', 'before-method-only', 'after-method-only', 'during-method-only', 'continuously', 'skip'];
 
 export function registerRunCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  const runCommand = program
     .command('run')
     .description('run an experiment (faultline or Chaos Toolkit format)')
     .argument('<file>', 'experiment file (YAML or JSON)')
@@ -61,7 +66,10 @@ export function registerRunCommands(program: Command, io: CliIo, setExit: (code:
     .option('--md <file>', 'write a Markdown summary when the run ends')
     .option('--no-step-summary', 'do not append the Markdown summary to $GITHUB_STEP_SUMMARY')
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics while the run lasts (0: a free port)')
-    .action(async (file: string, flags: RunFlags) => setExit(await run(file, flags, io)));
+    .option('--target <backend>', 'kubernetes: apply faults on kubernetes targets to the cluster, through Chaos Mesh')
+    .option('--allow-wide-blast', 'kubernetes: accept mode all and more than 50 % of the pods')
+    .option('--allow-production', 'kubernetes: accept a production environment');
+  clusterOptions(runCommand).action(async (file: string, flags: RunFlags) => setExit(await run(file, flags, io)));
 
   program
     .command('halt')
@@ -86,15 +94,24 @@ export function registerRunCommands(program: Command, io: CliIo, setExit: (code:
       if (result.faults.some((f) => f.result === 'failed') || result.runs.some((r) => !r.exited) || result.recovered.some((r) => r.result === 'failed')) setExit(ExitCode.internal);
     });
 
-  program
+  const recoverCommand = program
     .command('recover')
     .description('remove every fault a crashed or interrupted run left behind')
     .option('--state-dir <dir>', 'where run journals are kept (default .faultline/runs, or FAULTLINE_STATE_DIR)')
     .option('--token <token>', 'bearer token for remote proxy servers (or FAULTLINE_PROXY_TOKEN)')
-    .action(async (flags: { stateDir?: string; token?: string }) => {
+    .option('--kubernetes', 'also delete chaos objects on the cluster: those in the journals, then any labelled by a faultline run that is not alive');
+  clusterOptions(recoverCommand).action(async (flags: ClusterFlags & { stateDir?: string; token?: string; kubernetes?: boolean }) => {
       const dir = flags.stateDir ?? stateDir(io.env, io.cwd);
-      const results = await recover(dir, { signal: io.signal, token: flags.token ?? io.env['FAULTLINE_PROXY_TOKEN'] });
+      const cluster = flags.kubernetes ? await recoverKubernetes(dir, flags, io) : undefined;
+      const results = await recover(dir, { signal: io.signal, token: flags.token ?? io.env['FAULTLINE_PROXY_TOKEN'], kubernetes: cluster?.remove });
+      const swept = cluster ? await cluster.sweep() : [];
+      for (const o of swept) {
+        const what = { removed: 'deleted', 'skipped-live-run': 'left alone: its run is still in progress', failed: `NOT deleted: ${o.error ?? ''}` }[o.result];
+        println(io.stdout, `orphan ${o.kind} ${o.namespace}/${o.name} (run ${o.runId.slice(0, 8)}): ${what}`);
+      }
+      if (swept.some((o) => o.result === 'failed')) setExit(ExitCode.internal);
       if (results.length === 0) {
+        if (swept.length > 0) return;
         println(io.stdout, `nothing to recover in ${dir}`);
         return;
       }
@@ -130,15 +147,19 @@ async function run(file: string, flags: RunFlags, io: CliIo): Promise<number> {
   });
   const progress = flags.json ? io.stderr : io.stdout;
   const print = (line: string): void => println(progress, line);
+  const kubernetes = kubernetesRunOptions(flags, io);
+  // Guardrails before anything reaches a cluster (exit 2 with every problem).
+  if (kubernetes) assertKubernetesPreflight(plan, kubernetes);
 
   if (flags.dryRun) {
-    const drivers = createDrivers(plan, new ProxyCollection());
+    const drivers = createDrivers(plan, new ProxyCollection(), { kubernetes });
     for (const line of describePlan(plan, drivers)) print(line);
     // Resolve remote targets read-only: the proxy must exist on its server.
     let problems = 0;
     for (const driver of drivers.values()) {
       if (driver instanceof LocalProxyDriver) continue; // started by the run itself
       try {
+        if (driver instanceof KubernetesDriver) for (const line of await driver.preview(io.signal)) print(line);
         await driver.prepare(io.signal);
         print(`target ${driver.target}: reachable`);
       } catch (err) {
@@ -153,7 +174,7 @@ async function run(file: string, flags: RunFlags, io: CliIo): Promise<number> {
   const dir = stateDir(io.env, io.cwd);
   const livePath = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.json`);
   if (!flags.quiet) {
-    for (const line of describePlan(plan, createDrivers(plan, new ProxyCollection()))) print(line);
+    for (const line of describePlan(plan, createDrivers(plan, new ProxyCollection(), { kubernetes }))) print(line);
     print('');
   }
   const outputs = await startRunOutputs(flags, plan, io);
@@ -162,6 +183,7 @@ async function run(file: string, flags: RunFlags, io: CliIo): Promise<number> {
   const journal = await runExperiment(plan, {
     signal: io.signal,
     journalPath: livePath,
+    kubernetes,
     onEvent: (event) => {
       progressEvents?.(event);
       outputs.onEvent(event);
