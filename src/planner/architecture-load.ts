@@ -1,0 +1,248 @@
+/**
+ * Loading an architecture file: YAML or JSON text → a typed {@link Architecture}, or a
+ * {@link ValidationError} listing **every** problem with file:line:column, in one pass: YAML
+ * syntax (through the experiment loader's `readDocument`, so both files read alike), the
+ * schema (missing fields, unknown keys with "did you mean", wrong values), then the meaning:
+ * a dependency or a critical-path step naming nothing declared, a path step nothing earlier on
+ * the path depends on, duplicate edges, and sync dependency cycles (named: `a → b → a`).
+ */
+import { readFile } from 'node:fs/promises';
+import type { z } from 'zod';
+import { ValidationError, type ValidationIssue } from '../errors.js';
+import { readDocument, type ReadDocument } from '../experiment/load.js';
+import { suggest } from '../faults/proxy/toxic-entry.js';
+import { Architecture } from './architecture-schema.js';
+import { findCycles } from './graph.js';
+
+/** Reads and validates an architecture file. Throws {@link ValidationError} with every problem. */
+export async function loadArchitectureFile(path: string, file = path): Promise<Architecture> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? 'error'})`;
+    throw new ValidationError(`cannot read ${file}: ${message}`, [{ path: '', file, message }]);
+  }
+  return parseArchitecture(text, file);
+}
+
+/** Validates architecture text (YAML or JSON). */
+export function parseArchitecture(text: string, file = '<input>'): Architecture {
+  const read = readDocument(text, file);
+  const issues: ValidationIssue[] = [];
+  const result = Architecture.safeParse(read.data);
+  if (!result.success) {
+    for (const issue of flatten(result.error.issues)) issues.push(toIssue(issue, read));
+  }
+  // Meaning is checked on the raw data too, so one pass reports schema and graph problems.
+  for (const issue of semanticIssues(read.data)) {
+    issues.push({ ...issue, ...read.locatePath(issue.path) });
+  }
+  if (issues.length > 0 || !result.success) {
+    const unique = dedupe(issues).sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    const first = unique[0];
+    const summary = unique.length === 1 && first
+      ? `${file}${first.line ? `:${first.line}:${first.column}` : ''}: ${first.path ? `${first.path}: ` : ''}${first.message}`
+      : `${file}: ${unique.length} problems`;
+    throw new ValidationError(summary, unique, { hint: unique.length === 1 ? first?.hint : undefined });
+  }
+  return result.data;
+}
+
+// --- schema issues ---------------------------------------------------------------------------
+
+type ZodIssue = z.core.$ZodIssue;
+
+/** Unions report every branch; keep the one with the fewest problems (the closest). */
+function flatten(issues: readonly ZodIssue[], prefix: PropertyKey[] = []): ZodIssue[] {
+  const out: ZodIssue[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0 && !(issue as { discriminator?: string }).discriminator) {
+      const best = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
+      out.push(...flatten(best, path));
+    } else if (issue.code === 'unrecognized_keys' && issue.keys.length > 1) {
+      for (const key of issue.keys) out.push({ ...issue, keys: [key], path } as ZodIssue);
+    } else {
+      out.push({ ...issue, path } as ZodIssue);
+    }
+  }
+  return out;
+}
+
+const KINDS = ['database', 'cache', 'queue', 'service', 'dns', 'certificate'];
+const KNOWN_KEYS = [
+  'name', 'description', 'environment', 'kubernetes', 'services', 'dependencies', 'criticalPaths', 'namespace', 'labels',
+  'criticality', 'revenueImpact', 'replicas', 'transactional', 'slo', 'baseline', 'consistency', 'mitigations', 'local',
+  'dependsOn', 'p99', 'errorRate', 'rps', 'http', 'jsonPath', 'sql', 'database', 'gracefulShutdown', 'idempotencyKeys',
+  'loadShedding', 'memoryLimit', 'autoscaling', 'url', 'healthPath', 'image', 'port', 'on', 'mode', 'purpose', 'timeout',
+  'retries', 'attempts', 'backoff', 'circuitBreaker', 'fallback', 'pool', 'consumes', 'idempotent', 'mtls', 'addressEnv',
+  'kind', 'engine', 'usedBy', 'address', 'externalHost', 'failover', 'volume', 'diskAlerts', 'durable', 'cache',
+  'rotation', 'expiryAlerts', 'steps',
+];
+
+function toIssue(issue: ZodIssue, read: ReadDocument): ValidationIssue {
+  const path = [...issue.path] as (string | number)[];
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    const hint = suggest(key, KNOWN_KEYS.filter((k) => k !== key));
+    return {
+      path: formatPath([...path, key]),
+      message: `unknown key "${key}"`,
+      hint: hint?.startsWith('did you mean') ? hint : 'remove it, or check the spelling and the indentation',
+      ...read.locatePath(formatPath([...path, key])),
+    };
+  }
+  if (issue.code === 'invalid_union' && (issue as { discriminator?: string }).discriminator) {
+    const value = valueAt(read.data, [...path, 'kind']);
+    return {
+      path: formatPath([...path, 'kind']),
+      message: value === undefined ? 'missing "kind"' : `unknown kind "${String(value)}"`,
+      hint: value === undefined ? `one of ${KINDS.join(', ')}` : suggest(String(value), KINDS),
+      ...read.locatePath(formatPath([...path, 'kind'])),
+    };
+  }
+  if (issue.code === 'invalid_type' && valueAt(read.data, path) === undefined) {
+    return {
+      path: formatPath(path),
+      message: `missing required key "${String(path[path.length - 1] ?? '')}"`,
+      hint: issue.message,
+      ...read.locatePath(formatPath(path)),
+    };
+  }
+  return { path: formatPath(path), message: issue.message, ...read.locatePath(formatPath(path)) };
+}
+
+// --- meaning ---------------------------------------------------------------------------------
+
+type Issue = Omit<ValidationIssue, 'file' | 'line' | 'column'>;
+type Loose = Record<string, unknown>;
+const asObject = (value: unknown): Loose | undefined =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Loose) : undefined;
+
+/**
+ * References and cycles, checked on the raw document (tolerant of shapes the schema refused),
+ * so a file with a typo and a cycle gets both in one pass.
+ */
+function semanticIssues(data: unknown): Issue[] {
+  const issues: Issue[] = [];
+  const root = asObject(data);
+  if (!root) return issues;
+  const services = asObject(root['services']) ?? {};
+  const resources = asObject(root['dependencies']) ?? {};
+  const serviceNames = Object.keys(services);
+  const all = [...serviceNames, ...Object.keys(resources)];
+  const known = new Set(all);
+
+  for (const name of Object.keys(resources)) {
+    if (name in services) issues.push({ path: `dependencies.${name}`, message: `"${name}" is declared both as a service and as a dependency`, hint: 'rename one of them' });
+  }
+  const edges = new Map<string, Set<string>>();
+  for (const [name, raw] of Object.entries(services)) {
+    const dependsOn = asObject(raw)?.['dependsOn'];
+    if (!Array.isArray(dependsOn)) continue;
+    const targets = new Set<string>();
+    dependsOn.forEach((rawEdge, index) => {
+      const on = asObject(rawEdge)?.['on'];
+      if (typeof on !== 'string') return;
+      const path = `services.${name}.dependsOn[${index}].on`;
+      if (!known.has(on)) issues.push({ path, message: `unknown service or dependency "${on}"`, hint: all.length ? suggest(on, all) : 'declare it under services: or dependencies:' });
+      if (on === name) issues.push({ path, message: `dependency cycle: ${name} → ${name}`, hint: 'a service cannot depend on itself' });
+      else if (targets.has(on)) issues.push({ path, message: `"${on}" is listed twice in ${name}'s dependsOn`, hint: 'merge the two entries' });
+      targets.add(on);
+    });
+    edges.set(name, targets);
+    const consistency = asObject(asObject(raw)?.['consistency']);
+    const database = consistency?.['database'];
+    if (typeof database === 'string') {
+      const kind = asObject(resources[database])?.['kind'];
+      if (kind !== 'database') {
+        issues.push({ path: `services.${name}.consistency.database`, message: known.has(database) ? `"${database}" is not a database` : `unknown database "${database}"`, hint: suggest(database, Object.keys(resources).filter((r) => asObject(resources[r])?.['kind'] === 'database')) });
+      }
+    }
+  }
+  for (const [name, raw] of Object.entries(resources)) {
+    const usedBy = asObject(raw)?.['usedBy'];
+    if (!Array.isArray(usedBy)) continue;
+    usedBy.forEach((user, index) => {
+      if (typeof user === 'string' && !(user in services)) {
+        issues.push({ path: `dependencies.${name}.usedBy[${index}]`, message: `unknown service "${user}"`, hint: serviceNames.length ? suggest(user, serviceNames) : 'declare it under services:' });
+      }
+    });
+  }
+  const paths = Array.isArray(root['criticalPaths']) ? root['criticalPaths'] : [];
+  paths.forEach((rawPath, p) => {
+    const steps = asObject(rawPath)?.['steps'];
+    if (!Array.isArray(steps)) return;
+    steps.forEach((step, index) => {
+      if (typeof step !== 'string') return;
+      const path = `criticalPaths[${p}].steps[${index}]`;
+      if (!known.has(step)) {
+        issues.push({ path, message: `unknown service or dependency "${step}"`, hint: all.length ? suggest(step, all) : 'declare it under services: or dependencies:' });
+        return;
+      }
+      if (index === 0) return;
+      const earlier = steps.slice(0, index).filter((s): s is string => typeof s === 'string');
+      const calledBy = earlier.some((s) => edges.get(s)?.has(step) || usedByIncludes(resources[step], s));
+      if (!calledBy) {
+        issues.push({ path, message: `no earlier step of the path depends on "${step}"`, hint: `add "${step}" to the dependsOn of ${earlier[earlier.length - 1] ?? 'the step before it'}, or reorder the steps` });
+      }
+    });
+  });
+  // Cycles: only services have dependsOn, so only they can close one.
+  const adjacency = new Map<string, Array<{ from: string; to: string; index: number }>>();
+  for (const [name, raw] of Object.entries(services)) {
+    const dependsOn = asObject(raw)?.['dependsOn'];
+    if (!Array.isArray(dependsOn)) continue;
+    dependsOn.forEach((rawEdge, index) => {
+      const edge = asObject(rawEdge);
+      const on = edge?.['on'];
+      if (typeof on !== 'string' || on === name || !(on in services) || edge?.['mode'] === 'async') return;
+      adjacency.set(name, [...(adjacency.get(name) ?? []), { from: name, to: on, index }]);
+    });
+  }
+  for (const { cycle, edge } of findCycles(adjacency)) {
+    issues.push({
+      path: `services.${edge.from}.dependsOn[${edge.index}].on`,
+      message: `dependency cycle: ${cycle.join(' → ')}`,
+      hint: 'sync calls in a circle wait for each other; make one of them async (mode: async), or remove it',
+    });
+  }
+  return issues;
+}
+
+function usedByIncludes(resource: unknown, service: string): boolean {
+  const usedBy = asObject(resource)?.['usedBy'];
+  return usedBy === 'all' || (Array.isArray(usedBy) && usedBy.includes(service));
+}
+
+// --- helpers ---------------------------------------------------------------------------------
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = data;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, part as string)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.path}|${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
