@@ -15,6 +15,7 @@ import { VERSION } from '../version.js';
 import { registerCompileCommand } from './commands/compile.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerLoadCommand } from './commands/load.js';
+import { registerPlanCommand } from './commands/plan.js';
 import { registerProxyCommands } from './commands/proxy.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerRunCommands } from './commands/run.js';
@@ -39,6 +40,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   registerValidateCommands(program, io, setExit);
   registerCompileCommand(program, io, setExit);
   registerReportCommand(program, io, setExit);
+  registerPlanCommand(program, io, setExit);
   return program;
 }
 

@@ -157,6 +157,16 @@ export const CriticalPath = z.strictObject({
   steps: z.array(Name).min(2, { error: 'a path needs at least two steps' }).meta({ description: 'What a request touches, from the entry on; every step after the first is a declared dependency of an earlier step.' }),
   criticality: Criticality,
   revenueImpact: RevenueImpact.default('none'),
+  request: z
+    .strictObject({
+      method: z.string().default('GET'),
+      path: z.string().startsWith('/', { error: 'expected a path starting with "/"' }),
+      headers: z.record(z.string(), z.string()).optional(),
+      body: z.string().optional(),
+      rate: z.number().positive().optional().meta({ description: 'Requests per second for the experiments\' load (default: the entry\'s baseline rps, at most 50).' }),
+    })
+    .optional()
+    .meta({ description: "A representative request of the path, sent to the entry's local URL as the experiments' load." }),
 });
 
 export const Architecture = z.strictObject({

@@ -546,7 +546,8 @@ function score(ctx: Context, family: FailureFamily, candidate: Candidate): Omit<
   const spec: FamilySpec = FAMILIES[family];
   const { graph } = ctx;
   const impairment = candidate.impairment ?? graph.impair(candidate.seed);
-  const brokenPaths = graph.brokenPaths(candidate.seed, impairment);
+  // Paths broken on them first: the load of the experiments goes to the first one.
+  const brokenPaths = graph.brokenPaths(candidate.seed, impairment).sort((a, b) => (a.how === b.how ? 0 : a.how === 'on' ? -1 : 1));
   const degradedPaths = graph.degradedPaths(impairment, brokenPaths);
   const weight = businessWeight(ctx, brokenPaths, degradedPaths, impairment);
 

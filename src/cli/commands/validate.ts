@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { ExitCode, formatIssue, ValidationError } from '../../errors.js';
 import { experimentJsonSchema } from '../../experiment/schema.js';
+import { architectureJsonSchema } from '../../planner/architecture-schema.js';
 import { loadDocument, readExperimentText } from '../../runner/load-plan.js';
 import { readVarFile } from '../../experiment/substitute.js';
 import { resolve } from 'node:path';
@@ -45,9 +46,10 @@ export function registerValidateCommands(program: Command, io: CliIo, setExit: (
 
   program
     .command('schema')
-    .description('print the JSON Schema of the experiment format (for editors)')
-    .action(() => {
-      println(io.stdout, JSON.stringify(experimentJsonSchema(), null, 2));
+    .description('print the JSON Schema of the experiment format (for editors); --architecture: of faultline plan\'s architecture files')
+    .option('--architecture', 'the architecture format instead (faultline plan)')
+    .action((options: { architecture?: boolean }) => {
+      println(io.stdout, JSON.stringify(options.architecture ? architectureJsonSchema() : experimentJsonSchema(), null, 2));
     });
 }
 
