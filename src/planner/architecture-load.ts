@@ -95,6 +95,7 @@ function toIssue(issue: ZodIssue, read: ReadDocument): ValidationIssue {
     };
   }
   if (issue.code === 'invalid_union' && (issue as { discriminator?: string }).discriminator) {
+    if (path[path.length - 1] === 'kind') path.pop();
     const value = valueAt(read.data, [...path, 'kind']);
     return {
       path: formatPath([...path, 'kind']),

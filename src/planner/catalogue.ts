@@ -526,8 +526,9 @@ function businessWeight(ctx: Context, brokenPaths: BrokenPath[], degradedPaths: 
 }
 
 function part(factor: Factor, value: number, why: string): ScorePart {
-  const clamped = Math.min(1, Math.max(0, value));
-  return { value: round(clamped), weight: WEIGHTS[factor], points: Math.round(clamped * WEIGHTS[factor] * 10) / 10, why };
+  // Points come from the value as shown (3 decimals), so a reader can redo the sum.
+  const shown = round(Math.min(1, Math.max(0, value)), 3);
+  return { value: shown, weight: WEIGHTS[factor], points: Math.round(shown * WEIGHTS[factor] * 10) / 10, why };
 }
 
 function businessImpact(broken: BrokenPath[], impairment: Impairment): string {
