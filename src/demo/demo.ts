@@ -96,8 +96,8 @@ export function summaryTable(runs: readonly ScenarioRun[]): string[] {
 }
 
 /** Renders run events: finished lines through `print`, live numbers through `live`. */
-function reporter(plan: RunPlan | undefined, options: DemoOptions): (event: RunEvent) => void {
-  let inner: ((event: RunEvent) => void) | undefined;
+function reporter(plan: RunPlan, options: DemoOptions): (event: RunEvent) => void {
+  const progress = createProgressReporter(plan, (l) => options.print(`  ${l}`));
   let lastPrinted = 0;
   return (event) => {
     if (event.type === 'load') {
@@ -110,8 +110,7 @@ function reporter(plan: RunPlan | undefined, options: DemoOptions): (event: RunE
       return;
     }
     options.live?.(undefined);
-    inner ??= plan ? createProgressReporter(plan, (l) => options.print(`  ${l}`)) : undefined;
-    inner?.(event);
+    progress(event);
   };
 }
 
@@ -132,20 +131,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       if (options.signal?.aborted) break;
       print('');
       print(`run ${i + 1}/${builds.length} — the ${build} build: ${BUILD_DESCRIPTIONS[build]}`);
-      let plan: RunPlan | undefined;
+      // The plan arrives (onPlan) before the run's first event.
+      let render: ((event: RunEvent) => void) | undefined;
       const run = await stack.runScenario({
         build,
         scenario,
-        onEvent: (() => {
-          let render: ((e: RunEvent) => void) | undefined;
-          return (event: RunEvent) => {
-            render ??= reporter(plan, options);
-            render(event);
-          };
-        })(),
-        onPlan: (p) => {
-          plan = p;
+        onPlan: (plan) => {
+          render = reporter(plan, options);
         },
+        onEvent: (event) => render?.(event),
       });
       options.live?.(undefined);
       runs.push(run);

@@ -83,6 +83,32 @@ CREATE TABLE IF NOT EXISTS ${TABLES.sessions} (
 INSERT INTO ${TABLES.sessions} (id, user_id) VALUES ('demo-session', 'user-42') ON CONFLICT (id) DO NOTHING;
 `;
 
+export interface Reconciliation {
+  acknowledged: number;
+  stored: number;
+  missing: number;
+}
+
+/**
+ * "No transaction lost": every payment id in the ledger (appended before each 201 left) against
+ * the table, through whatever query function the caller has (the service's pool, or a direct
+ * connection that no fault touches).
+ */
+export async function reconcileLedger(
+  ledgerFile: string,
+  query: (text: string, values: unknown[]) => Promise<{ rows: { n: number }[] }>,
+): Promise<Reconciliation> {
+  let ids: string[];
+  try {
+    ids = readFileSync(ledgerFile, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    ids = [];
+  }
+  const result = await query(`SELECT count(*)::int AS n FROM ${TABLES.payments} WHERE id = ANY($1::uuid[])`, [ids]);
+  const stored = result.rows[0]?.n ?? 0;
+  return { acknowledged: ids.length, stored, missing: ids.length - stored };
+}
+
 const SESSION_KEY = (id: string): string => `faultline-demo:session:${id}`;
 
 class HttpError extends Error {
@@ -266,17 +292,7 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
     return { id };
   }
 
-  async function reconcile(): Promise<Record<string, number>> {
-    let ids: string[] = [];
-    try {
-      ids = readFileSync(config.ledgerFile, 'utf8').split('\n').filter(Boolean);
-    } catch {
-      ids = [];
-    }
-    const stored = await query<{ n: number }>(`SELECT count(*)::int AS n FROM ${TABLES.payments} WHERE id = ANY($1::uuid[])`, [ids]);
-    const n = stored.rows[0]?.n ?? 0;
-    return { acknowledged: ids.length, stored: n, missing: ids.length - n };
-  }
+  const reconcile = (): Promise<Reconciliation> => reconcileLedger(config.ledgerFile, query);
 
   /** No corruption: the cached session, if any, is the database's. */
   async function checkSession(id: string): Promise<{ consistent: boolean; cached: string | null; stored: string | null }> {

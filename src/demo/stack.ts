@@ -19,7 +19,7 @@ import { startAuthService, type AuthService } from './auth-service.js';
 import { startDatabase, type DemoDatabase } from './database.js';
 import { freePort } from './free-port.js';
 import type { Build } from './payment-service.js';
-import { TABLES } from './payment-service.js';
+import { reconcileLedger, type Reconciliation } from './payment-service.js';
 import { startRedis, type DemoRedis } from './redis.js';
 import { scenarioYaml, type ScenarioAddresses, type ScenarioName } from './scenarios.js';
 import { startServiceProcess, type ServiceExit } from './service-process.js';
@@ -47,7 +47,7 @@ export interface ScenarioRun {
   /** Set when the service process exited during the run (a crash). */
   crashed: ServiceExit | undefined;
   /** Acknowledged payments (ledger) against the table, read directly, not through a proxy. */
-  reconciliation: { acknowledged: number; stored: number; missing: number };
+  reconciliation: Reconciliation;
 }
 
 export interface RunScenarioOptions {
@@ -146,15 +146,11 @@ export class DemoStack {
   }
 
   /** The ledger against the table, over a direct connection (no proxy, no fault). */
-  async reconcile(ledgerFile: string): Promise<{ acknowledged: number; stored: number; missing: number }> {
-    const { readFile } = await import('node:fs/promises');
-    const ids = (await readFile(ledgerFile, 'utf8')).split('\n').filter(Boolean);
+  async reconcile(ledgerFile: string): Promise<Reconciliation> {
     const client = new pg.Client({ connectionString: this.database.url, connectionTimeoutMillis: 5_000 });
     await client.connect();
     try {
-      const r = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${TABLES.payments} WHERE id = ANY($1::uuid[])`, [ids]);
-      const stored = r.rows[0]?.n ?? 0;
-      return { acknowledged: ids.length, stored, missing: ids.length - stored };
+      return await reconcileLedger(ledgerFile, (text, values) => client.query<{ n: number }>(text, values));
     } finally {
       await client.end().catch(() => undefined);
     }

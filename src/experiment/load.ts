@@ -199,7 +199,7 @@ function toIssue(
 }
 
 /** Unions can report the same problem through several branches; keep each once. */
-function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
+export function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
   const seen = new Set<string>();
   return issues.filter((i) => {
     const key = `${i.path}|${i.message}`;
@@ -242,7 +242,7 @@ function isPresent(data: unknown, path: readonly PropertyKey[]): boolean {
   return current !== undefined;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
+export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { ValidationError, type ValidationIssue } from '../errors.js';
-import { readDocument, type ReadDocument } from '../experiment/load.js';
+import { dedupe, formatPath, readDocument, type ReadDocument } from '../experiment/load.js';
 import { suggest } from '../faults/proxy/toxic-entry.js';
 import { Architecture } from './architecture-schema.js';
 import { findCycles } from './graph.js';
@@ -229,21 +229,4 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out;
-}
 
-function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const key = `${i.path}|${i.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}

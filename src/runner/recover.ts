@@ -69,6 +69,22 @@ export interface RecoverOptions {
   kubernetes?: ((location: FaultLocation, signal: AbortSignal | undefined) => Promise<void>) | undefined;
 }
 
+/** Removes one fault left on something that outlives its runner: a paused process, a cluster, a proxy server. */
+async function removeLeftover(location: FaultLocation, options: RecoverOptions): Promise<void> {
+  if (location.where === 'process') {
+    resumeProcess(location);
+    return;
+  }
+  if (location.where === 'kubernetes') {
+    const r = location.resource;
+    if (!options.kubernetes) throw new Error(`a chaos object on a cluster (${r?.kind ?? '?'} ${r?.namespace ?? '?'}/${r?.name ?? '?'}): run faultline recover --kubernetes`);
+    await options.kubernetes(location, options.signal);
+    return;
+  }
+  const client = new ProxyApiClient({ url: location.server ?? 'http://127.0.0.1:8474', token: options.token, timeoutMs: 5_000 });
+  await removeRemoteFault(client, location, options.signal);
+}
+
 export async function recover(dir: string, options: RecoverOptions = {}): Promise<RecoveredFault[]> {
   const results: RecoveredFault[] = [];
   for (const { path, journal } of await readJournals(dir)) {
@@ -83,43 +99,15 @@ export async function recover(dir: string, options: RecoverOptions = {}): Promis
         results.push({ ...base, result: 'skipped-live-run' });
         continue;
       }
-      if (fault.location.where === 'process') {
-        try {
-          resumeProcess(fault.location);
-          fault.state = 'removed';
-          fault.removed_at = new Date().toISOString();
-          results.push({ ...base, result: 'removed' });
-        } catch (err) {
-          fault.state = 'residue';
-          fault.error = err instanceof Error ? err.message : String(err);
-          results.push({ ...base, result: 'failed', error: fault.error });
-        }
-        continue;
-      }
-      if (fault.location.where === 'kubernetes') {
-        try {
-          if (!options.kubernetes) throw new Error(`a chaos object on a cluster (${fault.location.resource?.kind ?? '?'} ${fault.location.resource?.namespace ?? '?'}/${fault.location.resource?.name ?? '?'}): run faultline recover --kubernetes`);
-          await options.kubernetes(fault.location, options.signal);
-          fault.state = 'removed';
-          fault.removed_at = new Date().toISOString();
-          fault.error = undefined;
-          results.push({ ...base, result: 'removed' });
-        } catch (err) {
-          fault.state = 'residue';
-          fault.error = err instanceof Error ? err.message : String(err);
-          results.push({ ...base, result: 'failed', error: fault.error });
-        }
-        continue;
-      }
       if (fault.location.where === 'local') {
+        // An in-process proxy dies with its runner: nothing is left to remove.
         fault.state = 'removed';
         fault.removed_at = new Date().toISOString();
         results.push({ ...base, result: 'gone-with-process' });
         continue;
       }
       try {
-        const client = new ProxyApiClient({ url: fault.location.server ?? 'http://127.0.0.1:8474', token: options.token, timeoutMs: 5_000 });
-        await removeRemoteFault(client, fault.location, options.signal);
+        await removeLeftover(fault.location, options);
         fault.state = 'removed';
         fault.removed_at = new Date().toISOString();
         fault.error = undefined;
