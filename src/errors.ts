@@ -44,6 +44,7 @@ export type ErrorCode =
   | 'E_USAGE'
   | 'E_IO'
   | 'E_PROBE'
+  | 'E_FAULT'
   | 'E_INTERNAL';
 
 export interface FaultlineErrorOptions {
@@ -199,4 +200,14 @@ export function formatIssue(issue: ValidationIssue): string {
   const path = issue.path ? issue.path : '(root)';
   const head = where ? `${where}: ${path}` : path;
   return `${head}: ${issue.message}${issue.hint ? `\n    hint: ${issue.hint}` : ''}`;
+}
+
+/**
+ * A local fault could not be applied or removed (an agent failed, a server refused, a tool is
+ * missing). Its message says what and where; the runner records it on the fault.
+ */
+export class FaultError extends FaultlineError {
+  constructor(message: string, options?: FaultlineErrorOptions) {
+    super('E_FAULT', message, 500, ExitCode.internal, options);
+  }
 }

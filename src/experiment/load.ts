@@ -324,13 +324,12 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
       return;
     }
     const type = target['type'];
-    // One table says which target types realise which faults (src/targets/capabilities.ts);
-    // process targets and pause-process keep their own messages below.
-    if (typeof type === 'string' && type !== 'process' && fault !== 'pause-process' && faultTypes.includes(fault as never) && !canRealise(type, fault)) {
+    // One table says which target types realise which faults (src/targets/capabilities.ts).
+    if (typeof type === 'string' && faultTypes.includes(fault as never) && !canRealise(type, fault)) {
       issues.push({ path: `${path}.fault`, message: `${fault} cannot act on ${type} target "${targetName}"`, hint: capabilityHint(fault, type) });
     }
     if (type === 'kubernetes') issues.push(...kubernetesStepIssues(step, path, targets));
-    else for (const key of ['direction', 'peer', 'peerHosts']) {
+    else for (const key of type === 'network' ? ['peer', 'peerHosts'] : ['direction', 'peer', 'peerHosts']) {
       if (key in step) issues.push({ path: `${path}.${key}`, message: `${key} applies to faults on kubernetes targets; "${targetName}" is a ${String(type)} target`, hint: type === 'proxy' || type === 'remote-proxy' ? 'a proxy fault chooses its direction with stream: upstream, downstream or both' : 'remove it' });
     }
     if (type === 'proxy' || type === 'remote-proxy') {
@@ -341,13 +340,6 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
       if (PROXY_FAULTS.has(fault) && mode === 'http' && fault !== 'disable') {
         issues.push({ path: `${path}.fault`, message: `${fault} acts on TCP streams; "${targetName}" is an HTTP-mode proxy`, hint: 'use http-delay or http-abort, or a tcp proxy' });
       }
-    } else if (type === 'process') {
-      if (fault !== 'pause-process') {
-        issues.push({ path: `${path}.fault`, message: `${fault} cannot act on process target "${targetName}"`, hint: 'network faults need a proxy target between the service and its dependency; a process target takes pause-process' });
-      }
-    }
-    if (fault === 'pause-process' && type !== 'process') {
-      issues.push({ path: `${path}.fault`, message: `pause-process needs a process target; "${targetName}" is a ${String(type)} target`, hint: 'declare a target with type: process and pid, pidfile or match' });
     }
   });
   const declared = new Set([

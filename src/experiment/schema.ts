@@ -100,7 +100,8 @@ export const ProcessTarget = z.strictObject({
   type: z.literal('process'),
   pid: z.number().int().positive().optional(),
   pidfile: z.string().optional(),
-  match: z.string().optional().meta({ description: 'A regular expression over the command line; must match exactly one process.' }),
+  match: z.string().optional().meta({ description: 'A regular expression over the command line; must match exactly one process unless maxProcesses allows more.' }),
+  maxProcesses: z.number().int().min(1).default(1).meta({ description: 'Blast radius: how many processes match may select (more is refused before anything is applied).' }),
 });
 
 /** Pods on Kubernetes, by namespace and labels, with a bounded mode. */
@@ -114,7 +115,72 @@ export const KubernetesTarget = z.strictObject({
   service: z.string().optional().meta({ description: 'The Service in front of these pods: the host of the Istio VirtualService that `faultline compile --target istio` writes.' }),
 });
 
-export const Target = z.discriminatedUnion('type', [ProxyTarget, RemoteProxyTarget, ProcessTarget, KubernetesTarget]);
+/**
+ * A process the experiment itself starts for the run (the local analogue of a pod): started
+ * before the gate, ready when its port accepts or its URL answers, stopped at the end. Process
+ * faults (kill, pause, restart) and clock skew act on it.
+ */
+export const ServiceTarget = z.strictObject({
+  type: z.literal('service'),
+  command: z.union([z.string().min(1), z.array(z.string()).min(1)]).meta({ description: 'The command line: a string run by /bin/sh, or argv.' }),
+  env: z.record(z.string(), z.string()).optional(),
+  cwd: z.string().optional(),
+  ready: z
+    .strictObject({
+      port: z.number().int().min(1).max(65535).optional().meta({ description: 'Ready when 127.0.0.1:port accepts a connection.' }),
+      url: z.string().optional().meta({ description: 'Ready when this URL answers with a status below 500.' }),
+      timeout: Duration.default('30s'),
+    })
+    .optional(),
+});
+
+/** The machine faultline runs on: CPU, memory and disk pressure. */
+export const HostTarget = z.strictObject({
+  type: z.literal('host'),
+});
+
+/**
+ * Traffic on the host's network (Linux, root): to or from `host` (and `port`), on `interface`,
+ * optionally inside a network namespace. Rules faultline adds are tagged so removal and
+ * `faultline recover` take away exactly those.
+ */
+export const NetworkTarget = z.strictObject({
+  type: z.literal('network'),
+  interface: z.string().default('lo').meta({ description: 'The interface bandwidth/latency/loss shape (default lo).' }),
+  netns: z.string().optional().meta({ description: 'A network namespace (ip netns) to act in instead of the host\'s.' }),
+  host: z.string().optional().meta({ description: 'Only traffic with this address (IPv4 or CIDR).' }),
+  port: z.number().int().min(1).max(65535).optional().meta({ description: 'Only traffic with this TCP/UDP port.' }),
+  protocol: z.enum(['tcp', 'udp', 'all']).default('tcp'),
+});
+
+/** A PostgreSQL server, reached with an administrative URL (slow queries, pool exhaustion, locks, terminated sessions). */
+export const PostgresTarget = z.strictObject({
+  type: z.literal('postgres'),
+  url: z.string({ error: 'expected a PostgreSQL URL such as postgres://postgres@127.0.0.1:5432/app' }),
+});
+
+/** A Redis server (CLIENT PAUSE, killed clients, memory pressure). */
+export const RedisTarget = z.strictObject({
+  type: z.literal('redis'),
+  url: z.string().default('redis://127.0.0.1:6379'),
+});
+
+/** A RabbitMQ node (closed connections, the memory alarm that blocks publishers). */
+export const RabbitmqTarget = z.strictObject({
+  type: z.literal('rabbitmq'),
+  url: z.string().default('amqp://guest:guest@127.0.0.1:5672').meta({ description: 'The AMQP URL.' }),
+  managementUrl: z.string().optional().meta({ description: 'The management HTTP API, e.g. http://guest:guest@127.0.0.1:15672.' }),
+  node: z.string().optional().meta({ description: 'The Erlang node name for rabbitmqctl -n (e.g. rabbit@localhost).' }),
+});
+
+/** A fault-injecting DNS resolver faultline starts for the run; the service must use it as its resolver. */
+export const DnsTarget = z.strictObject({
+  type: z.literal('dns'),
+  listen: HostPort.optional().meta({ description: 'Where the resolver listens (UDP and TCP). Default: 127.0.0.1 on a free port.' }),
+  upstream: HostPort.optional().meta({ description: 'Where other names are forwarded. Default: the first nameserver in /etc/resolv.conf.' }),
+});
+
+export const Target = z.discriminatedUnion('type', [ProxyTarget, RemoteProxyTarget, ProcessTarget, KubernetesTarget, ServiceTarget, HostTarget, NetworkTarget, PostgresTarget, RedisTarget, RabbitmqTarget, DnsTarget]);
 
 // --- probes and expectations -----------------------------------------------------------------
 
@@ -321,12 +387,27 @@ export const Fault = z.discriminatedUnion('fault', [
   z.strictObject({ fault: z.literal('pod-failure'), ...FaultBase }).meta({ description: 'Makes the selected pods unavailable for the duration (PodChaos pod-failure).' }),
   z.strictObject({ fault: z.literal('container-kill'), ...FaultBase, containers: z.array(z.string().min(1)).min(1, { error: 'name at least one container' }) }).meta({ description: 'Kills these containers of the selected pods once (PodChaos container-kill).' }),
   z.strictObject({ fault: z.literal('cpu-stress'), ...FaultBase, workers: Workers, load: z.number().int().min(0).max(100).optional().meta({ description: 'Percent of a CPU each worker burns (default 100).' }) }).meta({ description: 'CPU pressure in the selected pods (StressChaos cpu).' }),
-  z.strictObject({ fault: z.literal('memory-stress'), ...FaultBase, workers: Workers.default(1), size: MemorySize }).meta({ description: 'Memory pressure in the selected pods (StressChaos memory).' }),
+  z.strictObject({ fault: z.literal('memory-stress'), ...FaultBase, workers: Workers.default(1), size: MemorySize, growth: Rate.optional().meta({ description: 'Host targets: grow at this rate up to size (the leak scenario) instead of allocating at once.' }) }).meta({ description: 'Memory pressure: in the selected pods (StressChaos memory), or on the host (allocated and held by a child process).' }),
   z.strictObject({ fault: z.literal('io-latency'), ...FaultBase, volumePath: z.string().min(1), path: z.string().optional(), methods: z.array(z.string()).optional(), delay: Duration }).meta({ description: 'Slows file operations under a mounted volume (IOChaos latency); percentage = share of operations.' }),
   z.strictObject({ fault: z.literal('io-error'), ...FaultBase, volumePath: z.string().min(1), path: z.string().optional(), methods: z.array(z.string()).optional(), errno: z.number().int().min(1).max(133).default(5).meta({ description: 'The errno returned (default 5, EIO).' }) }).meta({ description: 'Fails file operations under a mounted volume (IOChaos fault); percentage = share of operations.' }),
-  z.strictObject({ fault: z.literal('dns-error'), ...FaultBase, patterns: z.array(z.string().min(1)).optional().meta({ description: 'Domain patterns (`*` and `?` only at the end); all domains when omitted.' }) }).meta({ description: 'DNS lookups from the selected pods fail (DNSChaos error).' }),
+  z.strictObject({ fault: z.literal('dns-error'), ...FaultBase, patterns: z.array(z.string().min(1)).optional().meta({ description: 'Domain patterns (`*` and `?` only at the end); all domains when omitted.' }), rcode: z.enum(['nxdomain', 'servfail', 'refused', 'timeout']).optional().meta({ description: 'dns targets: the answer (default servfail; timeout = no answer at all).' }) }).meta({ description: 'DNS lookups fail: from the selected pods (DNSChaos error), or through a dns target.' }),
   z.strictObject({ fault: z.literal('clock-skew'), ...FaultBase, offset: SignedDuration.meta({ description: 'How far the clock moves, e.g. "-1h" or "30s".' }) }).meta({ description: "Shifts the selected pods' clock (TimeChaos)." }),
   z.strictObject({ fault: z.literal('http-replace'), ...FaultBase, status: z.number().int().min(100).max(599).optional(), body: z.string().optional(), match: HttpMatch.optional() }).meta({ description: 'Replaces the status and/or body of matching responses (HTTPChaos replace).' }),
+  // Local fault families (src/faults/<family>/): processes, resources, databases, brokers, DNS, certificates.
+  z.strictObject({ fault: z.literal('kill-process'), ...FaultBase, signal: z.enum(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGQUIT']).default('SIGKILL'), gracePeriod: Duration.optional().meta({ description: 'SIGTERM: how long before SIGKILL follows (default 10s).' }) }).meta({ description: 'Kills a process or service target. A service stays down for the duration and is started again at removal; another process is not restarted.' }),
+  z.strictObject({ fault: z.literal('restart-process'), ...FaultBase, signal: z.enum(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGQUIT']).default('SIGTERM') }).meta({ description: 'Stops a process or service target and starts it again at once (same command line, directory and environment).' }),
+  z.strictObject({ fault: z.literal('disk-fill'), ...FaultBase, path: z.string().min(1, { error: 'expected a directory to fill' }), remaining: MemorySize.meta({ description: 'Fill until this much free space remains on the file system (a size, or a percentage of it).' }) }).meta({ description: 'Fills the file system under path (host targets); the file is deleted at removal. A floor of free space is never crossed.' }),
+  z.strictObject({ fault: z.literal('pg-slow-queries'), ...FaultBase, sessions: z.number().int().min(1).max(1000).default(4), table: z.string().optional().meta({ description: 'Sessions run heavy statements against this table instead of pg_sleep.' }), statement: z.string().optional().meta({ description: 'A statement each session runs in a loop (default pg_sleep for the duration).' }) }).meta({ description: 'Busy sessions that compete with the application for the server (PostgreSQL targets).' }),
+  z.strictObject({ fault: z.literal('pg-pool-exhaustion'), ...FaultBase, connections: z.number().int().min(1).optional().meta({ description: 'How many connections to hold.' }), leave: z.number().int().min(0).optional().meta({ description: 'Hold all but this many of the non-reserved slots.' }) }).meta({ description: 'Holds connection slots so the application cannot open more; the superuser-reserved slots are never taken.' }),
+  z.strictObject({ fault: z.literal('pg-lock'), ...FaultBase, table: z.string({ error: 'expected the table to lock' }), mode: z.enum(['ACCESS EXCLUSIVE', 'EXCLUSIVE', 'SHARE ROW EXCLUSIVE', 'SHARE', 'SHARE UPDATE EXCLUSIVE', 'ROW EXCLUSIVE', 'ROW SHARE', 'ACCESS SHARE']).default('ACCESS EXCLUSIVE') }).meta({ description: 'Holds LOCK TABLE … IN mode for the duration (lock contention).' }),
+  z.strictObject({ fault: z.literal('pg-terminate'), ...FaultBase, match: z.strictObject({ application: z.string().optional(), user: z.string().optional(), address: z.string().optional(), database: z.string().optional() }, { error: 'expected match with application, user, address or database' }), every: Duration.optional().meta({ description: 'Terminate matching sessions again at this interval for the duration (default once).' }) }).meta({ description: "Terminates the application's sessions (pg_terminate_backend), matched by application name, user, client address or database." }),
+  z.strictObject({ fault: z.literal('redis-pause'), ...FaultBase, mode: z.enum(['all', 'write']).default('all') }).meta({ description: 'CLIENT PAUSE for the duration (Redis enforces the deadline itself); CLIENT UNPAUSE at removal.' }),
+  z.strictObject({ fault: z.literal('redis-kill-clients'), ...FaultBase, match: z.strictObject({ name: z.string().optional(), address: z.string().optional(), user: z.string().optional(), type: z.enum(['normal', 'master', 'replica', 'pubsub']).optional() }).optional(), every: Duration.optional() }).meta({ description: "Kills the application's client connections (CLIENT KILL), never faultline's own." }),
+  z.strictObject({ fault: z.literal('redis-maxmemory'), ...FaultBase, maxmemory: MemorySize.meta({ description: 'The lowered limit (bytes, or a percentage of used memory).' }), policy: z.string().optional().meta({ description: 'maxmemory-policy during the fault (default noeviction: writes fail with OOM).' }) }).meta({ description: 'Memory pressure: a lowered maxmemory (and policy); the originals are restored at removal.' }),
+  z.strictObject({ fault: z.literal('rabbitmq-close-connections'), ...FaultBase, match: z.strictObject({ name: z.string().optional(), user: z.string().optional(), vhost: z.string().optional() }).optional(), every: Duration.optional() }).meta({ description: "Closes the application's AMQP connections." }),
+  z.strictObject({ fault: z.literal('rabbitmq-memory-alarm'), ...FaultBase }).meta({ description: 'Raises the memory alarm (a tiny vm_memory_high_watermark) so publishers are blocked; the watermark is restored at removal.' }),
+  z.strictObject({ fault: z.literal('dns-delay'), ...FaultBase, delay: Duration, patterns: z.array(z.string().min(1)).optional() }).meta({ description: 'Answers for matching names arrive late (dns targets).' }),
+  z.strictObject({ fault: z.literal('certificate'), ...FaultBase, problem: z.enum(['expired', 'not-yet-valid', 'wrong-host', 'untrusted', 'self-signed']) }).meta({ description: 'A TLS proxy target presents a bad certificate to new connections (rehearse an expired internal certificate).' }),
 ]);
 
 /** The fault type names, for hints. */

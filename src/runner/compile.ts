@@ -18,6 +18,7 @@ import { runCommand, type CommandOutput } from '../probes/run-command.js';
 import { tcpCheck, type TcpOutput } from '../probes/tcp-check.js';
 import { parseThreshold, type Threshold } from '../load/threshold.js';
 import { planKubernetesFault } from '../targets/kubernetes/planned-fault.js';
+import { familyForTarget } from '../faults/local/families.js';
 import { UsageError } from '../errors.js';
 import type { HypothesisStrategy, PlannedActivity, PlannedFault, PlannedLoad, PlannedStep, RunPlan } from './plan.js';
 
@@ -59,7 +60,10 @@ export function compileExperiment(raw: Experiment, options: CompileOptions): Run
   const method: PlannedStep[] = [];
   experiment.method.forEach((step, index) => {
     // Faults on kubernetes targets become chaos objects, built by the Kubernetes driver.
-    if ('fault' in step && experiment.targets[step.target]?.type === 'kubernetes') method.push(planKubernetesFault(step, index, experiment.targets));
+    const targetType = 'fault' in step ? experiment.targets[step.target]?.type : undefined;
+    if ('fault' in step && targetType === 'kubernetes') method.push(planKubernetesFault(step, index, experiment.targets));
+    // Faults of local families (processes, resources, databases, …) are realised by their family's driver.
+    else if ('fault' in step && targetType !== undefined && familyForTarget(targetType)) method.push(planLocalFault(step, index));
     else method.push(...compileStep(step, index));
   });
 
@@ -218,6 +222,20 @@ export function compileFault(fault: Fault, index: number): PlannedFault[] {
     case 'dns-error':
     case 'clock-skew':
     case 'http-replace':
+    case 'kill-process':
+    case 'restart-process':
+    case 'disk-fill':
+    case 'pg-slow-queries':
+    case 'pg-pool-exhaustion':
+    case 'pg-lock':
+    case 'pg-terminate':
+    case 'redis-pause':
+    case 'redis-kill-clients':
+    case 'redis-maxmemory':
+    case 'rabbitmq-close-connections':
+    case 'rabbitmq-memory-alarm':
+    case 'dns-delay':
+    case 'certificate':
       // The loader refuses these on proxy targets (src/targets/capabilities.ts); a plan built
       // some other way still gets a usage error, not a silent no-op.
       throw new UsageError(`${fault.fault} cannot be applied through a proxy (target "${fault.target}")`, { hint: `${fault.fault} needs a kubernetes target` });
@@ -346,5 +364,24 @@ export function compileAction(action: Action): PlannedActivity {
     describe: `run ${typeof command.run === 'string' ? command.run : command.run.join(' ')}`,
     execute: (signal) => runCommand({ run: command.run, timeoutMs: ms(command.timeout, 30_000), env: command.env, cwd: command.cwd }, signal),
     verify: expect ? (output) => checkCommand(output as CommandOutput, expect) : undefined,
+  };
+}
+
+/** A fault on a target of a local family: the fault travels in the plan, its family's driver applies it. */
+export function planLocalFault(fault: Fault, index: number): PlannedFault {
+  const durationMs = ms(fault.duration);
+  const { fault: type, target, duration: _d, name: _n, ...rest } = fault as Fault & Record<string, unknown>;
+  const details = Object.entries(rest)
+    .filter(([, v]) => v !== undefined && (typeof v !== 'object' || v === null))
+    .map(([k, v]) => `${k} ${String(v)}`)
+    .join(', ');
+  return {
+    kind: 'fault',
+    name: fault.name ?? `${type}-${index + 1}`,
+    target,
+    effect: { type: 'local', fault },
+    durationMs,
+    describe: `${type} on ${target}${details ? ` (${details})` : ''} for ${formatDuration(durationMs)}`,
+    source: fault,
   };
 }

@@ -69,7 +69,9 @@ export type FaultEffect =
   /** A local process is frozen with SIGSTOP, and resumed with SIGCONT. */
   | { type: 'pause-process' }
   /** A chaos object on a cluster (Chaos Mesh), built from the fault by the Kubernetes driver. */
-  | { type: 'kubernetes'; fault: Fault };
+  | { type: 'kubernetes'; fault: Fault }
+  /** A fault of a local family (src/faults/local/family.ts): the family's driver realises it. */
+  | { type: 'local'; fault: Fault };
 
 /** A fault applied by the method. Applying does not block the method. */
 export interface PlannedFault {

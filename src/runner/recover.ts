@@ -9,6 +9,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProxyApiClient } from '../faults/control-api/client.js';
+import { familyByName } from '../faults/local/families.js';
 import { removeRemoteFault, resumeProcess, type FaultLocation } from '../targets/fault-driver.js';
 import { writeJournal, type Journal } from './journal.js';
 
@@ -73,6 +74,12 @@ export interface RecoverOptions {
 async function removeLeftover(location: FaultLocation, options: RecoverOptions): Promise<void> {
   if (location.where === 'process') {
     resumeProcess(location);
+    return;
+  }
+  if (location.where === 'local-fault') {
+    const family = familyByName(location.family);
+    if (!family) throw new Error(`a ${location.fault ?? 'local'} fault of an unknown family "${location.family ?? '?'}"`);
+    await family.recover(location, options.signal);
     return;
   }
   if (location.where === 'kubernetes') {

@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ProxyCollection } from '../faults/proxy/proxy-collection.js';
 import { LocalProxyDriver, ProcessDriver, RemoteProxyDriver, type FaultDriver } from '../targets/fault-driver.js';
+import { familyForTarget } from '../faults/local/families.js';
 import { assertKubernetesPreflight, KubernetesDriver, type KubernetesRunOptions } from '../targets/kubernetes/kubernetes-driver.js';
 import { UsageError, ExitCode } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -91,14 +92,14 @@ export function createDrivers(plan: RunPlan, collection: ProxyCollection, contex
     if (target.type === 'proxy') drivers.set(name, new LocalProxyDriver(name, target, collection));
     else if (target.type === 'remote-proxy') drivers.set(name, new RemoteProxyDriver(name, target));
     else if (target.type === 'process') drivers.set(name, new ProcessDriver(name, target));
+    else if (familyForTarget(target.type)) drivers.set(name, familyForTarget(target.type)!.createDriver(name, target, { runId: context.runId ?? 'plan', plan }));
     else if (target.type === 'kubernetes') {
       if (!context.kubernetes) throw new UsageError(`faults on kubernetes target "${name}" act on a cluster`, { hint: 'run with --target kubernetes (and --context / --kubeconfig), or compile it with faultline compile --target chaos-mesh' });
       // Guardrails and expressibility, before anything is sent (once, for all kubernetes targets).
       if (![...drivers.values()].some((d) => d instanceof KubernetesDriver)) assertKubernetesPreflight(plan, context.kubernetes);
       drivers.set(name, new KubernetesDriver(name, target, plan.targets, { runId: context.runId ?? 'plan', title: plan.title }, context.kubernetes));
     } else {
-      const unknown: never = target;
-      throw new UsageError(`faults on ${(unknown as { type: string }).type} targets are not supported yet (target "${name}")`, { hint: 'use a proxy or remote-proxy target' });
+      throw new UsageError(`faults on ${target.type} targets are not supported (target "${name}")`, { hint: 'use a proxy or remote-proxy target' });
     }
   }
   // Proxies declared but not used by a fault still run, so the service's address works.
@@ -517,7 +518,7 @@ class Run {
       this.journal.run.push(run);
     };
     try {
-      await driver.apply(fault, leaseSeconds, signal);
+      await driver.apply(fault, leaseSeconds, signal, { location: record.location, save: () => this.save() });
     } catch (err) {
       record.state = 'failed';
       record.error = errorMessage(err);

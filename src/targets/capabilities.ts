@@ -23,10 +23,17 @@ export const KUBERNETES_FAULTS: readonly FaultType[] = [
 ];
 
 export const TARGET_CAPABILITIES = {
-  proxy: PROXY_FAULTS,
+  proxy: [...PROXY_FAULTS, 'certificate'],
   'remote-proxy': PROXY_FAULTS,
-  process: ['pause-process'],
+  process: ['pause-process', 'kill-process', 'restart-process'],
   kubernetes: KUBERNETES_FAULTS,
+  service: ['pause-process', 'kill-process', 'restart-process', 'clock-skew'],
+  host: ['cpu-stress', 'memory-stress', 'disk-fill'],
+  network: ['partition', 'bandwidth', 'latency', 'packet-loss'],
+  postgres: ['pg-slow-queries', 'pg-pool-exhaustion', 'pg-lock', 'pg-terminate'],
+  redis: ['redis-pause', 'redis-kill-clients', 'redis-maxmemory'],
+  rabbitmq: ['rabbitmq-close-connections', 'rabbitmq-memory-alarm'],
+  dns: ['dns-error', 'dns-delay'],
 } as const satisfies Record<TargetType, readonly FaultType[]>;
 
 /** True when a target of this type can realise the fault type. */
@@ -51,8 +58,16 @@ export function capabilityHint(fault: string, targetType: string): string {
     'remote-proxy': 'a remote-proxy target',
     process: 'a process target (type: process, with pid, pidfile or match)',
     kubernetes: 'a kubernetes target (type: kubernetes, namespace, selector), run with --target kubernetes or compiled with faultline compile',
+    service: 'a service target (type: service, command) that the experiment starts',
+    host: 'a host target (type: host): the machine faultline runs on',
+    network: 'a network target (type: network, host, port; Linux, root)',
+    postgres: 'a postgres target (type: postgres, url)',
+    redis: 'a redis target (type: redis, url)',
+    rabbitmq: 'a rabbitmq target (type: rabbitmq, url)',
+    dns: 'a dns target (type: dns): a resolver faultline starts for the run',
   };
-  if (others.length > 0) return `${fault} needs ${others.map((t) => declare[t] ?? t).join(', or ')}`;
   const row = (TARGET_CAPABILITIES as Record<string, readonly string[]>)[targetType] ?? [];
-  return `a ${targetType} target takes ${row.join(', ')}`;
+  const takes = `a ${targetType} target takes ${row.join(', ')}`;
+  if (others.length > 0) return `${fault} needs ${others.map((t) => declare[t] ?? t).join(', or ')}; ${takes}`;
+  return takes;
 }

@@ -24,15 +24,35 @@ export interface FaultLocation {
    * server at `server`; `process`: a local process `pid`, with a watchdog process `watchdog`
    * that resumes it at the lease deadline; `kubernetes`: a chaos object on a cluster, `resource`.
    */
-  where: 'local' | 'remote' | 'process' | 'kubernetes';
+  where: 'local' | 'remote' | 'process' | 'kubernetes' | 'local-fault';
   server?: string | undefined;
   proxy: string;
-  kind: 'toxic' | 'disable' | 'pause-process' | 'kubernetes';
+  kind: 'toxic' | 'disable' | 'pause-process' | 'kubernetes' | 'local';
   toxic?: string | undefined;
   pid?: number | undefined;
   watchdog?: number | undefined;
   /** The chaos object (where `kubernetes`): enough for `faultline recover --kubernetes` to delete it. */
   resource?: KubernetesResourceRef | undefined;
+  /** Where `local-fault`: the family that realises it (src/faults/local/families.ts). */
+  family?: string | undefined;
+  /** Where `local-fault`: the fault type (`pg-lock`, `disk-fill`, …). */
+  fault?: string | undefined;
+  /**
+   * Where `local-fault`: a name unique to this fault of this run, carried by everything the
+   * fault creates (agent processes' command lines, PostgreSQL application_name, Redis client
+   * names, iptables comments, file names), so removal and `faultline recover` find exactly
+   * faultline's own even when the runner died before it could journal a pid.
+   */
+  tag?: string | undefined;
+  /** Where `local-fault`: what the family needs to remove the fault with no runner state (JSON). */
+  handle?: Record<string, unknown> | undefined;
+}
+
+/** The journal record of a fault being applied: a driver may add to its location and save it. */
+export interface ApplyRecord {
+  location: FaultLocation;
+  /** Writes the journal now (so a handle is on disk before the step that needs it is taken). */
+  save(): void;
 }
 
 /** A namespaced custom object on a cluster, and which kubeconfig context reached it. */
@@ -62,7 +82,13 @@ export interface FaultDriver {
   prepare(signal: AbortSignal): Promise<void>;
   /** Where `fault` will live once applied (known before applying, so it can be journaled first). */
   locate(fault: PlannedFault): FaultLocation;
-  apply(fault: PlannedFault, leaseSeconds: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Applies the fault with a lease: the target (or an agent the driver leaves behind) removes it
+   * by itself at `leaseSeconds` even if this process dies. `record` is the fault's journal entry:
+   * a driver that learns more about where the fault lives (an agent's pid, an original value to
+   * restore) puts it in `record.location.handle` and saves.
+   */
+  apply(fault: PlannedFault, leaseSeconds: number, signal: AbortSignal, record?: ApplyRecord): Promise<void>;
   /** What the fault touched so far; undefined when the target cannot tell. */
   touched(location: FaultLocation, signal: AbortSignal): Promise<Touched | undefined>;
   /** Removes the fault; already gone is fine. */

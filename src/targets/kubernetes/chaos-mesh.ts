@@ -247,6 +247,26 @@ export function translateFault(fault: Fault, path: string, targets: Record<strin
         hint: fault.fault === 'disable' || fault.fault === 'blackhole' || fault.fault === 'refuse' ? 'use partition (with a peer) or pod-failure' : fault.fault === 'pause-process' ? 'use pod-failure, or a process target locally' : 'use latency, packet-loss or partition, or run it locally through a proxy target',
       });
       return { problems };
+    case 'kill-process':
+    case 'restart-process':
+    case 'disk-fill':
+    case 'pg-slow-queries':
+    case 'pg-pool-exhaustion':
+    case 'pg-lock':
+    case 'pg-terminate':
+    case 'redis-pause':
+    case 'redis-kill-clients':
+    case 'redis-maxmemory':
+    case 'rabbitmq-close-connections':
+    case 'rabbitmq-memory-alarm':
+    case 'dns-delay':
+    case 'certificate':
+      problems.push({
+        path: `${path}.fault`,
+        message: `${fault.fault} on kubernetes target "${fault.target}" has no Chaos Mesh equivalent`,
+        hint: fault.fault === 'kill-process' || fault.fault === 'restart-process' ? 'use pod-kill or container-kill' : fault.fault === 'disk-fill' ? 'use io-error (ENOSPC is errno 28) on the volume' : 'run it locally against its own target type (faultline run without --target kubernetes)',
+      });
+      return { problems };
     default: {
       const never: never = fault;
       throw new Error(`unhandled fault ${String((never as Fault).fault)}`);
