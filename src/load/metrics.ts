@@ -176,6 +176,16 @@ export class LoadMetrics {
 
   /** Summary of [fromMs, toMs) since the start (rounded to whole buckets). */
   windowMs(fromMs: number, toMs: number): Summary {
+    const { histogram, counts, seconds } = this.merged(fromMs, toMs);
+    return summarize(histogram, counts, seconds);
+  }
+
+  /** The latencies of [fromMs, toMs) as one histogram (for comparing phases). */
+  histogramMs(fromMs: number, toMs: number): Histogram {
+    return this.merged(fromMs, toMs).histogram;
+  }
+
+  private merged(fromMs: number, toMs: number): { histogram: Histogram; counts: Counts; seconds: number } {
     const from = Math.max(0, Math.floor(fromMs / this.bucketMs));
     const to = Math.max(from, Math.ceil(toMs / this.bucketMs));
     const histogram = newHistogram();
@@ -185,7 +195,7 @@ export class LoadMetrics {
       histogram.add(b.histogram);
       addCounts(counts, b.counts);
     }
-    return summarize(histogram, counts, ((to - from) * this.bucketMs) / 1000);
+    return { histogram, counts, seconds: ((to - from) * this.bucketMs) / 1000 };
   }
 
   /** Summary of the whole run. */

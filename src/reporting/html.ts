@@ -253,7 +253,7 @@ export function renderHtml(model: ReportModel): string {
   const charts = model.load
     ? `<p class="legend"><span><i class="sw" style="background:rgba(207,34,46,.25)"></i>fault in place</span><span><i class="sw" style="background:#cf222e"></i>abort (stop condition)</span><span><i class="sw" style="background:#8250df"></i>rollback</span><span><i class="sw" style="background:#0a7b83"></i>recovered</span></p>
 <div id="charts"></div>${windowsList}${markerList}
-<h3>Load by phase</h3>${phaseRows(model.load.phases)}`
+<h3>Load by phase</h3>${phaseRows(model.load.phases)}${model.load.shift ? `<p>During the method, ${escapeHtml(model.load.shift)}.</p>` : ''}`
     : '<p class="muted">This experiment kept no load on the service, so there is no time series (add <code>steadyState.load</code>).</p><div id="charts"></div>';
 
   return `<!doctype html>

@@ -71,6 +71,7 @@ export function renderMarkdown(model: ReportModel): string {
       ),
       '',
     );
+    if (model.load.shift) lines.push(`During the method, ${mdCell(model.load.shift)}.`, '');
     const t = model.recovery?.recoveredAfterMs;
     lines.push(`Time to recovery: ${t === null ? '**not recovered** (residue)' : t === undefined ? 'not measured' : `${t} ms`}.`, '');
     if (model.load.trustworthy === false) lines.push(`Load measurement not trustworthy: ${mdCell(model.load.problems.join('; '))}`, '');

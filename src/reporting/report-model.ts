@@ -13,6 +13,7 @@
  * started; the journal's series is indexed that way, and instants (ISO strings) are placed on
  * it from the load's origin (see {@link loadOrigin}).
  */
+import { describeShift } from '../load/latency-shift.js';
 import type { Journal, Outcome } from '../runner/journal.js';
 import { hypothesisRows, isThreshold, type HypothesisRow } from './hypotheses.js';
 import { serviceOf, titleOf, type ExperimentDoc } from './journal-input.js';
@@ -111,6 +112,8 @@ export interface ReportModel {
         markers: TimeMarker[];
         trustworthy: boolean | undefined;
         problems: string[];
+        /** The method's latency against the baseline's (Mann–Whitney U, Hodges–Lehmann), in a sentence. */
+        shift: string | undefined;
       }
     | undefined;
   run: {
@@ -256,7 +259,7 @@ export function buildReportModel(journal: Journal): ReportModel {
     stopConditions: stopConditionsOf(journal),
     stop: f.stop ? { condition: f.stop.condition, value: f.stop.value, measurableAt: f.stop.measurable_at, reactionMs: f.stop.reaction_ms } : undefined,
     recovery: load ? { recoveredAfterMs: recoveredAfter, baseline: phases.find((p) => p.phase === 'before'), after: phases.find((p) => p.phase === 'after') } : undefined,
-    load: load ? { url: load.url, rate: load.rate, phases, ...timeline(journal, faults), ...health(load.health) } : undefined,
+    load: load ? { url: load.url, rate: load.rate, phases, ...timeline(journal, faults), ...health(load.health), shift: load.phases.shift ? describeShift(load.phases.shift) : undefined } : undefined,
     run: {
       faultlineVersion: journal['faultline-version'],
       node: journal.node,

@@ -4,6 +4,7 @@
  * then a summary. During-method hypothesis checks print only when their verdict changes, so
  * a long run stays readable.
  */
+import { describeShift } from '../load/latency-shift.js';
 import type { Journal } from '../runner/journal.js';
 import type { RunEvent } from '../runner/runner.js';
 import type { RunPlan } from '../runner/plan.js';
@@ -134,6 +135,7 @@ export function summarize(journal: Journal, journalPath: string): string[] {
     const touched = fault.touched ? `touched ${fault.touched.connections} connection(s), ${bytes(fault.touched.bytes)}` : 'traffic not counted';
     lines.push(`fault ${fault.name}: ${fault.state}; ${touched}`);
   }
+  if (f.load?.phases.shift) lines.push(`during the method: ${describeShift(f.load.phases.shift)}`);
   lines.push(`journal: ${journalPath}`);
   return lines;
 }

@@ -9,6 +9,7 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { LatencyShift } from '../load/latency-shift.js';
 import type { FaultLocation, Touched } from '../targets/fault-driver.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'aborted' | 'interrupted';
@@ -87,7 +88,11 @@ export interface Journal {
           rate: number;
           total: unknown;
           health: unknown;
-          phases: { before?: unknown; method?: unknown; after?: unknown };
+          /**
+           * `shift`: the method's latency against the baseline's — Mann–Whitney U, the
+           * Hodges–Lehmann shift and its interval (src/load/latency-shift.ts).
+           */
+          phases: { before?: unknown; method?: unknown; after?: unknown; shift?: LatencyShift | undefined };
           /** Per-second series (p50/p90/p99/max, rps, errors) for the reports. */
           series: unknown[];
         }

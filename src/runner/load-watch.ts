@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { runLoad, type LoadReport } from '../load/generator.js';
-import type { LoadMetrics, Summary } from '../load/metrics.js';
+import type { Histogram, LoadMetrics, Summary } from '../load/metrics.js';
 import { formatMetric, holds, type Threshold } from '../load/threshold.js';
 import type { ActivityRun } from './journal.js';
 import type { PlannedLoad } from './plan.js';
@@ -51,6 +51,11 @@ export class LoadWatch {
   /** Summary of [fromMs, toMs) since the load started. */
   window(fromMs: number, toMs: number): Summary | undefined {
     return this.metrics?.windowMs(fromMs, toMs);
+  }
+
+  /** The latencies of [fromMs, toMs) as one histogram. */
+  histogram(fromMs: number, toMs: number): Histogram | undefined {
+    return this.metrics?.histogramMs(fromMs, toMs);
   }
 
   /** Judges thresholds on a window; one probe-like run per threshold. */

@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { ProxyCollection } from '../faults/proxy/proxy-collection.js';
 import { LocalProxyDriver, ProcessDriver, RemoteProxyDriver, type FaultDriver } from '../targets/fault-driver.js';
 import { familyForTarget } from '../faults/local/families.js';
+import { latencyShift } from '../load/latency-shift.js';
 import { assertKubernetesPreflight, KubernetesDriver, type KubernetesRunOptions } from '../targets/kubernetes/kubernetes-driver.js';
 import { UsageError, ExitCode } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -232,6 +233,7 @@ class Run {
       this.loadTicker.unref();
     }
     const phases: NonNullable<Journal['faultline']['load']>['phases'] = {};
+    let baselineSpan: [number, number] | undefined;
 
     const strategy = this.plan.strategies.hypothesis;
     if (['default', 'before-method-only', 'continuously'].includes(strategy) && this.hasHypothesis()) {
@@ -244,6 +246,7 @@ class Run {
         if (signal.aborted) return;
         loadRuns = this.load.judge(load.thresholds, from, this.load.now(), 'before');
         phases.before = this.load.window(from, this.load.now());
+        baselineSpan = [from, this.load.now()];
       }
       const before = await this.hypothesis('before', signal, loadRuns);
       this.journal.steady_states.before = before;
@@ -274,6 +277,11 @@ class Run {
     }
     if (this.load && load) {
       phases.method = this.load.window(methodFrom, this.load.now());
+      // Did the fault really move the latency distribution? A rank test over every request.
+      const baselineHistogram = baselineSpan ? this.load.histogram(...baselineSpan) : undefined;
+      const methodHistogram = this.load.histogram(methodFrom, this.load.now());
+      const shift = baselineHistogram && methodHistogram ? latencyShift(baselineHistogram, methodHistogram) : undefined;
+      if (shift) phases.shift = shift;
       // Over the whole method, too: a breach there is a deviation even if no check caught it.
       for (const run of this.load.judge(load.thresholds, methodFrom, this.load.now(), 'the whole method')) {
         if (run.tolerance_met === false && !this.stopReason) this.deviate(`over the whole method, ${run.reason ?? run.name}`);

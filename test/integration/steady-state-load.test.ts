@@ -64,6 +64,12 @@ describe('steady state under load', () => {
     assert.ok((load.phases.method as { p50: number }).p50 >= 50, 'the method phase shows the 50 ms latency');
     assert.ok((load.phases.before as { p50: number }).p50 < 50, 'the baseline does not');
     assert.ok(journal.faultline.faults[0]!.touched!.connections > 10);
+    // The rank test sees the 50 ms fault as a real shift, with an interval around ~50 ms.
+    const shift = load.phases.shift!;
+    assert.equal(shift.significant, true, JSON.stringify(shift));
+    assert.ok(shift.shift_ms >= 40 && shift.shift_ms <= 80, `shift ${shift.shift_ms} ms`);
+    assert.ok(shift.ci_ms[0] > 0 && shift.ci_ms[0] <= shift.shift_ms && shift.shift_ms <= shift.ci_ms[1]);
+    assert.ok(shift.superiority > 0.9);
   });
 
   it('deviates when a threshold breaks while the fault is on', { timeout: 30_000 }, async () => {
