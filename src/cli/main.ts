@@ -14,6 +14,7 @@ import { ExitCode, formatIssue, isFaultlineError, ValidationError } from '../err
 import { VERSION } from '../version.js';
 import { registerCompileCommand } from './commands/compile.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDnsCommands } from './commands/dns.js';
 import { registerLoadCommand } from './commands/load.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerProxyCommands } from './commands/proxy.js';
@@ -35,6 +36,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     });
   registerDemoCommand(program, io, setExit);
   registerProxyCommands(program, io, setExit);
+  registerDnsCommands(program, io, setExit);
   registerRunCommands(program, io, setExit);
   registerLoadCommand(program, io, setExit);
   registerValidateCommands(program, io, setExit);

@@ -205,6 +205,10 @@ export function translateFault(fault: Fault, path: string, targets: Record<strin
           problems.push({ path: `${path}.patterns[${i}]`, message: `"${pattern}" starts with a wildcard`, hint: 'leave patterns out to fail every domain, or start with a name' });
         }
       });
+      // DNSChaos's only failing action is `error`, answered as SERVFAIL: other rcodes are local-only.
+      if (fault.rcode !== undefined && fault.rcode !== 'servfail') {
+        problems.push({ path: `${path}.rcode`, message: `DNSChaos cannot answer ${fault.rcode}: its error action always answers SERVFAIL`, hint: 'leave rcode out (or servfail) on kubernetes targets; nxdomain, refused and timeout need a dns target' });
+      }
       return done('DNSChaos', { action: 'error', ...(fault.patterns ? { patterns: [...fault.patterns] } : {}) });
     }
     case 'clock-skew':

@@ -1,0 +1,85 @@
+/**
+ * `faultline dns serve`: a standalone fault-injecting DNS resolver (UDP and TCP) with a small
+ * HTTP control API (src/faults/dns/control-api.ts). Point a service's resolver at it, then set
+ * NXDOMAIN / SERVFAIL / REFUSED / timeout / delay rules from outside; every rule has a lease the
+ * resolver enforces itself. Stops on SIGINT/SIGTERM, dropping every rule.
+ */
+import type { Command } from 'commander';
+import { ListenError, UsageError } from '../../errors.js';
+import { startDnsControlServer } from '../../faults/dns/control-api.js';
+import { FaultResolver } from '../../faults/dns/resolver.js';
+import { isLoopbackHost, parseListen, parseUpstream } from '../../faults/proxy/address.js';
+import { println, type CliIo } from '../io.js';
+
+interface ServeOptions {
+  listen: string;
+  upstream?: string;
+  record: string[];
+  api: string;
+  allowRemoteListen?: boolean;
+}
+
+export function registerDnsCommands(program: Command, io: CliIo, _setExit: (code: number) => void): void {
+  const dns = program.command('dns').description('the fault-injecting DNS resolver');
+  dns
+    .command('serve')
+    .description('serve a fault-injecting DNS resolver (UDP and TCP) and its HTTP control API')
+    .option('--listen <host:port>', 'where the resolver answers (UDP and TCP)', '127.0.0.1:5353')
+    .option('--upstream <host:port>', 'where other queries go (default: the first nameserver of /etc/resolv.conf)')
+    .option('--record <name=ip>', 'a fixed A/AAAA answer; repeatable', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option('--api <host:port>', 'the control API (GET/POST/DELETE /rules, GET /stats)', '127.0.0.1:5380')
+    .option('--allow-remote-listen', 'allow the resolver and the API on non-loopback addresses')
+    .action(async (options: ServeOptions) => serve(options, io));
+}
+
+async function serve(options: ServeOptions, io: CliIo): Promise<void> {
+  const listen = address(options.listen, '--listen');
+  const api = address(options.api, '--api');
+  if (options.upstream !== undefined) {
+    try {
+      parseUpstream(options.upstream);
+    } catch {
+      throw new UsageError(`--upstream ${options.upstream}: expected host:port`, { hint: 'e.g. 10.0.0.2:53' });
+    }
+  }
+  for (const host of [listen.host, api.host]) {
+    if (!isLoopbackHost(host) && !options.allowRemoteListen) {
+      throw new UsageError(`refusing to listen on ${host}, a non-loopback address`, { hint: 'anyone who reaches it can break name resolution: pass --allow-remote-listen if you mean it' });
+    }
+  }
+  const records: Record<string, string[]> = {};
+  for (const record of options.record) {
+    const match = /^([^=\s]+)=(\S+)$/.exec(record);
+    if (!match) throw new UsageError(`--record ${record}: expected name=ip`, { hint: 'e.g. --record db.internal=10.0.0.5' });
+    (records[match[1]!] ??= []).push(match[2]!);
+  }
+  const resolver = new FaultResolver({
+    listen: options.listen,
+    upstream: options.upstream,
+    records,
+    onLeaseExpired: (rule) => println(io.stdout, `lease expired: removed rule ${rule.id} (${rule.queries} queries touched)`),
+  });
+  await resolver.start();
+  try {
+    const control = await startDnsControlServer(resolver, api.host, api.port).catch((err: NodeJS.ErrnoException) => {
+      throw new ListenError(`cannot serve the API on ${options.api}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`, { hint: 'choose another --api port (0: a free one)' });
+    });
+    println(io.stdout, `faultline dns resolver on ${resolver.listen} (udp+tcp) → ${resolver.upstream ?? 'no upstream'}; control API on ${control.url}`);
+    await new Promise<void>((resolve) => {
+      if (io.signal.aborted) resolve();
+      else io.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    println(io.stdout, `stopping: ${resolver.rules.length} rule(s) dropped`);
+    await control.close();
+  } finally {
+    await resolver.close();
+  }
+}
+
+function address(value: string, flag: string): { host: string; port: number } {
+  try {
+    return parseListen(value);
+  } catch {
+    throw new UsageError(`${flag} ${value}: expected host:port`, { hint: 'e.g. 127.0.0.1:5353' });
+  }
+}

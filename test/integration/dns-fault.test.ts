@@ -1,0 +1,134 @@
+/**
+ * The fault-injecting DNS resolver against real clients: Node's own `dns.promises.Resolver`
+ * (c-ares) and `dig`, over UDP and TCP. The upstream is a second FaultResolver serving fixed
+ * records (no network here), so forwarding is real too. Each fault is observed from the
+ * client's side, removed, and proven gone by a query that succeeds again.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { Resolver } from 'node:dns/promises';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { FaultResolver } from '../../src/faults/dns/resolver.js';
+import { compilePatterns } from '../../src/faults/dns/pattern.js';
+
+const run = promisify(execFile);
+
+async function dig(port: number, name: string, ...flags: string[]): Promise<{ status: string; answers: string[]; timedOut: boolean }> {
+  const { stdout } = await run('dig', [`@127.0.0.1`, '-p', String(port), name, 'A', '+time=1', '+tries=1', ...flags]).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+  const status = /status: (\w+)/.exec(stdout)?.[1] ?? 'NONE';
+  const answers = [...stdout.matchAll(/^\S+\s+\d+\s+IN\s+A\s+(\S+)$/gm)].map((m) => m[1]!);
+  return { status, answers, timedOut: /timed out|no servers could be reached/.test(stdout) };
+}
+
+function client(port: number, timeout = 1500): Resolver {
+  const resolver = new Resolver({ timeout, tries: 1 });
+  resolver.setServers([`127.0.0.1:${port}`]);
+  return resolver;
+}
+
+describe('dns patterns', () => {
+  test('exact names, * and ? wildcards, case and trailing dot ignored', () => {
+    const m = compilePatterns(['db.internal', 'api.*', 'cache-?.svc']);
+    assert.equal(m('DB.internal.'), true);
+    assert.equal(m('api.example.com'), true);
+    assert.equal(m('cache-1.svc'), true);
+    assert.equal(m('cache-12.svc'), false);
+    assert.equal(m('other.internal'), false);
+    assert.equal(compilePatterns(undefined)('anything'), true);
+  });
+});
+
+describe('FaultResolver', () => {
+  let upstream: FaultResolver;
+  let resolver: FaultResolver;
+
+  before(async () => {
+    upstream = new FaultResolver({ records: { 'db.internal': ['10.0.0.5'], 'api.internal': ['10.0.0.6', 'fd00::6'] }, upstream: false });
+    await upstream.start();
+    resolver = new FaultResolver({ upstream: upstream.listen, records: { 'local.test': ['192.0.2.1'] } });
+    await resolver.start();
+  });
+  after(async () => {
+    await resolver.close();
+    await upstream.close();
+  });
+
+  test('answers fixed records and forwards the rest to its upstream, over UDP and TCP', async () => {
+    const c = client(resolver.address.port);
+    assert.deepEqual(await c.resolve4('local.test'), ['192.0.2.1']);
+    assert.deepEqual(await c.resolve4('db.internal'), ['10.0.0.5']);
+    assert.deepEqual(await c.resolve6('api.internal'), ['fd00::6']);
+    const tcp = await dig(resolver.address.port, 'api.internal', '+tcp');
+    assert.equal(tcp.status, 'NOERROR');
+    assert.deepEqual(tcp.answers, ['10.0.0.6']);
+    await assert.rejects(c.resolve4('unknown.internal'), { code: 'ESERVFAIL' }, 'the stub upstream has no such name and nowhere to ask');
+  });
+
+  for (const [rcode, nodeCode, digStatus] of [
+    ['nxdomain', 'ENOTFOUND', 'NXDOMAIN'],
+    ['servfail', 'ESERVFAIL', 'SERVFAIL'],
+    ['refused', 'EREFUSED', 'REFUSED'],
+  ] as const) {
+    test(`dns-error ${rcode}: matching names fail, others resolve, removal restores`, async () => {
+      const c = client(resolver.address.port);
+      resolver.addRule({ id: `e-${rcode}`, kind: 'error', rcode, patterns: ['db.*'], expiresIn: 60 });
+      await assert.rejects(c.resolve4('db.internal'), { code: nodeCode });
+      assert.equal((await dig(resolver.address.port, 'db.internal')).status, digStatus);
+      assert.equal((await dig(resolver.address.port, 'db.internal', '+tcp')).status, digStatus);
+      assert.deepEqual(await c.resolve4('api.internal'), ['10.0.0.6'], 'a name outside the patterns is untouched');
+      assert.equal(resolver.rule(`e-${rcode}`)?.queries, 3, 'the rule counts the queries it touched');
+      assert.equal(resolver.removeRule(`e-${rcode}`), true);
+      assert.deepEqual(await c.resolve4('db.internal'), ['10.0.0.5']);
+      assert.equal((await dig(resolver.address.port, 'db.internal', '+tcp')).status, 'NOERROR');
+      assert.equal(resolver.queriesOf(`e-${rcode}`), 3, 'the count survives removal');
+    });
+  }
+
+  test('dns-error timeout: no answer at all (UDP and TCP), then answers again', async () => {
+    const c = client(resolver.address.port, 400);
+    resolver.addRule({ id: 'silent', kind: 'error', rcode: 'timeout', patterns: ['db.internal'], expiresIn: 60 });
+    await assert.rejects(c.resolve4('db.internal'), { code: 'ETIMEOUT' });
+    assert.equal((await dig(resolver.address.port, 'db.internal')).timedOut, true);
+    assert.equal((await dig(resolver.address.port, 'db.internal', '+tcp')).timedOut, true);
+    resolver.removeRule('silent');
+    assert.deepEqual(await c.resolve4('db.internal'), ['10.0.0.5']);
+  });
+
+  test('dns-delay: answers arrive late, then on time again', async () => {
+    const c = client(resolver.address.port, 5000);
+    const time = async (): Promise<number> => {
+      const started = performance.now();
+      assert.deepEqual(await c.resolve4('db.internal'), ['10.0.0.5']);
+      return performance.now() - started;
+    };
+    resolver.addRule({ id: 'slow', kind: 'delay', delayMs: 800, expiresIn: 60 });
+    assert.ok((await time()) >= 780, 'the answer waited for the delay');
+    resolver.removeRule('slow');
+    assert.ok((await time()) < 700, 'without the rule the answer is quick');
+  });
+
+  test('a rule ends by itself at its lease', async () => {
+    const c = client(resolver.address.port);
+    resolver.addRule({ id: 'short', kind: 'error', rcode: 'nxdomain', expiresIn: 0.5 });
+    await assert.rejects(c.resolve4('db.internal'), { code: 'ENOTFOUND' });
+    const deadline = Date.now() + 10_000;
+    while (resolver.rule('short') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(resolver.rule('short'), undefined);
+    assert.deepEqual(await c.resolve4('db.internal'), ['10.0.0.5']);
+  });
+
+  test('a rule without a lease is refused', () => {
+    assert.throws(() => resolver.addRule({ id: 'forever', kind: 'error', expiresIn: 0 }), { code: 'E_BAD_REQUEST' });
+  });
+
+  test('an unreachable upstream answers SERVFAIL, not silence', async () => {
+    const lost = new FaultResolver({ upstream: '127.0.0.1:9', upstreamTimeoutMs: 300 });
+    await lost.start();
+    try {
+      await assert.rejects(client(lost.address.port, 5000).resolve4('nothing.example'), { code: 'ESERVFAIL' });
+    } finally {
+      await lost.close();
+    }
+  });
+});
