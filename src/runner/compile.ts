@@ -154,9 +154,6 @@ export function compileFault(fault: Fault, index: number): PlannedFault[] {
   const base = { kind: 'fault' as const, target: fault.target, durationMs, source: fault };
   const until = ` for ${formatDuration(durationMs)}`;
 
-  if (fault.fault === 'pause-process') {
-    return [{ ...base, name, effect: { type: 'pause-process' }, describe: `freeze process ${fault.target} (SIGSTOP)${until}` }];
-  }
   if (fault.fault === 'disable') {
     return [{ ...base, name, effect: { type: 'disable' }, describe: `take ${fault.target} down (connections refused)${until}` }];
   }
@@ -222,6 +219,7 @@ export function compileFault(fault: Fault, index: number): PlannedFault[] {
     case 'dns-error':
     case 'clock-skew':
     case 'http-replace':
+    case 'pause-process':
     case 'kill-process':
     case 'restart-process':
     case 'disk-fill':

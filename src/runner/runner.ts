@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ProxyCollection } from '../faults/proxy/proxy-collection.js';
-import { LocalProxyDriver, ProcessDriver, RemoteProxyDriver, type FaultDriver } from '../targets/fault-driver.js';
+import { LocalProxyDriver, RemoteProxyDriver, type FaultDriver } from '../targets/fault-driver.js';
 import { familyForTarget } from '../faults/local/families.js';
 import { latencyShift } from '../load/latency-shift.js';
 import { assertKubernetesPreflight, KubernetesDriver, type KubernetesRunOptions } from '../targets/kubernetes/kubernetes-driver.js';
@@ -92,7 +92,6 @@ export function createDrivers(plan: RunPlan, collection: ProxyCollection, contex
     if (!target) throw new UsageError(`fault on unknown target "${name}"`);
     if (target.type === 'proxy') drivers.set(name, new LocalProxyDriver(name, target, collection));
     else if (target.type === 'remote-proxy') drivers.set(name, new RemoteProxyDriver(name, target));
-    else if (target.type === 'process') drivers.set(name, new ProcessDriver(name, target));
     else if (familyForTarget(target.type)) drivers.set(name, familyForTarget(target.type)!.createDriver(name, target, { runId: context.runId ?? 'plan', plan }));
     else if (target.type === 'kubernetes') {
       if (!context.kubernetes) throw new UsageError(`faults on kubernetes target "${name}" act on a cluster`, { hint: 'run with --target kubernetes (and --context / --kubeconfig), or compile it with faultline compile --target chaos-mesh' });
@@ -103,9 +102,11 @@ export function createDrivers(plan: RunPlan, collection: ProxyCollection, contex
       throw new UsageError(`faults on ${target.type} targets are not supported (target "${name}")`, { hint: 'use a proxy or remote-proxy target' });
     }
   }
-  // Proxies declared but not used by a fault still run, so the service's address works.
+  // Proxies and services declared but not used by a fault still run, so the service's address works
+  // (and a service the experiment declares is started whatever its faults are on).
   for (const [name, target] of Object.entries(plan.targets)) {
     if (!drivers.has(name) && target.type === 'proxy') drivers.set(name, new LocalProxyDriver(name, target, collection));
+    else if (!drivers.has(name) && target.type === 'service') drivers.set(name, familyForTarget('service')!.createDriver(name, target, { runId: context.runId ?? 'plan', plan }));
   }
   return drivers;
 }
@@ -539,7 +540,6 @@ class Run {
       this.halt('failed', `fault "${fault.name}" could not be applied to ${fault.target}: ${record.error}`);
       throw new MethodStop(this.reason);
     }
-    if (driver instanceof ProcessDriver) record.location.watchdog = driver.watchdogFor(fault.name);
     record.state = 'applied';
     record.applied_at = iso();
     finish();

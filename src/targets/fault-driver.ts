@@ -7,8 +7,6 @@
  * the server) counts as removed. That is what lets rollback, signal handling and `faultline
  * recover` all try to remove the same fault without coordinating.
  */
-import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
 import { isFaultlineError, UsageError } from '../errors.js';
 import { ProxyApiClient } from '../faults/control-api/client.js';
 import type { ProxyCollection } from '../faults/proxy/proxy-collection.js';
@@ -21,8 +19,9 @@ export interface FaultLocation {
   target: string;
   /**
    * `local`: a proxy inside the runner's own process (it dies with the runner); `remote`: a
-   * server at `server`; `process`: a local process `pid`, with a watchdog process `watchdog`
-   * that resumes it at the lease deadline; `kubernetes`: a chaos object on a cluster, `resource`.
+   * server at `server`; `process`: a local process `pid` paused by a run of an older faultline,
+   * with a watchdog process `watchdog` that resumes it at the lease deadline (still recovered;
+   * process faults are now `local-fault`s of the process family, src/faults/process/); `kubernetes`: a chaos object on a cluster, `resource`.
    */
   where: 'local' | 'remote' | 'process' | 'kubernetes' | 'local-fault';
   server?: string | undefined;
@@ -238,66 +237,6 @@ export class RemoteProxyDriver implements FaultDriver {
   async dispose(): Promise<void> {}
 }
 
-/**
- * A local process (target type `process`), frozen with SIGSTOP. Its lease is kept by a
- * detached watchdog (`sh -c 'sleep N; kill -CONT pid'`) that outlives the runner, so a killed
- * runner cannot leave the process frozen past the deadline; removal kills the watchdog and
- * sends SIGCONT.
- */
-export class ProcessDriver implements FaultDriver {
-  readonly target: string;
-  private pid: number | undefined;
-
-  constructor(
-    target: string,
-    private readonly spec: Extract<Target, { type: 'process' }>,
-  ) {
-    this.target = target;
-  }
-
-  get description(): string {
-    const how = this.spec.pid !== undefined ? `pid ${this.spec.pid}` : this.spec.pidfile ? `pidfile ${this.spec.pidfile}` : `command line matching /${this.spec.match}/`;
-    return `local process (${how})${this.pid !== undefined ? ` = pid ${this.pid}` : ''}`;
-  }
-
-  async prepare(): Promise<void> {
-    this.pid = await findProcess(this.spec, this.target);
-  }
-
-  locate(fault: PlannedFault): FaultLocation {
-    return { target: this.target, where: 'process', proxy: '', kind: fault.effect.type, pid: this.pid };
-  }
-
-  async apply(fault: PlannedFault, leaseSeconds: number): Promise<void> {
-    if (fault.effect.type !== 'pause-process' || this.pid === undefined) throw new UsageError(`a process target cannot take ${fault.effect.type}`);
-    const watchdog = spawn('/bin/sh', ['-c', `sleep ${leaseSeconds}; kill -CONT ${this.pid}`], { detached: true, stdio: 'ignore' });
-    watchdog.unref();
-    this.watchdogs.set(fault.name, watchdog.pid);
-    process.kill(this.pid, 'SIGSTOP');
-  }
-
-  private readonly watchdogs = new Map<string, number | undefined>();
-
-  /** The watchdog's pid, recorded in the journal for recover. */
-  watchdogFor(name: string): number | undefined {
-    return this.watchdogs.get(name);
-  }
-
-  async touched(): Promise<Touched | undefined> {
-    return undefined;
-  }
-
-  async remove(location: FaultLocation): Promise<void> {
-    resumeProcess(location);
-  }
-
-  async isGone(location: FaultLocation): Promise<boolean> {
-    return location.pid === undefined || !(await isStopped(location.pid));
-  }
-
-  async dispose(): Promise<void> {}
-}
-
 /** Resumes a paused process and stops its watchdog; a process that is gone counts as resumed. */
 export function resumeProcess(location: FaultLocation): void {
   if (location.watchdog !== undefined) {
@@ -313,48 +252,6 @@ export function resumeProcess(location: FaultLocation): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
-}
-
-/** Linux: state `T` (stopped) in /proc/<pid>/stat. */
-async function isStopped(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
-  } catch {
-    return false;
-  }
-}
-
-async function findProcess(spec: Extract<Target, { type: 'process' }>, target: string): Promise<number> {
-  let pid: number | undefined = spec.pid;
-  if (pid === undefined && spec.pidfile) {
-    const text = await readFile(spec.pidfile, 'utf8').catch(() => {
-      throw new UsageError(`target ${target}: cannot read pidfile ${spec.pidfile}`);
-    });
-    pid = Number.parseInt(text.trim(), 10);
-  }
-  if (pid === undefined && spec.match) {
-    const pattern = new RegExp(spec.match);
-    const found: number[] = [];
-    for (const entry of await readdir('/proc')) {
-      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-      if (cmdline && pattern.test(cmdline.replaceAll('\0', ' ').trim())) found.push(Number(entry));
-    }
-    if (found.length !== 1) {
-      throw new UsageError(`target ${target}: ${found.length === 0 ? 'no process' : `${found.length} processes (${found.slice(0, 5).join(', ')})`} match /${spec.match}/`, {
-        hint: 'a process target must match exactly one process: make the pattern more specific, or use pid or pidfile',
-      });
-    }
-    pid = found[0];
-  }
-  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) throw new UsageError(`target ${target}: no process id`, { hint: 'set pid, pidfile or match' });
-  try {
-    process.kill(pid, 0);
-  } catch {
-    throw new UsageError(`target ${target}: no process with pid ${pid}`);
-  }
-  return pid;
 }
 
 /** Removes a fault from a remote server; a missing proxy or toxic counts as removed. */

@@ -217,7 +217,7 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
       });
       assert.equal(journal.run[1]?.tolerance_met, true, 'the process was stopped during the fault');
       assert.equal(journal.faultline.faults[0]?.state, 'removed');
-      assert.ok(journal.faultline.faults[0]?.location.watchdog, 'a watchdog kept the lease');
+      assert.ok(journal.faultline.faults[0]?.location.handle?.['agent'], 'an agent kept the lease');
       assert.notEqual(await state(), 'T', 'resumed after the run');
     } finally {
       child.kill('SIGKILL');
