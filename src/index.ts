@@ -68,3 +68,4 @@ export { buildReportModel, type ReportModel } from './reporting/report-model.js'
 export { readJournal } from './reporting/journal-input.js';
 export { resilienceByService, resilienceOfJournal, type RunScore, type ServiceScore } from './reporting/score.js';
 export { createRunMetrics, RUN_METRIC_NAMES, type RunMetrics } from './reporting/metrics.js';
+export { createMetricsRegistry, retainProxies, type ProxySource } from './faults/control-api/metrics.js';

@@ -72,3 +72,53 @@ describe('a run without load that never concluded', () => {
     assert.match(renderMarkdown(model), /UNFINISHED/);
   });
 });
+
+describe('the chart\'s time axis starts when the load started', () => {
+  const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+  const at = (ms: number): string => new Date(t0 + ms).toISOString();
+  const threshold = (start: number): ActivityRun => ({ ...run({ type: 'threshold', threshold: 'p99 < 1s' }, { value: '3 ms' }, { start: at(start), end: at(start + 2000) }), name: 'load: p99 < 1s', tolerance_met: true });
+  const journal = (startedAt: string | undefined): Journal => ({
+    'faultline-version': '0',
+    platform: 'linux x64',
+    node: 'v20',
+    experiment: { title: 'axis', tags: [] },
+    start: at(-500),
+    end: at(6000),
+    status: 'completed',
+    deviated: false,
+    // The first baseline check begins 300 ms after the load did (the old journals' only clue).
+    steady_states: { before: { steady_state_met: true, probes: [threshold(300)] }, after: null, during: [] },
+    run: [],
+    rollbacks: [],
+    faultline: {
+      run_id: 'r',
+      pid: 1,
+      file: 'axis.yaml',
+      format: 'faultline',
+      strategies: { rollbacks: 'default', hypothesis: 'default', frequency_ms: 1000, fail_fast: false },
+      max_duration_ms: 60_000,
+      faults: [{ name: 'slow', target: 'db', describe: 'latency', location: { target: 'db', where: 'local', proxy: 'db', kind: 'toxic' }, state: 'removed', applied_at: at(2500), removed_at: at(4000), touched: { connections: 3, bytes: 12, requests: 0 } }],
+      load: {
+        url: 'http://127.0.0.1:1/',
+        rate: 10,
+        ...(startedAt === undefined ? {} : { started_at: startedAt }),
+        total: null,
+        health: null,
+        phases: {},
+        series: [0, 1, 2, 3, 4, 5].map((second) => ({ second, p50: 1, p99: 2, rps: 10, error_rate: 0 })),
+      },
+    },
+  });
+
+  it('places instants from the journal\'s load start', () => {
+    const model = buildReportModel(journal(at(0)));
+    assert.deepEqual(model.load!.windows.map((w) => [w.from, w.to]), [[2.5, 4]]);
+  });
+
+  it('an older journal without it still renders, placed from its first baseline check', () => {
+    const model = buildReportModel(journal(undefined));
+    assert.deepEqual(model.load!.windows.map((w) => [w.from, w.to]), [[2.2, 3.7]]);
+    // The page's chart data carries the same placement.
+    assert.match(renderHtml(model), /"windows":\[\{"label":"slow on db","from":2\.2,"to":3\.7\}\]/);
+  });
+});

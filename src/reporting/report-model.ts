@@ -144,11 +144,14 @@ const ms = (iso: string | undefined): number | undefined => {
 
 /**
  * When the load started, as an epoch in milliseconds. The series is indexed from it. The
- * baseline window begins when the load does, so the first `before` threshold's start is that
- * instant to within a millisecond; without one, the run's start (the load starts right after
- * the targets are prepared).
+ * journal records it (`faultline.load.started_at`); journals written before that fall back to
+ * the first `before` threshold's start (the baseline window begins when the load does, so it is
+ * that instant to within a millisecond), and without one to the run's start (the load starts
+ * right after the targets are prepared).
  */
 export function loadOrigin(journal: Journal): number {
+  const recorded = ms(journal.faultline.load?.started_at);
+  if (recorded !== undefined) return recorded;
   const first = journal.steady_states.before?.probes.find((p) => isThreshold(p));
   return ms(first?.start) ?? ms(journal.start) ?? 0;
 }

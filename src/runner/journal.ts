@@ -86,6 +86,11 @@ export interface Journal {
       | {
           url: string;
           rate: number;
+          /**
+           * When the load started (ISO 8601): second 0 of `series`. Absent in journals written
+           * before it was recorded (reports then fall back to the first baseline check).
+           */
+          started_at?: string | undefined;
           total: unknown;
           health: unknown;
           /**

@@ -48,6 +48,14 @@ export class LoadWatch {
     return this.metrics ? performance.now() - this.metrics.startMs : performance.now() - this.started;
   }
 
+  /**
+   * The wall-clock instant {@link LoadWatch.now} counts from (ISO 8601, ms): the origin of the
+   * per-second series, recorded in the journal so reports place instants on the series' axis.
+   */
+  startedAt(): string {
+    return new Date(Date.now() - this.now()).toISOString();
+  }
+
   /** Summary of [fromMs, toMs) since the load started. */
   window(fromMs: number, toMs: number): Summary | undefined {
     return this.metrics?.windowMs(fromMs, toMs);

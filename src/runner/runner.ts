@@ -57,6 +57,12 @@ export interface RunOptions {
   cleanupTimeoutMs?: number | undefined;
   /** How faults on kubernetes targets reach the cluster; without it such faults are refused. */
   kubernetes?: KubernetesRunOptions | undefined;
+  /**
+   * The collection the run's in-process proxies are created in (default: a private one). Pass
+   * one to watch them live — `faultline run --metrics-port` serves their bytes, connections and
+   * toxics from it. The run still removes its proxies and closes the collection at its end.
+   */
+  proxies?: ProxyCollection | undefined;
 }
 
 /** Thrown inside the method to stop it; carries why. */
@@ -123,7 +129,7 @@ class Run {
   private readonly stop = new AbortController();
   private stopReason: 'interrupted' | 'aborted' | 'fail-fast' | 'failed' | undefined;
   private reason: string | undefined;
-  private readonly collection = new ProxyCollection();
+  private readonly collection: ProxyCollection;
   private drivers = new Map<string, FaultDriver>();
   private readonly pendingFaults: Promise<void>[] = [];
   private gateFailed = false;
@@ -137,6 +143,7 @@ class Run {
     private readonly options: RunOptions,
   ) {
     this.emit = options.onEvent ?? (() => undefined);
+    this.collection = options.proxies ?? new ProxyCollection();
     this.journal = {
       'faultline-version': VERSION,
       platform: `${process.platform} ${process.arch}`,
@@ -349,7 +356,7 @@ class Run {
 
   private recordPhases(phases: NonNullable<Journal['faultline']['load']>['phases']): void {
     if (!this.plan.load) return;
-    this.journal.faultline.load = { url: this.plan.load.url, rate: this.plan.load.rate, total: null, health: null, phases, series: [] };
+    this.journal.faultline.load = { url: this.plan.load.url, rate: this.plan.load.rate, started_at: this.load?.startedAt(), total: null, health: null, phases, series: [] };
   }
 
   /** A stop condition was breached: remove every fault now, then let the run unwind. */

@@ -1,5 +1,5 @@
 // Prometheus metrics, scraped over real HTTP: `faultline run --metrics-port` while a real run
-// has its fault in place, the outcome and recovery histogram at the end of a library run,
+// has its fault in place (its own proxy's bytes and connections growing), `--metrics-linger`, the outcome and recovery histogram at the end of a library run,
 // `faultline proxy serve` /metrics per proxy and toxic, and the Grafana dashboard in examples/
 // checked against the metric names actually exported.
 import assert from 'node:assert/strict';
@@ -128,6 +128,28 @@ describe('Prometheus metrics', () => {
     assert.equal(sample(scrape.body, 'faultline_probe_results_total', { ...labels, probe: 'load: p99 < 1s', phase: 'before', result: 'met' }), 1);
     assert.equal(await get(url!.replace('/metrics', '/other')).then((r) => r.status), 404);
 
+    // The run's own proxy, under the names `faultline proxy serve` exports: its live bytes and
+    // connections grow while the load goes through it, and the fault's toxic is listed.
+    const db = { proxy: 'db', listener: `127.0.0.1:${proxyPort}`, upstream: echo.address };
+    const first = {
+      connections: sample(scrape.body, 'faultline_proxy_connections_total', db) ?? 0,
+      sent: sample(scrape.body, 'toxiproxy_proxy_sent_bytes_total', { ...db, direction: 'upstream' }) ?? 0,
+    };
+    assert.ok(first.connections > 0, `the load's connections went through the run's proxy:\n${scrape.body}`);
+    assert.ok(first.sent > 0);
+    assert.equal(sample(scrape.body, 'faultline_proxy_enabled', db), 1);
+    assert.equal(sample(scrape.body, 'faultline_toxic_active', { proxy: 'db', type: 'latency' }), 1);
+    let later = scrape.body;
+    const deadline = Date.now() + 10_000;
+    while ((sample(later, 'faultline_proxy_connections_total', db) ?? 0) <= first.connections || (sample(later, 'toxiproxy_proxy_sent_bytes_total', { ...db, direction: 'upstream' }) ?? 0) <= first.sent) {
+      assert.ok(Date.now() < deadline, `the proxy's counters did not grow within 10 s:\n${later}`);
+      await new Promise((r) => setTimeout(r, 200));
+      later = (await get(url!)).body;
+    }
+    // What the echo sent back cannot exceed what the proxy carried to it.
+    assert.ok((sample(later, 'toxiproxy_proxy_received_bytes_total', { ...db, direction: 'downstream' }) ?? 0) <= (sample(later, 'toxiproxy_proxy_sent_bytes_total', { ...db, direction: 'upstream' }) ?? 0));
+    assert.ok((sample(later, 'faultline_toxic_touched_connections', { proxy: 'db', type: 'latency' }) ?? 0) > 0, `the toxic touched connections:\n${later}`);
+
     assert.equal(await run.done, 0, run.output());
     // The server is gone with the run: nothing is left listening.
     await assert.rejects(get(url!), /ECONNREFUSED/);
@@ -137,6 +159,40 @@ describe('Prometheus metrics', () => {
     const run = startCli(['run', 'live.yaml', '--metrics-port', '70000'], dir, { FAULTLINE_STATE_DIR: join(dir, 'state') });
     assert.equal(await run.done, 2);
     assert.match(run.output(), /--metrics-port 70000 is not a port number/);
+  });
+
+  it('run --metrics-linger keeps serving the final values, the proxy\'s last counters included, then closes', { timeout: 60_000 }, async () => {
+    await writeFile(join(dir, 'linger.yaml'), stringify(experiment('linger metrics', [{ fault: 'latency', target: 'db', delay: '10ms', duration: '1s' }])));
+    const run = startCli(['run', 'linger.yaml', '--metrics-port', '0', '--metrics-linger', '3s', '--journal', 'linger.json'], dir, { FAULTLINE_STATE_DIR: join(dir, 'state') });
+    const [, url] = await run.waitFor(/metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/);
+    await run.waitFor(/final values served at .* for 3 s/);
+    const lingerStarted = Date.now();
+    const text = (await get(url!)).body;
+    const labels = { experiment: 'linger metrics', service: 'payments' };
+    // The run is over: its outcome is there, and so are the counters of its (now removed) proxy.
+    const journal = JSON.parse(await readFile(join(dir, 'linger.json'), 'utf8')) as { faultline: { outcome: string; faults: { touched?: { connections: number } }[] } };
+    assert.equal(sample(text, 'faultline_experiment_running', labels), 0);
+    assert.equal(sample(text, 'faultline_experiment_outcome', { ...labels, outcome: journal.faultline.outcome }), 1);
+    assert.equal(sample(text, 'faultline_experiment_phase', { ...labels, phase: 'done' }), 1);
+    const connections = sample(text, 'faultline_proxy_connections_total', { proxy: 'db' }) ?? 0;
+    assert.ok(connections >= (journal.faultline.faults[0]?.touched?.connections ?? 1) && connections > 0, `final proxy counters kept:\n${text}`);
+    assert.equal(sample(text, 'faultline_proxy_connections_active', { proxy: 'db' }), 0);
+    assert.equal(sample(text, 'faultline_proxy_enabled', { proxy: 'db' }), 0);
+    // A second scrape sees the same final values: nothing moves any more.
+    assert.equal(sample((await get(url!)).body, 'faultline_proxy_connections_total', { proxy: 'db' }), connections);
+
+    assert.equal(await run.done, journal.faultline.outcome === 'held' ? 0 : 1, run.output());
+    assert.ok(Date.now() - lingerStarted >= 2_800, `lingered ${Date.now() - lingerStarted} ms of 3 s`);
+    await assert.rejects(get(url!), /ECONNREFUSED/);
+  });
+
+  it('run --metrics-linger: a bad duration, or no --metrics-port, is a usage error (exit 2)', async () => {
+    const bad = startCli(['run', 'live.yaml', '--metrics-port', '0', '--metrics-linger', 'soon'], dir, { FAULTLINE_STATE_DIR: join(dir, 'state') });
+    assert.equal(await bad.done, 2);
+    assert.match(bad.output(), /--metrics-linger soon is not a duration/);
+    const alone = startCli(['run', 'live.yaml', '--metrics-linger', '30s'], dir, { FAULTLINE_STATE_DIR: join(dir, 'state') });
+    assert.equal(await alone.done, 2);
+    assert.match(alone.output(), /--metrics-linger needs --metrics-port/);
   });
 
   it('at the end of a run: outcome, runs by outcome, time to recovery, touched traffic, checks', { timeout: 60_000 }, async () => {

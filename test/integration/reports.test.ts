@@ -17,6 +17,7 @@ import { stringify } from 'yaml';
 import { main } from '../../src/cli/main.js';
 import type { Journal } from '../../src/runner/journal.js';
 import { hypothesisRows } from '../../src/reporting/hypotheses.js';
+import { buildReportModel } from '../../src/reporting/report-model.js';
 import { writeReports } from '../../src/reporting/write-reports.js';
 import { freePort, startEcho, startService } from '../helpers/services.js';
 
@@ -111,6 +112,21 @@ describe('reports from real runs', () => {
     assert.equal(deviated.code, 1, `${deviated.stdout}\n${deviated.stderr}`);
     assert.equal(journal.faultline.outcome, 'deviated');
     for (const line of ['report: ', 'junit: ', 'md: ', 'step-summary: ']) assert.ok(deviated.stdout.includes(line), `${line} in ${deviated.stdout}`);
+  });
+
+  it('the journal records when the load started, and the report\'s time axis counts from it', () => {
+    const startedAt = journal.faultline.load?.started_at;
+    assert.ok(startedAt, 'faultline.load.started_at is recorded');
+    const origin = Date.parse(startedAt);
+    // The baseline window begins when the load does: the first baseline check starts then (not before).
+    const firstCheck = Date.parse(journal.steady_states.before!.probes.find((p) => p.name.startsWith('load: '))!.start);
+    assert.ok(firstCheck >= origin - 1 && firstCheck - origin < 1_000, `load started ${startedAt}, baseline check at ${new Date(firstCheck).toISOString()}`);
+    assert.ok(origin >= Date.parse(journal.start) - 1, 'the load starts within the run');
+    const model = buildReportModel(journal);
+    const fault = journal.faultline.faults[0]!;
+    assert.deepEqual(model.load!.windows.map((w) => w.from), [Math.round((Date.parse(fault.applied_at!) - origin) / 10) / 100]);
+    // The series' last second ends near the load's stop, on the same axis.
+    assert.ok(model.load!.series.t.length > 0);
   });
 
   it('JUnit: one test case per hypothesis and phase; failures carry the measured value', async () => {

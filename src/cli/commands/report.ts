@@ -2,7 +2,7 @@
  * `faultline report JOURNAL` (HTML / JUnit / Markdown from a journal), `faultline report
  * --summary DIR` (resilience score per service from every journal in a directory), and the
  * report and metrics flags of `faultline run` (`--report`, `--junit`, `--md`,
- * `--metrics-port`, declared in run.ts), kept here so `run` only wires them in.
+ * `--metrics-port`, `--metrics-linger`, declared in run.ts), kept here so `run` only wires them in.
  *
  * When `GITHUB_STEP_SUMMARY` is set (GitHub Actions), the Markdown summary is appended to it
  * unless `--no-step-summary` is given.
@@ -13,13 +13,16 @@ import type { Command } from 'commander';
 import { ExitCode, ListenError, UsageError } from '../../errors.js';
 import { readJournal } from '../../reporting/journal-input.js';
 import { renderMarkdown, renderScoreMarkdown } from '../../reporting/markdown.js';
+import { parseDuration } from '../../experiment/duration.js';
+import { createMetricsRegistry, retainProxies } from '../../faults/control-api/metrics.js';
+import { ProxyCollection } from '../../faults/proxy/proxy-collection.js';
 import { createRunMetrics, type RunMetrics } from '../../reporting/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../reporting/metrics-server.js';
 import { resilienceByService, type ScoredJournal, type ServiceScore } from '../../reporting/score.js';
 import { writeReports } from '../../reporting/write-reports.js';
 import type { Journal } from '../../runner/journal.js';
 import type { RunPlan } from '../../runner/plan.js';
-import type { RunEvent } from '../../runner/runner.js';
+import { sleep, type RunEvent } from '../../runner/runner.js';
 import { println, type CliIo } from '../io.js';
 
 interface ReportFlags {
@@ -144,6 +147,7 @@ export interface RunReportFlags {
   md?: string;
   stepSummary?: boolean;
   metricsPort?: string;
+  metricsLinger?: string;
 }
 
 export interface RunOutputs {
@@ -151,10 +155,23 @@ export interface RunOutputs {
   onEvent(event: RunEvent): void;
   /** The run ended: record it, write the reports; returns lines to print. */
   finish(journal: Journal): Promise<string[]>;
+  /**
+   * Keeps serving the final values for `--metrics-linger` after the run (so a scrape interval
+   * longer than a short run still sees the outcome and the proxies' last counters); returns at
+   * once without it, early when `signal` aborts.
+   */
+  linger(signal: AbortSignal): Promise<void>;
+  /** How long {@link RunOutputs.linger} waits, in ms (0: not at all). */
+  lingerMs: number;
   /** Stops the metrics server (call in finally). */
   close(): Promise<void>;
   /** Where the metrics are served, when they are. */
   metricsUrl: string | undefined;
+  /**
+   * The collection to run the experiment's in-process proxies in (pass it as the runner's
+   * `proxies`), so /metrics shows their live bytes, connections and toxics; set with --metrics-port.
+   */
+  proxies: ProxyCollection | undefined;
 }
 
 /**
@@ -165,11 +182,22 @@ export interface RunOutputs {
 export async function startRunOutputs(flags: RunReportFlags, plan: RunPlan, io: CliIo): Promise<RunOutputs> {
   let metrics: RunMetrics | undefined;
   let server: MetricsServer | undefined;
+  let proxies: ProxyCollection | undefined;
+  let lingerMs = 0;
+  if (flags.metricsLinger !== undefined) {
+    const ms = parseDuration(flags.metricsLinger);
+    if (ms === undefined) throw new UsageError(`--metrics-linger ${flags.metricsLinger} is not a duration`, { hint: 'e.g. 15s, 30s, 1m (a little more than Prometheus\'s scrape interval)' });
+    if (flags.metricsPort === undefined) throw new UsageError('--metrics-linger needs --metrics-port', { hint: 'add --metrics-port N (0: any free port)' });
+    lingerMs = ms;
+  }
   if (flags.metricsPort !== undefined) {
     const port = Number(flags.metricsPort);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--metrics-port ${flags.metricsPort} is not a port number`, { hint: 'a number from 0 to 65535 (0: any free port)' });
     metrics = createRunMetrics(plan);
-    server = await startMetricsServer({ registries: [metrics.registry], port }).catch((err: NodeJS.ErrnoException) => {
+    // The run's own proxies, with the names `faultline proxy serve` exports (one dashboard for both).
+    proxies = new ProxyCollection();
+    const proxyRegistry = createMetricsRegistry(retainProxies(proxies));
+    server = await startMetricsServer({ registries: [metrics.registry, proxyRegistry], port }).catch((err: NodeJS.ErrnoException) => {
       throw new ListenError(`cannot serve metrics on 127.0.0.1:${port}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`, { hint: 'choose another --metrics-port' });
     });
   }
@@ -177,6 +205,11 @@ export async function startRunOutputs(flags: RunReportFlags, plan: RunPlan, io: 
   const stepSummary = flags.stepSummary !== false ? io.env['GITHUB_STEP_SUMMARY'] || undefined : undefined;
   return {
     metricsUrl: server?.url,
+    proxies,
+    lingerMs: server ? lingerMs : 0,
+    linger: async (signal) => {
+      if (server && lingerMs > 0) await sleep(lingerMs, signal);
+    },
     onEvent: (event) => metrics?.onEvent(event),
     async finish(journal) {
       metrics?.finish(journal);

@@ -65,7 +65,8 @@ export function registerRunCommands(program: Command, io: CliIo, setExit: (code:
     .option('--junit <file>', 'write JUnit XML when the run ends (a test case per hypothesis and phase)')
     .option('--md <file>', 'write a Markdown summary when the run ends')
     .option('--no-step-summary', 'do not append the Markdown summary to $GITHUB_STEP_SUMMARY')
-    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics while the run lasts (0: a free port)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics while the run lasts (0: a free port): the run\'s status, faults, checks and load, and its proxies\' bytes, connections and toxics')
+    .option('--metrics-linger <duration>', 'keep serving the final metrics this long after the run ends (e.g. 30s), so Prometheus scrapes the outcome')
     .option('--target <backend>', 'kubernetes: apply faults on kubernetes targets to the cluster, through Chaos Mesh')
     .option('--allow-wide-blast', 'kubernetes: accept mode all and more than 50 % of the pods')
     .option('--allow-production', 'kubernetes: accept a production environment');
@@ -184,6 +185,7 @@ async function run(file: string, flags: RunFlags, io: CliIo): Promise<number> {
     signal: io.signal,
     journalPath: livePath,
     kubernetes,
+    proxies: outputs.proxies,
     onEvent: (event) => {
       progressEvents?.(event);
       outputs.onEvent(event);
@@ -196,7 +198,15 @@ async function run(file: string, flags: RunFlags, io: CliIo): Promise<number> {
   await copyFile(livePath, journalPath);
   if (flags.json) println(io.stdout, JSON.stringify(journal, null, 2));
   for (const line of summarize(journal, journalPath)) println(flags.json ? io.stderr : io.stdout, line);
-  for (const line of await outputs.finish(journal).finally(() => outputs.close())) println(flags.json ? io.stderr : io.stdout, line);
+  try {
+    for (const line of await outputs.finish(journal)) println(flags.json ? io.stderr : io.stdout, line);
+    if (outputs.lingerMs > 0) {
+      print(`metrics: final values served at ${outputs.metricsUrl} for ${Math.round(outputs.lingerMs / 1000)} s (Ctrl-C to stop now)`);
+      await outputs.linger(io.signal);
+    }
+  } finally {
+    await outputs.close();
+  }
   return journal.faultline.exit_code ?? ExitCode.internal;
 }
 

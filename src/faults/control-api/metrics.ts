@@ -6,9 +6,37 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ProxyCollection } from '../proxy/proxy-collection.js';
+import type { FaultProxy } from '../proxy/proxy.js';
 
-/** A private registry (never prom-client's global one) bound to one collection. */
-export function createMetricsRegistry(collection: ProxyCollection): Registry {
+/** Where the metrics read their proxies from at scrape time: a collection, or {@link retainProxies}. */
+export interface ProxySource {
+  list(): FaultProxy[];
+}
+
+/**
+ * A view of a collection that keeps every proxy it ever held, with its last counters, after the
+ * proxy is removed. A run removes its proxies at its end; without this their bytes and
+ * connections would vanish from /metrics before Prometheus could scrape the final values
+ * (`faultline run --metrics-linger`). A proxy re-created under the same name replaces the old one.
+ */
+export function retainProxies(collection: ProxyCollection): ProxySource {
+  const seen = new Map<string, FaultProxy>();
+  for (const p of collection.list()) seen.set(p.name, p);
+  collection.on('created', (p) => seen.set(p.name, p));
+  return {
+    list() {
+      for (const p of collection.list()) seen.set(p.name, p);
+      return [...seen.values()];
+    },
+  };
+}
+
+/**
+ * A private registry (never prom-client's global one) bound to one collection. `faultline proxy
+ * serve` and `faultline run --metrics-port` (its in-process proxies) export the same names, so
+ * one dashboard (examples/grafana/faultline-dashboard.json) serves both.
+ */
+export function createMetricsRegistry(collection: ProxySource): Registry {
   const registry = new Registry();
   const proxyLabels = ['proxy', 'listener', 'upstream'] as const;
   const bytesLabels = ['direction', 'listener', 'proxy', 'upstream'] as const;
@@ -76,6 +104,6 @@ export function createMetricsRegistry(collection: ProxyCollection): Registry {
   return registry;
 }
 
-function statsOf(proxy: ReturnType<ProxyCollection['list']>[number]): ReturnType<ProxyCollection['list']>[number]['stats'] & { enabled: number } {
+function statsOf(proxy: FaultProxy): FaultProxy['stats'] & { enabled: number } {
   return { ...proxy.stats, enabled: proxy.enabled ? 1 : 0 };
 }

@@ -21,7 +21,7 @@ import {
   type ValidationIssue,
 } from '../../errors.js';
 import { isLoopbackHost, parseListen, parseUpstream } from './address.js';
-import { FaultProxy, type ProxyMode } from './proxy.js';
+import { FaultProxy, type ProxyMode, type ProxyTls } from './proxy.js';
 import { randomSeed, seededRandom, type RandomSource } from './random.js';
 import { parseToxicSpec, type ToxicSpec } from './toxic-entry.js';
 
@@ -37,6 +37,8 @@ export interface ProxySpec {
   mode?: ProxyMode | undefined;
   /** Toxics to add at creation: an extension Toxiproxy users ask for (its issues #447, #510). */
   toxics?: ToxicSpec[] | undefined;
+  /** TLS toward the client (tcp mode; set from code, not over the API): see {@link ProxyTls}. */
+  tls?: ProxyTls | undefined;
 }
 
 /** What can change on an existing proxy. */
@@ -61,6 +63,8 @@ export interface ProxyCollectionOptions {
 export interface ProxyCollectionEvents {
   /** A lease ran out and the proxy removed a fault by itself. */
   'lease-expired': [proxy: string, what: string];
+  /** A proxy was created (observers such as a run's metrics keep it after it is removed). */
+  created: [proxy: FaultProxy];
 }
 
 export class ProxyCollection extends EventEmitter<ProxyCollectionEvents> {
@@ -111,6 +115,7 @@ export class ProxyCollection extends EventEmitter<ProxyCollectionEvents> {
       await proxy.dispose();
       throw err;
     }
+    this.emit('created', proxy);
     return proxy;
   }
 
@@ -216,11 +221,13 @@ export class ProxyCollection extends EventEmitter<ProxyCollectionEvents> {
   }
 
   private build(spec: CheckedSpec): FaultProxy {
+    const tls = (spec.raw as ProxySpec).tls;
     return new FaultProxy({
       name: spec.name,
       listen: spec.listen,
       upstream: spec.upstream,
       mode: spec.mode,
+      ...(tls ? { tls } : {}),
       random: this.random,
       onLeaseExpired: (proxy, what) => this.emit('lease-expired', proxy.name, what),
     });
