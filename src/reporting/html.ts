@@ -35,7 +35,7 @@ function scriptJson(value: unknown): string {
 let uplotAssets: { js: string; css: string } | undefined;
 
 /** uPlot's browser build and stylesheet, from the installed package (read once). */
-function uplot(): { js: string; css: string } {
+export function uplot(): { js: string; css: string } {
   if (!uplotAssets) {
     const require = createRequire(import.meta.url);
     uplotAssets = {

@@ -63,6 +63,14 @@ export interface RunOptions {
    * toxics from it. The run still removes its proxies and closes the collection at its end.
    */
   proxies?: ProxyCollection | undefined;
+  /**
+   * The HALT button (the control room, a game day's abort): when it aborts, every fault is
+   * removed at once — the stop-condition path, recorded in `faultline.stop` with its reaction
+   * time — and the run ends `aborted` (exit 3), not `interrupted`: a person pulled the kill
+   * switch on purpose, as a stop condition would have. Its reason (an Error's message) is the
+   * `condition` recorded.
+   */
+  halt?: AbortSignal | undefined;
 }
 
 /** Thrown inside the method to stop it; carries why. */
@@ -196,6 +204,10 @@ class Run {
     const onExternal = (): void => this.halt('interrupted', `interrupted (${describeReason(external?.reason)})`);
     if (external?.aborted) onExternal();
     external?.addEventListener('abort', onExternal, { once: true });
+    const haltSignal = this.options.halt;
+    const onHalt = (): void => this.abortNow({ condition: describeReason(haltSignal?.reason), value: 'HALT', measurable_at: iso(), measurableMs: performance.now() });
+    if (haltSignal?.aborted) onHalt();
+    haltSignal?.addEventListener('abort', onHalt, { once: true });
     const safety = setTimeout(() => this.halt('aborted', `safety: the run reached its maximum duration (${Math.round(this.plan.maxDurationMs / 1000)} s)`), this.plan.maxDurationMs);
     this.save();
     try {
@@ -207,6 +219,7 @@ class Run {
     } finally {
       clearTimeout(safety);
       external?.removeEventListener('abort', onExternal);
+      haltSignal?.removeEventListener('abort', onHalt);
       await this.cleanup();
       clearInterval(this.loadTicker);
     }
@@ -364,7 +377,7 @@ class Run {
     if (this.stopReason) return;
     const stop: NonNullable<Journal['faultline']['stop']> = { condition: breach.condition, value: breach.value, measurable_at: breach.measurable_at };
     this.journal.faultline.stop = stop;
-    this.halt('aborted', `stop condition "${breach.condition}" was breached (${breach.value}): every fault was removed and the run aborted`);
+    this.halt('aborted', breach.value === 'HALT' ? `HALT: ${breach.condition}: every fault was removed and the run aborted` : `stop condition "${breach.condition}" was breached (${breach.value}): every fault was removed and the run aborted`);
     void (async () => {
       for (const record of [...this.journal.faultline.faults].reverse()) await this.removeFault(record);
       stop.faults_removed_at = iso();

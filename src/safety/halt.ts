@@ -11,6 +11,7 @@
 import { ProxyApiClient } from '../faults/control-api/client.js';
 import { isAlive, readJournals, recover, type RecoveredFault } from '../runner/recover.js';
 import { removeRemoteFault, resumeProcess } from '../targets/fault-driver.js';
+import type { Journal } from '../runner/journal.js';
 
 export interface HaltResult {
   runs: { run: string; pid: number; title: string; signalled: boolean; exited: boolean }[];
@@ -25,29 +26,7 @@ export async function halt(dir: string, options: { token?: string | undefined; w
     .filter((journal) => journal.status === 'running' && journal.faultline.pid !== process.pid && isAlive(journal.faultline.pid));
 
   // First the faults anyone can remove, all at once.
-  await Promise.all(
-    live.flatMap((journal) =>
-      journal.faultline.faults
-        .filter((f) => f.state === 'applied' || f.state === 'applying')
-        .map(async (fault) => {
-          const base = { run: journal.faultline.run_id, fault: fault.name, target: fault.target };
-          try {
-            if (fault.location.where === 'remote') {
-              const client = new ProxyApiClient({ url: fault.location.server ?? 'http://127.0.0.1:8474', token: options.token, timeoutMs: 3_000 });
-              await removeRemoteFault(client, fault.location, options.signal);
-              result.faults.push({ ...base, result: 'removed' });
-            } else if (fault.location.where === 'process') {
-              resumeProcess(fault.location);
-              result.faults.push({ ...base, result: 'removed' });
-            } else {
-              result.faults.push({ ...base, result: 'left-to-runner' });
-            }
-          } catch (err) {
-            result.faults.push({ ...base, result: 'failed', error: err instanceof Error ? err.message : String(err) });
-          }
-        }),
-    ),
-  );
+  result.faults.push(...(await removeReachableFaults(live, options)));
 
   // Then every runner is told to stop: it removes its in-process faults and ends interrupted.
   for (const journal of live) {
@@ -68,4 +47,38 @@ export async function halt(dir: string, options: { token?: string | undefined; w
   // Whatever a runner that died could not remove.
   result.recovered = await recover(dir, { token: options.token, signal: options.signal });
   return result;
+}
+
+/**
+ * The first half of a halt: removes at once, directly, every fault of these runs that does not
+ * need its runner — remote proxy toxics through their server's API, paused processes resumed —
+ * and reports in-process ones as left to the runner. Exported for the control room's HALT
+ * button, which takes this same path for its own run before telling its runner to stop.
+ */
+export async function removeReachableFaults(journals: readonly Journal[], options: { token?: string | undefined; signal?: AbortSignal | undefined } = {}): Promise<HaltResult['faults']> {
+  const out: HaltResult['faults'] = [];
+  await Promise.all(
+    journals.flatMap((journal) =>
+      journal.faultline.faults
+        .filter((f) => f.state === 'applied' || f.state === 'applying')
+        .map(async (fault) => {
+          const base = { run: journal.faultline.run_id, fault: fault.name, target: fault.target };
+          try {
+            if (fault.location.where === 'remote') {
+              const client = new ProxyApiClient({ url: fault.location.server ?? 'http://127.0.0.1:8474', token: options.token, timeoutMs: 3_000 });
+              await removeRemoteFault(client, fault.location, options.signal);
+              out.push({ ...base, result: 'removed' });
+            } else if (fault.location.where === 'process') {
+              resumeProcess(fault.location);
+              out.push({ ...base, result: 'removed' });
+            } else {
+              out.push({ ...base, result: 'left-to-runner' });
+            }
+          } catch (err) {
+            out.push({ ...base, result: 'failed', error: err instanceof Error ? err.message : String(err) });
+          }
+        }),
+    ),
+  );
+  return out;
 }

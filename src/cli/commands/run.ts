@@ -25,6 +25,7 @@ import { LocalProxyDriver } from '../../targets/fault-driver.js';
 import { assertKubernetesPreflight, KubernetesDriver } from '../../targets/kubernetes/kubernetes-driver.js';
 import { clusterOptions, kubernetesRunOptions, recoverKubernetes, type ClusterFlags } from './cluster.js';
 import { println, type CliIo } from '../io.js';
+import { ControlRoom } from '../../control-room/server.js';
 import { startRunOutputs, type RunReportFlags } from './report.js';
 
 interface RunFlags extends RunReportFlags, ClusterFlags {
@@ -41,6 +42,8 @@ interface RunFlags extends RunReportFlags, ClusterFlags {
   hypothesisStrategy?: string;
   hypothesisFrequency?: string;
   failFast?: boolean;
+  ui?: boolean;
+  uiPort?: string;
 }
 
 const ROLLBACK_STRATEGIES = ['default', 'always', 'never', 'deviated'];
@@ -61,6 +64,8 @@ export function registerRunCommands(program: Command, io: CliIo, setExit: (code:
     .option('--hypothesis-strategy <strategy>', `when the steady state is checked: ${HYPOTHESIS_STRATEGIES.join(', ')}`)
     .option('--hypothesis-frequency <duration>', 'wait between steady-state checks during the method (e.g. 1s)')
     .option('--fail-fast', 'stop the method at the first deviation seen during it')
+    .option('--ui', 'open a live control room: charts, active faults, time left and a HALT button, on 127.0.0.1 with a token in its address')
+    .option('--ui-port <port>', 'port of the control room (default: a free one)')
     .option('--report <file>', 'write a self-contained HTML report when the run ends')
     .option('--junit <file>', 'write JUnit XML when the run ends (a test case per hypothesis and phase)')
     .option('--md <file>', 'write a Markdown summary when the run ends')
@@ -181,19 +186,26 @@ async function run(file: string, flags: RunFlags, io: CliIo): Promise<number> {
   const outputs = await startRunOutputs(flags, plan, io);
   if (outputs.metricsUrl) print(`metrics: ${outputs.metricsUrl}`);
   const progressEvents = flags.quiet ? undefined : createProgressReporter(plan, print);
+  const room = flags.ui || flags.uiPort !== undefined ? new ControlRoom(plan, { port: parsePort(flags.uiPort, '--ui-port'), journalPath: () => livePath, proxyToken: io.env['FAULTLINE_PROXY_TOKEN'] }) : undefined;
+  if (room) print(`control room: ${await room.start()}`);
   const journal = await runExperiment(plan, {
     signal: io.signal,
+    halt: room?.haltSignal,
     journalPath: livePath,
     kubernetes,
     proxies: outputs.proxies,
     onEvent: (event) => {
       progressEvents?.(event);
       outputs.onEvent(event);
+      room?.onEvent(event);
     },
   }).catch(async (err: unknown) => {
     await outputs.close();
+    await room?.close();
     throw err;
   });
+  room?.finish(journal);
+  await room?.close();
   const journalPath = resolve(io.cwd, flags.journal);
   await copyFile(livePath, journalPath);
   if (flags.json) println(io.stdout, JSON.stringify(journal, null, 2));
@@ -208,6 +220,14 @@ async function run(file: string, flags: RunFlags, io: CliIo): Promise<number> {
     await outputs.close();
   }
   return journal.faultline.exit_code ?? ExitCode.internal;
+}
+
+/** A TCP port (0: a free one). */
+export function parsePort(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag} ${value} is not a port`, { hint: 'a number from 0 (a free port) to 65535' });
+  return port;
 }
 
 function choice(value: string | undefined, allowed: string[], flag: string): string | undefined {
