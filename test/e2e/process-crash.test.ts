@@ -61,7 +61,6 @@ describe('crash during a transaction (payment service, real PostgreSQL)', () => 
       url.searchParams.set('options', `-c search_path=${schema}`);
       const events: RunEvent[] = [];
       const plan = await loadPlan(EXAMPLE, {
-        file: EXAMPLE,
         env: {
           PAYMENT_PORT: String(port),
           PAYMENT_BUILD: build,
