@@ -307,6 +307,15 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
   }
   const targets = asObject(root['targets']) ?? {};
   const targetNames = Object.keys(targets);
+  // A process target selects by exactly one of pid, pidfile and match (the process family).
+  for (const [name, raw] of Object.entries(targets)) {
+    const target = asObject(raw);
+    if (target?.['type'] !== 'process') continue;
+    const given = ['pid', 'pidfile', 'match'].filter((k) => target[k] !== undefined);
+    if (given.length !== 1) {
+      issues.push({ path: `targets.${name}`, message: given.length === 0 ? 'a process target needs pid, pidfile or match' : `a process target selects by one of pid, pidfile and match, not ${given.join(' and ')}`, hint: 'pid: 1234, pidfile: /run/app.pid, or match: "^node server.js" (with maxProcesses if more than one may match)' });
+    }
+  }
   const method = Array.isArray(root['method']) ? (root['method'] as unknown[]) : [];
   method.forEach((raw, index) => {
     const step = asObject(raw);
