@@ -1,5 +1,5 @@
 /**
- * `faultline compile`: an experiment → platform manifests (Chaos Mesh, Istio, AWS FIS), after
+ * `faultline compile`: an experiment → platform manifests (Chaos Mesh, Istio, AWS FIS, Litmus), after
  * the blast-radius guardrails. Every problem — a fault the platform cannot express, a guardrail
  * — is reported at once as a {@link ValidationError} located at file:line:column, so the CLI
  * exits 2 with every issue and a hint each; nothing is written when there is one.
@@ -13,11 +13,12 @@ import { compileFis, type FisOptions } from './aws-fis.js';
 import { compileIstio } from './istio.js';
 import { compileChaosMesh, dnsLabel, type ChaosMeshCompileOptions } from './kubernetes/chaos-mesh.js';
 import { checkGuardrails, type GuardrailOptions } from './kubernetes/guardrails.js';
+import { compileLitmus, type LitmusCompileOptions } from './kubernetes/litmus.js';
 
-export const PLATFORMS = ['chaos-mesh', 'istio', 'aws-fis'] as const;
+export const PLATFORMS = ['chaos-mesh', 'istio', 'aws-fis', 'litmus'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-export interface PlatformCompileOptions extends ChaosMeshCompileOptions, FisOptions, GuardrailOptions {
+export interface PlatformCompileOptions extends ChaosMeshCompileOptions, FisOptions, GuardrailOptions, Omit<LitmusCompileOptions, 'namespace'> {
   /** Shown in messages. */
   file: string;
   env: Readonly<Record<string, string | undefined>>;
@@ -52,8 +53,8 @@ export function compileForPlatform(experiment: Experiment, read: ReadDocument | 
 
   let files: PlatformOutput['files'] = [];
   let notes: string[] = [];
-  if (platform === 'chaos-mesh' || platform === 'istio') {
-    const result = platform === 'chaos-mesh' ? compileChaosMesh(resolved, options) : compileIstio(resolved);
+  if (platform === 'chaos-mesh' || platform === 'istio' || platform === 'litmus') {
+    const result = platform === 'chaos-mesh' ? compileChaosMesh(resolved, options) : platform === 'litmus' ? compileLitmus(resolved, options) : compileIstio(resolved);
     issues.push(...result.problems);
     notes = result.notes;
     files = result.documents.map((d) => {

@@ -10,8 +10,11 @@ import { compileForPlatform, type Platform, type PlatformCompileOptions, type Pl
 export const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 export const chaosMeshFixtures = join(fixtures, 'chaos-mesh');
 
-export function assertGolden(relative: string, actual: string): void {
-  const path = join(chaosMeshFixtures, 'golden', relative);
+export const litmusFixtures = join(fixtures, 'litmus');
+
+/** `base`: the fixture directory whose golden/ holds the file (default Chaos Mesh's). */
+export function assertGolden(relative: string, actual: string, base = chaosMeshFixtures): void {
+  const path = join(base, 'golden', relative);
   if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(path)) {
     if (process.env['CI'] === 'true' && !existsSync(path)) assert.fail(`golden file ${relative} is missing (run with UPDATE_GOLDEN=1 and commit it)`);
     mkdirSync(dirname(path), { recursive: true });
@@ -21,9 +24,9 @@ export function assertGolden(relative: string, actual: string): void {
   assert.equal(actual, readFileSync(path, 'utf8'), `${relative} differs from its golden file (UPDATE_GOLDEN=1 rewrites it after review)`);
 }
 
-/** Loads a fixture experiment (test/fixtures/chaos-mesh/experiments/NAME) and compiles it. */
-export function compileFixture(name: string, platform: Platform, options: Partial<PlatformCompileOptions> = {}): PlatformOutput {
-  const file = join(chaosMeshFixtures, 'experiments', name);
+/** Loads a fixture experiment (test/fixtures/chaos-mesh/experiments/NAME, or BASE/experiments/NAME) and compiles it. */
+export function compileFixture(name: string, platform: Platform, options: Partial<PlatformCompileOptions> = {}, base = chaosMeshFixtures): PlatformOutput {
+  const file = join(base, 'experiments', name);
   const read = readDocument(readFileSync(file, 'utf8'), name);
   const experiment = validateExperiment(read, name);
   return compileForPlatform(experiment, read, platform, { file: name, env: {}, ...options });

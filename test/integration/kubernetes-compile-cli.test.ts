@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { main } from '../../src/cli/main.js';
-import { chaosMeshFixtures } from '../helpers/golden.js';
+import { chaosMeshFixtures, litmusFixtures } from '../helpers/golden.js';
 
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
@@ -52,6 +52,19 @@ describe('faultline compile (CLI)', () => {
     const result = await cli(['compile', fixture('fis.yaml'), '--target', 'aws-fis', '--role-arn', 'arn:aws:iam::1:role/r', '--cluster-arn', 'arn:aws:eks:eu-west-1:1:cluster/c', '--stop-alarm', 'arn:aws:cloudwatch:eu-west-1:1:alarm:a']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as { stopConditions: { source: string }[] }).stopConditions[0]!.source, 'aws:cloudwatch:alarm');
+  });
+
+  it('writes Litmus ChaosEngines, names the ChaosExperiments to install, and refuses a bad --workload-kind', async () => {
+    const file = join(litmusFixtures, 'experiments', 'litmus-faults.yaml');
+    const result = await cli(['compile', file, '--target', 'litmus', '--workload-kind', 'rollout', '--chaos-service-account', 'payments-chaos']);
+    assert.equal(result.code, 0, result.stderr);
+    const docs = parseAllDocuments(result.stdout).map((d) => d.toJS() as { kind: string; spec: { chaosServiceAccount: string; selectors: { workloads: { kind: string }[] } } });
+    assert.equal(docs.length, 13);
+    assert.ok(docs.every((d) => d.kind === 'ChaosEngine' && d.spec.chaosServiceAccount === 'payments-chaos' && d.spec.selectors.workloads[0]!.kind === 'rollout'));
+    assert.match(result.stderr, /note: install the ChaosExperiments .*pod-delete.* with service account payments-chaos; pods are selected by rollout/);
+    const bad = await cli(['compile', file, '--target', 'litmus', '--workload-kind', 'job']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--workload-kind job is not a workload kind Litmus selects by/);
   });
 
   it('exits 2 with every guardrail problem located, and writes nothing', async () => {

@@ -1,5 +1,5 @@
 /**
- * `faultline compile FILE --target chaos-mesh|istio|aws-fis [-o DIR]`: the experiment as
+ * `faultline compile FILE --target chaos-mesh|istio|aws-fis|litmus [-o DIR]`: the experiment as
  * platform manifests, on stdout or one file per document in DIR. Guardrails and faults the
  * platform cannot express are errors (exit 2, every problem located); notes about what was left
  * out go to stderr.
@@ -12,6 +12,7 @@ import { readDocument, validateExperiment } from '../../experiment/load.js';
 import { parseVarArgs, readVarFile } from '../../experiment/substitute.js';
 import { isChaosToolkitDocument } from '../../chaostoolkit/detect.js';
 import { readExperimentText } from '../../runner/load-plan.js';
+import { LITMUS_WORKLOAD_KINDS, type LitmusWorkloadKind } from '../../targets/kubernetes/litmus.js';
 import { compileForPlatform, PLATFORMS, toYaml, type Platform } from '../../targets/platform-compile.js';
 import { println, type CliIo } from '../io.js';
 
@@ -28,12 +29,14 @@ interface CompileFlags {
   clusterArn?: string;
   serviceAccount?: string;
   stopAlarm?: string[];
+  workloadKind?: string;
+  chaosServiceAccount?: string;
 }
 
 export function registerCompileCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
     .command('compile')
-    .description('the experiment as platform manifests: Chaos Mesh, Istio VirtualServices or an AWS FIS template')
+    .description('the experiment as platform manifests: Chaos Mesh, Istio VirtualServices, an AWS FIS template or Litmus ChaosEngines')
     .argument('<file>', 'experiment file (faultline format, YAML or JSON)')
     .requiredOption('--target <platform>', `one of ${PLATFORMS.join(', ')}`)
     .option('-o, --output <dir>', 'write one file per document into this directory (default: stdout)')
@@ -47,6 +50,8 @@ export function registerCompileCommand(program: Command, io: CliIo, setExit: (co
     .option('--cluster-arn <arn>', 'aws-fis: the EKS cluster')
     .option('--service-account <name>', 'aws-fis: the Kubernetes service account FIS uses', 'fis-experiment')
     .option('--stop-alarm <arn...>', 'aws-fis: CloudWatch alarms that stop the experiment')
+    .option('--workload-kind <kind>', `litmus: the owner kind of the selected pods (${LITMUS_WORKLOAD_KINDS.join(', ')}; default deployment)`)
+    .option('--chaos-service-account <name>', 'litmus: the service account the experiment pods run as (default litmus-admin)')
     .action(async (file: string, flags: CompileFlags) => {
       setExit(await compile(file, flags, io));
     });
@@ -58,6 +63,9 @@ async function compile(file: string, flags: CompileFlags, io: CliIo): Promise<nu
   }
   const platform = flags.target as Platform;
   if (flags.schedule !== undefined && platform !== 'chaos-mesh') throw new UsageError('--schedule applies to --target chaos-mesh');
+  if (flags.workloadKind !== undefined && !(LITMUS_WORKLOAD_KINDS as readonly string[]).includes(flags.workloadKind)) {
+    throw new UsageError(`--workload-kind ${flags.workloadKind} is not a workload kind Litmus selects by`, { hint: `one of ${LITMUS_WORKLOAD_KINDS.join(', ')}` });
+  }
   const read = readDocument(await readExperimentText(resolve(io.cwd, file), file), file);
   if (isChaosToolkitDocument(read.data)) {
     throw new ValidationError(`${file}: a Chaos Toolkit experiment`, [{ path: '', file, message: 'compile takes experiments in faultline\'s format' }], { hint: 'faultline run runs Chaos Toolkit experiments as they are' });
@@ -78,6 +86,8 @@ async function compile(file: string, flags: CompileFlags, io: CliIo): Promise<nu
     clusterArn: flags.clusterArn,
     serviceAccount: flags.serviceAccount,
     stopAlarms: flags.stopAlarm,
+    workloadKind: flags.workloadKind as LitmusWorkloadKind | undefined,
+    chaosServiceAccount: flags.chaosServiceAccount,
   });
   for (const note of output.notes) println(io.stderr, `note: ${note}`);
   if (flags.output) {
