@@ -20,7 +20,7 @@ export interface LoadPlanOptions extends Omit<CompileOptions, 'file'> {
 }
 
 export type LoadedDocument =
-  | { format: 'faultline'; experiment: Experiment; title: string; steps: number; warnings: string[] }
+  | { format: 'faultline'; experiment: Experiment; title: string; steps: number; warnings: string[]; read: ReadDocument }
   | { format: 'chaostoolkit'; data: unknown; title: string; steps: number; warnings: string[] };
 
 /** Reads a file: not found, unreadable and wrong extension are located errors too. */
@@ -46,7 +46,7 @@ export function loadDocument(text: string, file: string, vars: readonly string[]
     return { format: 'chaostoolkit', data, title: String(data['title']), steps: Array.isArray(data['method']) ? data['method'].length : 0, warnings: lintChaosToolkit(data) };
   }
   const experiment = validateExperiment(read, file, { vars });
-  return { format: 'faultline', experiment, title: experiment.title, steps: experiment.method.length, warnings: lintExperiment(experiment) };
+  return { format: 'faultline', experiment, title: experiment.title, steps: experiment.method.length, warnings: lintExperiment(experiment), read };
 }
 
 export async function loadPlan(path: string, options: LoadPlanOptions): Promise<RunPlan> {
@@ -54,5 +54,12 @@ export async function loadPlan(path: string, options: LoadPlanOptions): Promise<
   const loaded = loadDocument(await readExperimentText(path, file), file, Object.keys(options.vars ?? {}));
   const plan = loaded.format === 'chaostoolkit' ? compileChaosToolkit(loaded.data, { ...options, file }) : compileExperiment(loaded.experiment, { ...options, file });
   plan.warnings = loaded.warnings;
+  if (loaded.format === 'faultline') {
+    const read = loaded.read;
+    plan.locate = (jsonPath) => {
+      const { line, column } = read.locatePath(jsonPath);
+      return { line, column };
+    };
+  }
   return plan;
 }

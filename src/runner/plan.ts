@@ -71,7 +71,9 @@ export type FaultEffect =
   /** A chaos object on a cluster (Chaos Mesh), built from the fault by the Kubernetes driver. */
   | { type: 'kubernetes'; fault: Fault }
   /** A fault of a local family (src/faults/local/family.ts): the family's driver realises it. */
-  | { type: 'local'; fault: Fault };
+  | { type: 'local'; fault: Fault }
+  /** A TLS proxy presents a bad certificate to new connections (src/faults/proxy/certificates.ts). */
+  | { type: 'certificate'; problem: 'expired' | 'not-yet-valid' | 'wrong-host' | 'untrusted' | 'self-signed' };
 
 /** A fault applied by the method. Applying does not block the method. */
 export interface PlannedFault {
@@ -149,4 +151,10 @@ export interface RunPlan {
   load?: PlannedLoad | undefined;
   /** Valid but suspicious (a hypothesis that only checks status codes, …): shown before a run. */
   warnings?: string[] | undefined;
+  /**
+   * Line and column in the source file of a JSON path of the experiment (`method[2].duration`),
+   * when the plan was loaded from a file: checks made after loading (the cluster guardrails)
+   * report file:line:column like load-time ones.
+   */
+  locate?: ((path: string) => { line?: number | undefined; column?: number | undefined }) | undefined;
 }

@@ -247,6 +247,39 @@ describe('faultline run --target kubernetes against the fake API server (stands 
     assert.equal(fake.requests.length, before, 'nothing was sent to the cluster');
   });
 
+  it('run-time guardrail problems are located at file:line:column in the experiment file, in source order', async () => {
+    const before = fake.requests.length;
+    const file = join(dir, 'located.yaml');
+    // Line numbers matter here: the file is written as it is.
+    await writeFile(
+      file,
+      [
+        'title: Located guardrails', //                                   1
+        'environment: staging', //                                        2
+        'targets:', //                                                    3
+        '  payments:', //                                                 4
+        '    type: kubernetes', //                                        5
+        '    namespace: payments', //                                     6
+        '    selector: { app: payment-service, environment: staging }', // 7
+        '    mode: all', //                                               8
+        'method:', //                                                     9
+        '  - { fault: pod-failure, target: payments, duration: 2m }', //  10
+        'safety:', //                                                     11
+        '  maxDuration: 30s', //                                          12
+        '',
+      ].join('\n'),
+    );
+    const result = await cli(['run', file, ...k8s()], env());
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    const mode = result.stderr.indexOf('located.yaml:8:11');
+    const duration = result.stderr.indexOf('located.yaml:10:');
+    assert.ok(mode >= 0, `mode all located at line 8, column 11:\n${result.stderr}`);
+    assert.ok(duration > mode, `the fault's duration located at line 10, after line 8:\n${result.stderr}`);
+    assert.match(result.stderr, /located\.yaml:8:11.*mode all/);
+    assert.match(result.stderr, /located\.yaml:10:\d+.*lasts 2m, longer than the experiment's maximum/);
+    assert.equal(fake.requests.length, before, 'nothing was sent to the cluster');
+  });
+
   it('refuses a cluster fault without --target kubernetes', async () => {
     const before = fake.requests.length;
     const result = await cli(['run', await experimentFile()], env());

@@ -41,16 +41,19 @@ export interface KubernetesRunOptions extends KubernetesConnectionOptions, Guard
 
 /**
  * Everything that must hold before a cluster is touched: guardrails, and every fault
- * expressible as a Chaos Mesh object. Issues carry JSON paths (the plan has no source positions).
+ * expressible as a Chaos Mesh object. Issues carry JSON paths and, when the plan came from a
+ * file, its line and column (`plan.locate`), in source order.
  */
 export function kubernetesPreflight(plan: RunPlan, options: GuardrailOptions): ValidationIssue[] {
   if (plan.format !== 'faultline') return [];
   const experiment = plan.experiment as Experiment;
-  const issues: ValidationIssue[] = checkGuardrails(experiment, options).map((i) => ({ ...i, file: plan.file }));
+  const found: Omit<ValidationIssue, 'file'>[] = checkGuardrails(experiment, options);
   experiment.method.forEach((step, index) => {
     if (!('fault' in step) || experiment.targets[step.target]?.type !== 'kubernetes') return;
-    issues.push(...translateFault(step, `method[${index}]`, experiment.targets).problems.map((p) => ({ ...p, file: plan.file })));
+    found.push(...translateFault(step, `method[${index}]`, experiment.targets).problems);
   });
+  const issues: ValidationIssue[] = found.map((i) => ({ ...i, file: plan.file, ...(plan.locate && i.path ? plan.locate(i.path) : {}) }));
+  issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   return issues;
 }
 
@@ -58,7 +61,10 @@ export function kubernetesPreflight(plan: RunPlan, options: GuardrailOptions): V
 export function assertKubernetesPreflight(plan: RunPlan, options: GuardrailOptions): void {
   const issues = kubernetesPreflight(plan, options);
   if (issues.length > 0) {
-    throw new ValidationError(`${plan.file}: ${issues.length} problem${issues.length === 1 ? '' : 's'} before anything is sent to the cluster`, issues, { hint: issues.length === 1 ? issues[0]!.hint : undefined });
+    const first = issues[0]!;
+    const at = first.line !== undefined ? `${plan.file}:${first.line}:${first.column ?? 1}` : plan.file;
+    const summary = issues.length === 1 ? `${at}: ${first.path ? `${first.path}: ` : ''}${first.message}` : `${plan.file}: ${issues.length} problems before anything is sent to the cluster`;
+    throw new ValidationError(summary, issues, { hint: issues.length === 1 ? first.hint : undefined });
   }
 }
 
