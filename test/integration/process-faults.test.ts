@@ -188,6 +188,7 @@ describe('process faults (real processes, through the runner)', () => {
     assert.ok((await readFile(`/proc/${fresh}/environ`, 'utf8')).split('\0').includes('FAULTLINE_TEST_MARK=kept'));
     assert.deepEqual(journal.faultline.verification, [{ fault: 'restart-process-1', gone: true }]);
     process.kill(fresh, 'SIGKILL');
+    await rm((restarted[0] as { log?: string }).log ?? '', { force: true });
   });
 
   /** A service target running SERVER on a fresh port. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { FaultLocation } from '../../targets/fault-driver.js';
 import { processFamily } from './family.js';
@@ -27,6 +27,7 @@ describe('process family: recover from the journaled handle alone', () => {
       assert.equal((location.handle!['restarted'] as unknown[]).length, 1);
     } finally {
       process.kill(restarted[0]!.pid, 'SIGKILL');
+      rmSync((restarted[0] as { log?: string }).log ?? '', { force: true });
     }
   });
 
