@@ -139,7 +139,8 @@ describe('AWS FIS compiler', () => {
         const spec = JSON.parse(p['kubernetesSpec']!) as { duration: string };
         // The custom resource ends by itself after the fault's duration, as maxDuration says.
         assert.equal(isoDuration(parseDuration(spec.duration)!), p['maxDuration'], `${file} ${name}`);
-        assert.deepEqual(crds.validate({ apiVersion: p['kubernetesApiVersion'], kind: p['kubernetesKind'], metadata: { name: 'x', namespace: p['kubernetesNamespace'] }, spec }), [], `${file} ${name}`);
+        const object = { apiVersion: p['kubernetesApiVersion'], kind: p['kubernetesKind'], metadata: { name: 'x', namespace: p['kubernetesNamespace'] }, spec };
+        assert.deepEqual(crds.validate(object), [], `${file} ${name}`);
         kinds.add(p['kubernetesKind']!);
         const cluster = t.targets[action.targets!['Cluster']!]!;
         assert.deepEqual(cluster, { resourceType: 'aws:eks:cluster', resourceArns: [options.clusterArn], selectionMode: 'ALL' });
