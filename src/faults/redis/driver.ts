@@ -1,0 +1,263 @@
+/**
+ * The driver of `redis` targets: redis-pause, redis-kill-clients, redis-maxmemory.
+ *
+ * Deadlines: a WRITE pause is CLIENT PAUSE with the lease as its timeout, so Redis itself lifts
+ * it even if every faultline process dies; an ALL pause is chained in short slices by an agent
+ * (./pause-agent.ts), so it ends within a slice of the agent's end or death; a memory limit is held by an agent
+ * (./maxmemory-agent.ts) that restores the journaled originals at the lease; repeated client
+ * kills (`every`) run in the runner's own process and stop with it — a dead runner kills nothing
+ * more, and a killed connection is not something to undo.
+ */
+import { FaultError } from '../../errors.js';
+import { parseDuration } from '../../experiment/duration.js';
+import type { Target } from '../../experiment/schema.js';
+import { redact } from '../../probes/sql-query.js';
+import type { FaultLocation, Touched } from '../../targets/fault-driver.js';
+import { findAgents, startAgent } from '../local/agent.js';
+import { faultTag, type LocalDriverContext, type LocalFamily } from '../local/family.js';
+import { LocalFaultDriver, type LocalApply } from '../local/local-driver.js';
+import { parseClientList, selectClients, type ClientMatch } from './clients.js';
+import { info, OWN_NAME_PREFIX, withRedis } from './connection.js';
+import { isRestored, readMaxmemory, type MaxmemorySetting } from './maxmemory.js';
+import { maxmemoryBytes } from './size.js';
+
+type RedisTarget = Extract<Target, { type: 'redis' }>;
+
+/** What each fault journals in its location's handle (JSON). */
+export interface RedisHandle {
+  url?: string;
+  /** redis-pause: the mode, and when Redis lifts the pause by itself (epoch ms). */
+  mode?: 'ALL' | 'WRITE';
+  until?: number;
+  /** redis-pause ALL: the length of each slice the agent chains (the most a removal waits). */
+  sliceMs?: number;
+  /** redis-pause: the application's clients connected when it began. */
+  clients?: number;
+  /** redis-kill-clients: the connections killed so far (`id addr name`). */
+  killed?: string[];
+  /** redis-maxmemory: the values to restore, journaled before anything is changed. */
+  original?: MaxmemorySetting;
+  maxmemory?: number;
+  policy?: string;
+  /** redis-maxmemory: the OOM rejections and evictions counted when it began. */
+  baseline?: { oom: number; evicted: number };
+  agent?: number;
+}
+
+/** Redis 6.2 brought CLIENT PAUSE WRITE and CLIENT UNPAUSE. */
+const MIN_PAUSE_VERSION = [6, 2];
+/** redis-pause ALL: each CLIENT PAUSE the agent chains lasts this long. */
+export const PAUSE_SLICE_MS = 500;
+/** Repeated kills: never more often than this. */
+const MIN_EVERY_MS = 100;
+
+export class RedisFaultDriver extends LocalFaultDriver {
+  /** Repeated kills in progress, by tag. */
+  private readonly repeats = new Map<string, { timer: NodeJS.Timeout; running?: Promise<void> }>();
+
+  constructor(
+    target: string,
+    private readonly spec: RedisTarget,
+    family: LocalFamily,
+    context: LocalDriverContext,
+  ) {
+    super(target, family, context);
+  }
+
+  get description(): string {
+    return `Redis ${redact(this.spec.url)}`;
+  }
+
+  private faults(): string[] {
+    return this.context.plan.method.flatMap((s) => (s.kind === 'fault' && s.target === this.target && s.effect.type === 'local' ? [s.effect.fault.fault] : []));
+  }
+
+  /** Before the gate: Redis answers, is recent enough, and lets us use CONFIG when needed. */
+  override async prepare(signal: AbortSignal): Promise<void> {
+    const faults = this.faults();
+    const tag = faultTag(this.context.runId, `${this.target}-check`);
+    await withRedis(
+      this.spec.url,
+      tag,
+      async (client) => {
+        const version = (await info(client, 'server')).get('redis_version') ?? '0';
+        const [major = 0, minor = 0] = version.split('.').map(Number);
+        if (faults.includes('redis-pause') && (major < MIN_PAUSE_VERSION[0]! || (major === MIN_PAUSE_VERSION[0] && minor < MIN_PAUSE_VERSION[1]!))) {
+          throw new FaultError(`target "${this.target}": redis-pause needs Redis 6.2 or later (CLIENT PAUSE WRITE, CLIENT UNPAUSE); this server is ${version}`);
+        }
+        if (faults.includes('redis-maxmemory')) {
+          try {
+            await client.call('CONFIG', 'GET', 'maxmemory');
+          } catch (err) {
+            throw new FaultError(`target "${this.target}": redis-maxmemory needs CONFIG GET/SET: ${(err as Error).message}`);
+          }
+        }
+      },
+      { signal },
+    );
+  }
+
+  protected async applyFault({ fault, tag, leaseSeconds, signal, location, save }: LocalApply): Promise<void> {
+    const handle = location.handle as RedisHandle;
+    const url = this.spec.url;
+    handle.url = url;
+    switch (fault.fault) {
+      case 'redis-pause': {
+        handle.mode = fault.mode === 'write' ? 'WRITE' : 'ALL';
+        const ms = leaseSeconds * 1000;
+        handle.until = Date.now() + ms;
+        if (handle.mode === 'ALL') handle.sliceMs = PAUSE_SLICE_MS;
+        save(); // on disk before the pause exists
+        handle.clients = await withRedis(url, tag, async (client) => selectClients(parseClientList((await client.call('CLIENT', 'LIST')) as string), undefined, OWN_NAME_PREFIX).length, { signal });
+        if (handle.mode === 'WRITE') {
+          // Redis lifts the pause by itself at the lease: no faultline process has to survive.
+          await withRedis(url, tag, (client) => client.call('CLIENT', 'PAUSE', String(ms), 'WRITE'), { signal });
+        } else {
+          // PAUSE ALL cannot be lifted by CLIENT UNPAUSE: an agent holds it in slices (./pause-agent.ts).
+          const agent = await startAgent({ kind: 'redis/pause', tag, leaseSeconds, params: { url, sliceMs: PAUSE_SLICE_MS } }, signal);
+          handle.agent = agent.pid;
+        }
+        save();
+        return;
+      }
+      case 'redis-kill-clients': {
+        handle.killed = [];
+        save();
+        const match = fault.match as ClientMatch | undefined;
+        await this.killOnce(url, tag, match, handle, signal);
+        save();
+        const every = fault.every ? parseDuration(fault.every) : undefined;
+        if (every !== undefined) {
+          const interval = Math.max(MIN_EVERY_MS, every);
+          const until = Date.now() + leaseSeconds * 1000;
+          const repeat: { timer: NodeJS.Timeout; running?: Promise<void> } = {
+            timer: setInterval(() => {
+              if (Date.now() >= until) return this.stopRepeat(tag);
+              if (repeat.running) return; // the previous round is still going
+              repeat.running = this.killOnce(url, tag, match, handle)
+                .then(() => save())
+                .catch(() => undefined) // a round that fails (Redis restarting) is retried at the next tick
+                .finally(() => (repeat.running = undefined));
+            }, interval),
+          };
+          repeat.timer.unref();
+          this.repeats.set(tag, repeat);
+        }
+        return;
+      }
+      case 'redis-maxmemory': {
+        handle.original = await readMaxmemory(url, tag, signal);
+        const used = await withRedis(url, tag, async (client) => Number((await info(client, 'memory')).get('used_memory') ?? 0), { signal });
+        handle.maxmemory = maxmemoryBytes(fault.maxmemory, used);
+        handle.policy = fault.policy ?? 'noeviction';
+        handle.baseline = await this.pressureCounts(url, tag, signal);
+        save(); // the originals are on disk before anything changes
+        const agent = await startAgent({ kind: 'redis/maxmemory', tag, leaseSeconds, params: { url, maxmemory: handle.maxmemory, policy: handle.policy, original: handle.original } }, signal);
+        handle.agent = agent.pid;
+        save();
+        return;
+      }
+      default:
+        throw new FaultError(`${fault.fault} cannot act on redis target "${this.target}"`);
+    }
+  }
+
+  private async killOnce(url: string, tag: string, match: ClientMatch | undefined, handle: RedisHandle, signal?: AbortSignal): Promise<void> {
+    await withRedis(
+      url,
+      tag,
+      async (client) => {
+        const list = parseClientList((await client.call('CLIENT', 'LIST')) as string);
+        for (const victim of selectClients(list, match, OWN_NAME_PREFIX)) {
+          // By ID: an address may be reused by a new connection between LIST and KILL.
+          const n = Number(await client.call('CLIENT', 'KILL', 'ID', victim.id));
+          if (n > 0) handle.killed!.push(`${victim.id} ${victim.addr}${victim.name ? ` ${victim.name}` : ''}`);
+        }
+      },
+      { signal },
+    );
+  }
+
+  private stopRepeat(tag: string): void {
+    const repeat = this.repeats.get(tag);
+    if (repeat) clearInterval(repeat.timer);
+    this.repeats.delete(tag);
+  }
+
+  /** OOM rejections (INFO errorstats) and evicted keys (INFO stats) so far. */
+  private async pressureCounts(url: string, tag: string, signal?: AbortSignal): Promise<{ oom: number; evicted: number }> {
+    return withRedis(
+      url,
+      tag,
+      async (client) => {
+        const errors = await info(client, 'errorstats');
+        const oom = Number(/count=(\d+)/.exec(errors.get('errorstat_OOM') ?? '')?.[1] ?? 0);
+        const evicted = Number((await info(client, 'stats')).get('evicted_keys') ?? 0);
+        return { oom, evicted };
+      },
+      { signal },
+    );
+  }
+
+  /**
+   * pause: the application's clients connected when it began; kill: the connections killed;
+   * maxmemory: writes refused with OOM plus keys evicted since it began (as requests).
+   */
+  override async touched(location: FaultLocation, signal: AbortSignal): Promise<Touched | undefined> {
+    const handle = (location.handle ?? {}) as RedisHandle;
+    switch (location.fault) {
+      case 'redis-pause':
+        return handle.clients === undefined ? undefined : { connections: handle.clients, bytes: 0, requests: 0 };
+      case 'redis-kill-clients':
+        return { connections: handle.killed?.length ?? 0, bytes: 0, requests: 0 };
+      case 'redis-maxmemory': {
+        if (!handle.url || !handle.baseline) return undefined;
+        const now = await this.pressureCounts(handle.url, location.tag ?? 'fl-touched', signal);
+        return { connections: 0, bytes: 0, requests: now.oom - handle.baseline.oom + (now.evicted - handle.baseline.evicted) };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  override async remove(location: FaultLocation, signal: AbortSignal): Promise<void> {
+    if (location.tag) {
+      await this.repeats.get(location.tag)?.running;
+      this.stopRepeat(location.tag);
+    }
+    await super.remove(location, signal);
+  }
+
+  /**
+   * pause: a PUBLISH (blocked by both pause modes, and harmless: to a channel nobody listens
+   * on) is answered within 2 s; kill: no repeat left; maxmemory: no agent and the originals back.
+   */
+  override async isGone(location: FaultLocation, signal: AbortSignal): Promise<boolean> {
+    const handle = (location.handle ?? {}) as RedisHandle;
+    const tag = location.tag ?? 'fl-check';
+    switch (location.fault) {
+      case 'redis-pause':
+        if ((await findAgents(tag)).length > 0) return false;
+        if (!handle.url || (handle.until !== undefined && Date.now() > handle.until)) return true;
+        return withRedis(handle.url, tag, async (client) => {
+          try {
+            await client.publish(tag, '');
+            return true;
+          } catch {
+            return false;
+          }
+        }, { signal, timeoutMs: 2_000 });
+      case 'redis-kill-clients':
+        return !this.repeats.has(tag);
+      case 'redis-maxmemory':
+        if ((await findAgents(tag)).length > 0) return false;
+        return !handle.url || !handle.original || (await isRestored(handle.url, tag, handle.original, signal));
+      default:
+        return super.isGone(location, signal);
+    }
+  }
+
+  override async dispose(): Promise<void> {
+    for (const tag of [...this.repeats.keys()]) this.stopRepeat(tag);
+  }
+}
