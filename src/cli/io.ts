@@ -13,6 +13,8 @@ export interface CliIo {
   stderr: Writable;
   /** Aborted on SIGINT/SIGTERM: long-running commands stop, clean up and return. */
   signal: AbortSignal;
+  /** What the user types (`faultline gameday`'s operator console); absent: no input. */
+  stdin?: (NodeJS.ReadableStream & { isTTY?: boolean | undefined }) | undefined;
 }
 
 /** Writes one line to a stream. */

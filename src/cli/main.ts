@@ -15,6 +15,7 @@ import { VERSION } from '../version.js';
 import { registerCompileCommand } from './commands/compile.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDnsCommands } from './commands/dns.js';
+import { registerGameDayCommand } from './commands/gameday.js';
 import { registerLoadCommand } from './commands/load.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerProxyCommands } from './commands/proxy.js';
@@ -43,6 +44,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   registerCompileCommand(program, io, setExit);
   registerReportCommand(program, io, setExit);
   registerPlanCommand(program, io, setExit);
+  registerGameDayCommand(program, io, setExit);
   return program;
 }
 
@@ -102,6 +104,7 @@ async function runAsProcess(): Promise<void> {
     cwd: process.cwd(),
     stdout: process.stdout,
     stderr: process.stderr,
+    stdin: process.stdin,
     signal: controller.signal,
   });
   process.off('SIGINT', onSignal);
