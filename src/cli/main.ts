@@ -16,6 +16,7 @@ import { registerCompileCommand } from './commands/compile.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDnsCommands } from './commands/dns.js';
 import { registerGameDayCommand } from './commands/gameday.js';
+import { registerScheduleCommand } from './commands/schedule.js';
 import { registerLoadCommand } from './commands/load.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerProxyCommands } from './commands/proxy.js';
@@ -45,6 +46,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   registerReportCommand(program, io, setExit);
   registerPlanCommand(program, io, setExit);
   registerGameDayCommand(program, io, setExit);
+  registerScheduleCommand(program, io, setExit);
   return program;
 }
 
