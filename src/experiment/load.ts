@@ -13,7 +13,9 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ValidationError, type ValidationIssue } from '../errors.js';
+import { networkStepIssues } from '../faults/network/checks.js';
 import { suggest } from '../faults/proxy/toxic-entry.js';
+import { hostStepIssues } from '../faults/resources/checks.js';
 import { canRealise, capabilityHint } from '../targets/capabilities.js';
 import { Experiment, faultTypes } from './schema.js';
 
@@ -337,6 +339,8 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
     if (typeof type === 'string' && faultTypes.includes(fault as never) && !canRealise(type, fault)) {
       issues.push({ path: `${path}.fault`, message: `${fault} cannot act on ${type} target "${targetName}"`, hint: capabilityHint(fault, type) });
     }
+    if (type === 'host') issues.push(...hostStepIssues(step, path));
+    if (type === 'network') issues.push(...networkStepIssues(step, path, target, targetName));
     if (type === 'kubernetes') issues.push(...kubernetesStepIssues(step, path, targets));
     else for (const key of type === 'network' ? ['peer', 'peerHosts'] : ['direction', 'peer', 'peerHosts']) {
       if (key in step) issues.push({ path: `${path}.${key}`, message: `${key} applies to faults on kubernetes targets; "${targetName}" is a ${String(type)} target`, hint: type === 'proxy' || type === 'remote-proxy' ? 'a proxy fault chooses its direction with stream: upstream, downstream or both' : 'remove it' });
