@@ -156,3 +156,22 @@ describe('faultline schedule', () => {
     assert.match(text, /bad-schedule\.yaml:7:\d+.*duration/);
   });
 });
+
+describe('shipped game day and schedule examples', () => {
+  it('examples/gameday/*.yaml and examples/schedule/*.yaml load with their experiments', async () => {
+    const { readdirSync } = await import('node:fs');
+    const { loadGameDay } = await import('../../src/gameday/plan-load.js');
+    const root = join(import.meta.dirname, '../..');
+    const plans = readdirSync(join(root, 'examples/gameday')).filter((f) => f.endsWith('.yaml'));
+    const schedules = readdirSync(join(root, 'examples/schedule')).filter((f) => f.endsWith('.yaml'));
+    assert.ok(plans.length > 0 && schedules.length > 0);
+    for (const f of plans) {
+      const loaded = await loadGameDay(join(root, 'examples/gameday', f));
+      assert.ok(loaded.experiments.length > 0, f);
+    }
+    for (const f of schedules) {
+      const loaded = await loadSchedule(join(root, 'examples/schedule', f));
+      assert.equal(loaded.schedule.unleashed, false, `${f} ships leashed`);
+    }
+  });
+});
