@@ -59,6 +59,7 @@ describe('faultline gameday', () => {
     );
   });
   after(async () => stack.close());
+  const toxics = (): [string, number][] => stack.proxy.toxics.map((t) => [t.type, t.toxicity]);
 
   function start(argv: string[], env: NodeJS.ProcessEnv = {}): { stdin: PassThrough; out: () => string; done: Promise<number> } {
     const stdin = new PassThrough();
@@ -73,7 +74,7 @@ describe('faultline gameday', () => {
     const day = start(['gameday', 'plan.yaml', '--interactive', '--out', 'out-1']);
     await until('stage 1 held', () => day.out().includes('stage 1/2 (canary): slow database: observed for'));
     // The canary stage's fault is on the proxy, on 10 % of connections.
-    assert.deepEqual(stack.proxy.toxics.map((t) => [t.type, t.toxicity]), [['latency', 0.1]]);
+    assert.deepEqual(toxics(), [['latency', 0.1]]);
     day.stdin.write('predicted: p99 rises by 40 ms on a tenth of requests\n');
     day.stdin.write('actual: p99 barely moved\n');
     day.stdin.write('action: add a circuit breaker on the db pool @ana\n');
@@ -81,7 +82,7 @@ describe('faultline gameday', () => {
     await until('stage 2 started', () => day.out().includes('stage 2/2 (100%): slow database: applying'));
     assert.deepEqual(stack.proxy.toxics, [], 'stage 1 removed its fault before stage 2');
     await until('stage 2 held', () => day.out().includes('stage 2/2 (100%): slow database: observed for'));
-    assert.deepEqual(stack.proxy.toxics.map((t) => [t.type, t.toxicity]), [['latency', 1]]);
+    assert.deepEqual(toxics(), [['latency', 1]]);
     day.stdin.write('criterion 3 met: DbSlow paged after 40 s\n');
     day.stdin.write('continue\n');
     const code = await day.done;
