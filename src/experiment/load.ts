@@ -318,6 +318,12 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
       issues.push({ path: `targets.${name}`, message: given.length === 0 ? 'a process target needs pid, pidfile or match' : `a process target selects by one of pid, pidfile and match, not ${given.join(' and ')}`, hint: 'pid: 1234, pidfile: /run/app.pid, or match: "^node server.js" (with maxProcesses if more than one may match)' });
     }
   }
+  for (const [name, raw] of Object.entries(targets)) {
+    const target = asObject(raw);
+    if (target?.['type'] === 'proxy' && asObject(target['tls']) && target['mode'] === 'http') {
+      issues.push({ path: `targets.${name}.tls`, message: 'tls works with tcp proxies; this one is in HTTP mode', hint: 'use mode: tcp (HTTP faults cannot see inside TLS), or drop tls' });
+    }
+  }
   const method = Array.isArray(root['method']) ? (root['method'] as unknown[]) : [];
   method.forEach((raw, index) => {
     const step = asObject(raw);
@@ -349,6 +355,9 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
       const mode = type === 'proxy' ? (target['mode'] ?? 'tcp') : undefined;
       if (HTTP_FAULTS.has(fault) && mode === 'tcp') {
         issues.push({ path: `${path}.fault`, message: `${fault} needs a target in HTTP mode; "${targetName}" is a tcp proxy`, hint: `set mode: http on targets.${targetName}` });
+      }
+      if (fault === 'certificate' && type === 'proxy' && !asObject(target['tls'])) {
+        issues.push({ path: `${path}.fault`, message: `certificate needs a TLS proxy; "${targetName}" has no tls`, hint: `add tls: { hostname: … } to targets.${targetName} and point the service at the proxy over TLS` });
       }
       if (PROXY_FAULTS.has(fault) && mode === 'http' && fault !== 'disable') {
         issues.push({ path: `${path}.fault`, message: `${fault} acts on TCP streams; "${targetName}" is an HTTP-mode proxy`, hint: 'use http-delay or http-abort, or a tcp proxy' });

@@ -85,6 +85,16 @@ export const ProxyTarget = z.strictObject({
   upstream: HostPort.meta({ description: 'The real dependency, host:port.' }),
   listen: HostPort.optional().meta({ description: 'Where the proxy listens; the service must connect here. Default: 127.0.0.1 on a free port.' }),
   mode: z.enum(['tcp', 'http']).default('tcp'),
+  tls: z
+    .strictObject({
+      hostname: z.string({ error: 'expected the host name the service connects to and verifies' }).min(1).meta({ description: 'The name the service connects to and checks the certificate against (its SAN).' }),
+      caFile: z.string().optional().meta({ description: "Where the run's CA certificate (PEM) is written for the service to trust (e.g. NODE_EXTRA_CA_CERTS); its key is kept beside it (.key) and reused by later runs. Default: <tmp>/faultline-tls/<target>-ca.pem." }),
+      upstream: z.enum(['plain', 'tls']).default('plain').meta({ description: 'How the proxy reaches the upstream: plain TCP, or TLS again (verified with upstreamCaFile or the system CAs).' }),
+      upstreamCaFile: z.string().optional().meta({ description: "upstream: tls: a CA (PEM) to verify the upstream's certificate with." }),
+      upstreamServername: z.string().optional().meta({ description: "upstream: tls: the name to verify the upstream's certificate against (default its host)." }),
+    })
+    .optional()
+    .meta({ description: 'Terminate TLS toward the service with a certificate for hostname, signed by a CA faultline generates (tcp mode); the certificate fault then presents a bad one.' }),
 });
 
 /** A proxy on an existing faultline or Toxiproxy server. */

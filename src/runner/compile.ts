@@ -205,6 +205,8 @@ export function compileFault(fault: Fault, index: number): PlannedFault[] {
       return [toxic('http_abort', { status: fault.status, ...(fault.body !== undefined ? { body: fault.body } : {}), ...matchers(fault.match) }, `HTTP ${fault.status} answered to ${describeMatch(fault.match)}`)];
     case 'http-delay':
       return [toxic('http_delay', { delay: Math.round(ms(fault.delay)), ...matchers(fault.match) }, `${describeMatch(fault.match)} delayed ${fault.delay}`)];
+    case 'certificate':
+      return [{ ...base, name, effect: { type: 'certificate', problem: fault.problem }, describe: `${fault.problem} certificate presented by ${fault.target} to new TLS connections${until}` }];
     case 'packet-loss':
     case 'duplicate':
     case 'corrupt':
@@ -233,7 +235,6 @@ export function compileFault(fault: Fault, index: number): PlannedFault[] {
     case 'rabbitmq-close-connections':
     case 'rabbitmq-memory-alarm':
     case 'dns-delay':
-    case 'certificate':
       // The loader refuses these on proxy targets (src/targets/capabilities.ts); a plan built
       // some other way still gets a usage error, not a silent no-op.
       throw new UsageError(`${fault.fault} cannot be applied through a proxy (target "${fault.target}")`, { hint: `${fault.fault} needs a kubernetes target` });

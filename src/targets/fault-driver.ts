@@ -7,10 +7,14 @@
  * the server) counts as removed. That is what lets rollback, signal handling and `faultline
  * recover` all try to remove the same fault without coordinating.
  */
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isFaultlineError, UsageError } from '../errors.js';
 import { ProxyApiClient } from '../faults/control-api/client.js';
 import type { ProxyCollection } from '../faults/proxy/proxy-collection.js';
-import type { FaultProxy } from '../faults/proxy/proxy.js';
+import type { FaultProxy, ProxyTls } from '../faults/proxy/proxy.js';
+import { certificateSet, loadOrCreateCa, type CertificateProblem, type CertificateSet } from '../faults/proxy/certificates.js';
 import type { Target } from '../experiment/schema.js';
 import type { PlannedFault } from '../runner/plan.js';
 
@@ -26,7 +30,7 @@ export interface FaultLocation {
   where: 'local' | 'remote' | 'process' | 'kubernetes' | 'local-fault';
   server?: string | undefined;
   proxy: string;
-  kind: 'toxic' | 'disable' | 'pause-process' | 'kubernetes' | 'local';
+  kind: 'toxic' | 'disable' | 'pause-process' | 'kubernetes' | 'local' | 'certificate';
   toxic?: string | undefined;
   pid?: number | undefined;
   watchdog?: number | undefined;
@@ -101,6 +105,11 @@ export interface FaultDriver {
 export class LocalProxyDriver implements FaultDriver {
   readonly target: string;
   private proxy: FaultProxy | undefined;
+  /** TLS proxies: the good and bad certificates, and the CA file the service trusts. */
+  private tls: { set: CertificateSet; caFile: string } | undefined;
+  /** The certificate fault in force: its name, lease timer and the TLS connections before it. */
+  private badCertificate: { fault: string; timer: NodeJS.Timeout; connectionsBefore: number } | undefined;
+  private readonly certificateTouched = new Map<string, number>();
 
   constructor(
     target: string,
@@ -112,7 +121,13 @@ export class LocalProxyDriver implements FaultDriver {
 
   get description(): string {
     const listen = this.proxy?.listen ?? this.spec.listen ?? '127.0.0.1:<free port>';
-    return `in-process ${this.spec.mode} proxy ${listen} → ${this.spec.upstream}`;
+    const tls = this.spec.tls ? ` (TLS for ${this.spec.tls.hostname}, CA ${this.caFile}${this.spec.tls.upstream === 'tls' ? ', TLS upstream' : ''})` : '';
+    return `in-process ${this.spec.mode} proxy ${listen} → ${this.spec.upstream}${tls}`;
+  }
+
+  /** Where the run's CA certificate is written for the service to trust. */
+  get caFile(): string {
+    return this.spec.tls?.caFile ?? join(tmpdir(), 'faultline-tls', `${this.target.replace(/[^A-Za-z0-9_.-]/g, '_')}-ca.pem`);
   }
 
   /** The running proxy (after prepare). */
@@ -121,7 +136,20 @@ export class LocalProxyDriver implements FaultDriver {
   }
 
   async prepare(): Promise<void> {
-    this.proxy = await this.collection.create({ name: this.target, listen: this.spec.listen, upstream: this.spec.upstream, mode: this.spec.mode });
+    let tls: ProxyTls | undefined;
+    if (this.spec.tls) {
+      const caFile = this.caFile;
+      const set = certificateSet(await loadOrCreateCa(caFile), this.spec.tls.hostname);
+      this.tls = { set, caFile };
+      const upstreamCa = this.spec.tls.upstreamCaFile ? await readFile(this.spec.tls.upstreamCaFile, 'utf8').catch(() => {
+        throw new UsageError(`target ${this.target}: cannot read tls.upstreamCaFile ${this.spec.tls?.upstreamCaFile}`);
+      }) : undefined;
+      tls = {
+        ...set.good,
+        ...(this.spec.tls.upstream === 'tls' ? { upstream: { servername: this.spec.tls.upstreamServername, ca: upstreamCa } } : {}),
+      };
+    }
+    this.proxy = await this.collection.create({ name: this.target, listen: this.spec.listen, upstream: this.spec.upstream, mode: this.spec.mode, ...(tls ? { tls } : {}) });
   }
 
   locate(fault: PlannedFault): FaultLocation {
@@ -130,7 +158,7 @@ export class LocalProxyDriver implements FaultDriver {
       where: 'local',
       proxy: this.target,
       kind: fault.effect.type,
-      toxic: fault.effect.type === 'toxic' ? fault.effect.toxic.name : undefined,
+      toxic: fault.effect.type === 'toxic' ? fault.effect.toxic.name : fault.effect.type === 'certificate' ? fault.name : undefined,
     };
   }
 
@@ -143,10 +171,39 @@ export class LocalProxyDriver implements FaultDriver {
     const proxy = this.need();
     if (fault.effect.type === 'disable') await proxy.disable(leaseSeconds);
     else if (fault.effect.type === 'toxic') proxy.addToxic({ ...fault.effect.toxic, expires_in: leaseSeconds });
+    else if (fault.effect.type === 'certificate') this.presentBadCertificate(proxy, fault.name, fault.effect.problem, leaseSeconds);
     else throw new UsageError(`a proxy target cannot take ${fault.effect.type}`);
   }
 
+  /**
+   * The certificate fault: new connections get the bad certificate until removal or the lease
+   * (a timer in this process; the proxy itself dies with the runner, so nothing outlives it).
+   */
+  private presentBadCertificate(proxy: FaultProxy, name: string, problem: CertificateProblem, leaseSeconds: number): void {
+    if (!this.tls) throw new UsageError(`target ${this.target} does not terminate TLS`, { hint: `add tls: { hostname } to targets.${this.target}` });
+    if (this.badCertificate) throw new UsageError(`target ${this.target} already presents a bad certificate (fault "${this.badCertificate.fault}")`, { hint: 'one certificate fault at a time per TLS proxy' });
+    const timer = setTimeout(() => this.restoreCertificate(name), leaseSeconds * 1000);
+    timer.unref();
+    this.badCertificate = { fault: name, timer, connectionsBefore: proxy.tlsStats.connections };
+    proxy.setCertificate(this.tls.set.bad[problem]);
+  }
+
+  private restoreCertificate(name: string | undefined): void {
+    const bad = this.badCertificate;
+    if (!bad || (name !== undefined && bad.fault !== name) || !this.proxy || !this.tls) return;
+    clearTimeout(bad.timer);
+    this.certificateTouched.set(bad.fault, this.proxy.tlsStats.connections - bad.connectionsBefore);
+    this.badCertificate = undefined;
+    this.proxy.setCertificate(this.tls.set.good);
+  }
+
   async touched(location: FaultLocation): Promise<Touched | undefined> {
+    if (location.kind === 'certificate') {
+      const bad = this.badCertificate;
+      // New TLS connections that were presented the bad certificate.
+      const connections = bad && bad.fault === location.toxic && this.proxy ? this.proxy.tlsStats.connections - bad.connectionsBefore : this.certificateTouched.get(location.toxic ?? '');
+      return connections === undefined ? undefined : { connections, bytes: 0, requests: 0 };
+    }
     if (location.kind !== 'toxic' || !location.toxic) return undefined;
     const toxic = this.proxy?.toxics.find((t) => t.name === location.toxic);
     return toxic ? { ...toxic.stats } : undefined;
@@ -156,16 +213,20 @@ export class LocalProxyDriver implements FaultDriver {
     const proxy = this.proxy;
     if (!proxy) return;
     if (location.kind === 'disable') await proxy.start();
+    else if (location.kind === 'certificate') this.restoreCertificate(location.toxic);
     else if (proxy.toxics.some((t) => t.name === location.toxic)) proxy.removeToxic(location.toxic!);
   }
 
   async isGone(location: FaultLocation): Promise<boolean> {
     const proxy = this.proxy;
     if (!proxy) return true;
+    if (location.kind === 'certificate') return this.badCertificate?.fault !== location.toxic && (!this.tls || proxy.presentedCertificate === this.tls.set.good.cert);
     return location.kind === 'disable' ? proxy.enabled : !proxy.toxics.some((t) => t.name === location.toxic);
   }
 
   async dispose(): Promise<void> {
+    if (this.badCertificate) clearTimeout(this.badCertificate.timer);
+    this.badCertificate = undefined;
     if (this.proxy) await this.collection.remove(this.target).catch(() => undefined);
     this.proxy = undefined;
   }

@@ -13,7 +13,8 @@
  * connection is torn down when both directions have ended, when either socket fails (an RST
  * from one peer is passed on as an RST to the other), or when a toxic closes or resets it.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { Link, type DirectionCounters, type LinkHost } from './link.js';
 import type { StreamDirection } from '../toxics/toxic.js';
 import type { ToxicEntry } from './toxic-entry.js';
@@ -24,6 +25,8 @@ export interface ConnectionHost {
   readonly upstreamPort: number;
   readonly upstreamCounters: DirectionCounters;
   readonly downstreamCounters: DirectionCounters;
+  /** Dial the upstream with TLS (a TLS proxy in front of a TLS service). */
+  readonly upstreamTls?: { servername?: string | undefined; ca?: string | undefined } | undefined;
   random(): number;
   toxicsFor(direction: 'upstream' | 'downstream'): readonly ToxicEntry[];
   connectionClosed(connection: ProxyConnection): void;
@@ -70,16 +73,20 @@ export class ProxyConnection implements LinkHost {
 
   private dial(): void {
     if (this.closed) return;
-    const upstream = connect({
-      host: this.host.upstreamHost,
-      port: this.host.upstreamPort,
-      allowHalfOpen: true,
-      noDelay: true,
-    });
+    const tls = this.host.upstreamTls;
+    const host = this.host.upstreamHost;
+    const upstream: Socket = tls
+      ? connectTls({
+          host,
+          port: this.host.upstreamPort,
+          ...(tls.servername ? { servername: tls.servername } : isIP(host) ? {} : { servername: host }),
+          ...(tls.ca ? { ca: tls.ca } : {}),
+        })
+      : connect({ host, port: this.host.upstreamPort, allowHalfOpen: true, noDelay: true });
     this.upstream = upstream;
     upstream.on('error', this.onUpstreamError);
     upstream.on('close', this.onSocketClose);
-    upstream.once('connect', () => {
+    upstream.once(tls ? 'secureConnect' : 'connect', () => {
       if (this.closed) return;
       this.up = new Link('upstream', this.client, upstream, this, this.host.upstreamCounters);
       this.down = new Link('downstream', upstream, this.client, this, this.host.downstreamCounters);

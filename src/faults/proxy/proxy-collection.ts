@@ -221,7 +221,9 @@ export class ProxyCollection extends EventEmitter<ProxyCollectionEvents> {
   }
 
   private build(spec: CheckedSpec): FaultProxy {
-    const tls = (spec.raw as ProxySpec).tls;
+    // TLS material comes from code (the runner's TLS proxy targets), never from the API's JSON.
+    const raw = (spec.raw as { tls?: ProxyTls }).tls;
+    const tls = raw && typeof raw === 'object' && typeof raw.key === 'string' && typeof raw.cert === 'string' && spec.mode === 'tcp' ? raw : undefined;
     return new FaultProxy({
       name: spec.name,
       listen: spec.listen,

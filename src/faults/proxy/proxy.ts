@@ -15,6 +15,7 @@
  * only when a connection closes).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { ConflictError, ListenError, NotFoundError, BadRequestError } from '../../errors.js';
 import type { StreamDirection } from '../toxics/toxic.js';
 import { formatHostPort, parseListen, parseUpstream, sameListen, type HostPort } from './address.js';
@@ -60,6 +61,28 @@ export interface ProxyJson {
   stats: ProxyStats;
 }
 
+/**
+ * TLS toward the client: the proxy terminates TLS with this key and certificate (chain), and
+ * can swap them for new connections ({@link FaultProxy.setCertificate}: the certificate fault).
+ * With `upstream`, the proxy dials the upstream with TLS again, verifying it with `ca` (or the
+ * system CAs) against `servername` (or the upstream's host).
+ */
+export interface ProxyTls {
+  key: string;
+  cert: string;
+  upstream?: { servername?: string | undefined; ca?: string | undefined } | undefined;
+}
+
+/** Counters of a TLS proxy's handshakes. */
+export interface TlsStats {
+  /** TCP connections accepted by the TLS listener. */
+  connections: number;
+  /** Handshakes that completed (the client accepted the certificate). */
+  handshakes: number;
+  /** Handshakes the client broke off or that failed (a rejected certificate, mostly). */
+  failed: number;
+}
+
 export interface FaultProxyOptions {
   name: string;
   listen: string;
@@ -68,6 +91,8 @@ export interface FaultProxyOptions {
   random: RandomSource;
   /** Called when a lease expires and the proxy removes a fault by itself. */
   onLeaseExpired?: ((proxy: FaultProxy, what: string) => void) | undefined;
+  /** Terminate TLS toward the client (tcp mode). */
+  tls?: ProxyTls | undefined;
 }
 
 /** Longest timer Node can arm; longer leases are re-armed in steps. */
@@ -92,6 +117,11 @@ export class FaultProxy implements ConnectionHost {
   private readonly counters = { connectionsTotal: 0, requests: 0 };
   readonly random: RandomSource;
   private readonly onLeaseExpired: FaultProxyOptions['onLeaseExpired'];
+  private readonly tls: ProxyTls | undefined;
+  private certificate: { key: string; cert: string } | undefined;
+  readonly tlsStats: TlsStats = { connections: 0, handshakes: 0, failed: 0 };
+  /** Raw sockets of the TLS listener, handshaking ones included (closed at stop). */
+  private readonly tlsSockets = new Set<Socket>();
 
   constructor(options: FaultProxyOptions) {
     this.name = options.name;
@@ -101,6 +131,9 @@ export class FaultProxy implements ConnectionHost {
     this.upstreamHostPort = parseUpstream(options.upstream);
     this.random = options.random;
     this.onLeaseExpired = options.onLeaseExpired;
+    if (options.tls && options.mode !== 'tcp') throw new BadRequestError('TLS needs a proxy in tcp mode', { hint: 'HTTP faults cannot see inside TLS' });
+    this.tls = options.tls;
+    this.certificate = options.tls ? { key: options.tls.key, cert: options.tls.cert } : undefined;
     parseListen(options.listen);
   }
 
@@ -130,6 +163,28 @@ export class FaultProxy implements ConnectionHost {
     return this.enabledState;
   }
 
+  /** TLS toward the upstream (a TLS proxy whose upstream speaks TLS), for its connections. */
+  get upstreamTls(): ProxyTls['upstream'] {
+    return this.tls?.upstream;
+  }
+
+  /** The certificate (chain) presented to new connections; undefined without TLS. */
+  get presentedCertificate(): string | undefined {
+    return this.certificate?.cert;
+  }
+
+  /**
+   * Presents another key and certificate to NEW connections (live ones keep theirs, as with a
+   * real certificate rotation). The certificate fault uses it, and removal restores the good one.
+   */
+  setCertificate(certificate: { key: string; cert: string }): void {
+    if (!this.tls) throw new BadRequestError(`proxy "${this.name}" does not terminate TLS`);
+    this.certificate = { ...certificate };
+    if (this.server && !(this.server instanceof HttpModeServer) && 'setSecureContext' in this.server) {
+      (this.server as TlsServer).setSecureContext({ key: certificate.key, cert: certificate.cert });
+    }
+  }
+
   /** The address to listen on next: the bound one if we were started before, so a re-enabled proxy keeps its port. */
   get listenTarget(): HostPort {
     return this.bound ?? parseListen(this.requestedListen);
@@ -155,12 +210,39 @@ export class FaultProxy implements ConnectionHost {
     const server =
       this.mode === 'http'
         ? new HttpModeServer(this)
-        : createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, this.accept);
+        : this.certificate
+          ? this.tlsServer(this.certificate)
+          : createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, this.accept);
     await listenOn(server, target);
     const address = server.address();
     if (address && typeof address === 'object') this.bound = { host: address.address, port: address.port };
     this.server = server;
     this.enabledState = true;
+  }
+
+  /**
+   * The TLS listener: the handshake completes first (a client that rejects the certificate
+   * never reaches the upstream), then the decrypted socket enters the same data path as a
+   * plain connection, with every toxic.
+   */
+  private tlsServer(certificate: { key: string; cert: string }): TlsServer {
+    const server = createTlsServer({ key: certificate.key, cert: certificate.cert, allowHalfOpen: true, handshakeTimeout: 10_000 });
+    server.on('connection', (socket: Socket) => {
+      this.tlsStats.connections++;
+      socket.setNoDelay(true);
+      this.tlsSockets.add(socket);
+      socket.once('close', () => this.tlsSockets.delete(socket));
+    });
+    server.on('tlsClientError', (_err, socket) => {
+      this.tlsStats.failed++;
+      socket.destroy();
+    });
+    server.on('secureConnection', (socket: TLSSocket) => {
+      this.tlsStats.handshakes++;
+      socket.pause();
+      this.accept(socket);
+    });
+    return server;
   }
 
   /** Stops listening and closes every live connection (FIN). Idempotent. */
@@ -173,6 +255,8 @@ export class FaultProxy implements ConnectionHost {
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     for (const connection of [...this.connections]) connection.close();
     if (server instanceof HttpModeServer) server.closeAllConnections();
+    // A handshake a client abandoned would hold the TLS server's close for its 120 s timeout.
+    for (const socket of this.tlsSockets) socket.destroy();
     await closed;
   }
 
