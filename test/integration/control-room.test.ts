@@ -22,6 +22,12 @@ function findChromium(): string | undefined {
   return undefined;
 }
 
+/** The page's document, inside functions run in the browser (the test is compiled without the DOM types; the page's CSP forbids evaluating strings). */
+interface PageDocument {
+  body: { dataset: Record<string, string | undefined> };
+  querySelectorAll(selector: string): { length: number };
+}
+
 async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -99,8 +105,8 @@ describe('control room (faultline run --ui)', () => {
       // The charts grow while the run lasts: wait for the fault to be active, then for more points.
       await page.waitForSelector('body[data-active-faults="1"]', { timeout: 30_000 });
       const points = Number(await page.getAttribute('body', 'data-points'));
-      await page.waitForFunction((n) => Number(document.body.dataset['points']) >= n + 2, points, { timeout: 15_000 });
-      const drawn = await page.evaluate(() => document.querySelectorAll('#charts canvas').length);
+      await page.waitForFunction((n) => Number((globalThis as unknown as { document: PageDocument }).document.body.dataset['points']) >= n + 2, points, { timeout: 15_000 });
+      const drawn = await page.evaluate(() => (globalThis as unknown as { document: PageDocument }).document.querySelectorAll('#charts canvas').length);
       assert.equal(drawn, 3, 'three uPlot canvases');
       assert.equal(await page.getAttribute('body', 'data-phase'), 'method');
       const faultRow = await page.textContent('#faults');
