@@ -5,7 +5,16 @@
  * client's side, removed, and proven gone by a query that succeeds again.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { freePort } from '../helpers/services.js';
+import { parseExperiment } from '../../src/experiment/load.js';
+import { compileExperiment } from '../../src/runner/compile.js';
+import { runExperiment } from '../../src/runner/runner.js';
 import { Resolver } from 'node:dns/promises';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
@@ -129,6 +138,82 @@ describe('FaultResolver', () => {
       await assert.rejects(client(lost.address.port, 5000).resolve4('nothing.example'), { code: 'ESERVFAIL' });
     } finally {
       await lost.close();
+    }
+  });
+});
+
+describe('dns-error through the runner (a dns target, dig as the service)', () => {
+  let dir: string;
+  let upstream: FaultResolver;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'faultline-dns-run-'));
+    upstream = new FaultResolver({ records: { 'db.internal': ['10.0.0.5'] }, upstream: false });
+    await upstream.start();
+  });
+  after(async () => {
+    await upstream.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('NXDOMAIN during the fault, answers before and after, queries counted, rule gone', async () => {
+    const port = await freePort();
+    const dig = (name: string): string[] => ['dig', '@127.0.0.1', '-p', String(port), name, 'A', '+time=2', '+tries=1'];
+    const doc = {
+      title: 'the service survives NXDOMAIN for its database',
+      targets: { dns: { type: 'dns', listen: `127.0.0.1:${port}`, upstream: upstream.listen } },
+      steadyState: { probes: [{ name: 'resolves', command: { run: dig('db.internal'), timeout: '10s' }, expect: { exitCode: 0, stdout: { contains: '10.0.0.5' } } }] },
+      method: [
+        { fault: 'dns-error', target: 'dns', rcode: 'nxdomain', patterns: ['db.*'], duration: '3s', name: 'no-db' },
+        { probe: { name: 'during', command: { run: dig('db.internal'), timeout: '10s' }, expect: { stdout: { contains: 'status: NXDOMAIN' } } } },
+      ],
+      runtime: { hypothesis: 'before-method-only' },
+      safety: { maxDuration: '60s' },
+    };
+    const file = join(dir, 'experiment.yaml');
+    const plan = compileExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
+    const journal = await runExperiment(plan, { journalPath: join(dir, 'journal.json') });
+    assert.equal(journal.faultline.outcome, 'held', journal.faultline.reason);
+    const fault = journal.faultline.faults[0]!;
+    assert.equal(fault.state, 'removed');
+    assert.ok((fault.touched?.requests ?? 0) >= 1, 'the rule counted the query it answered');
+    assert.deepEqual(journal.faultline.verification, [{ fault: 'no-db', gone: true }]);
+    // The resolver was the run's: it is gone with the run.
+    assert.equal((await digAt(port, 'db.internal')).status, 'NONE');
+  });
+});
+
+async function digAt(port: number, name: string): Promise<{ status: string }> {
+  const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), name, '+time=1', '+tries=1']).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+  return { status: /status: (\w+)/.exec(stdout)?.[1] ?? 'NONE' };
+}
+
+describe('faultline dns serve', () => {
+  test('serves records over UDP and TCP, takes rules over its API, and they end at removal', async () => {
+    const port = await freePort();
+    const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'dns', 'serve', '--listen', `127.0.0.1:${port}`, '--api', '127.0.0.1:0', '--record', 'db.internal=10.0.0.5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      const api = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /control API on (http:\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      assert.equal((await dig(port, 'db.internal', '+tcp')).answers[0], '10.0.0.5');
+      const created = await fetch(`${api}/rules`, { method: 'POST', body: JSON.stringify({ id: 'x', type: 'error', rcode: 'refused', patterns: ['db.*'], expires_in: 60 }) });
+      assert.equal(created.status, 201);
+      assert.equal((await dig(port, 'db.internal')).status, 'REFUSED');
+      const rules = (await (await fetch(`${api}/rules`)).json()) as { id: string; queries: number }[];
+      assert.deepEqual(rules.map((r) => [r.id, r.queries]), [['x', 1]]);
+      assert.equal((await fetch(`${api}/rules/x`, { method: 'DELETE' })).status, 204);
+      assert.equal((await dig(port, 'db.internal')).status, 'NOERROR');
+      const refused = await fetch(`${api}/rules`, { method: 'POST', body: JSON.stringify({ type: 'error' }) });
+      assert.equal(refused.status, 400, 'a rule without a lease is refused');
+    } finally {
+      child.kill('SIGTERM');
     }
   });
 });

@@ -97,6 +97,7 @@ describe('Chaos Mesh compiler: faults it cannot express are located errors with 
     { name: 'a partition without a peer', method: '  - { fault: partition, target: api, duration: 30s }', path: 'method[0].peer', hint: /peer/ },
     { name: 'peerHosts in both directions', method: '  - { fault: packet-loss, target: api, loss: 5%, peerHosts: [10.0.0.1], direction: both, duration: 30s }', path: 'method[0].direction', hint: /direction: to/ },
     { name: 'a DNS wildcard in the middle', method: '  - { fault: dns-error, target: api, patterns: ["*.svc"], duration: 30s }', path: 'method[0].patterns[0]', hint: /./ },
+    { name: 'a DNS rcode DNSChaos cannot answer', method: '  - { fault: dns-error, target: api, rcode: nxdomain, duration: 30s }', path: 'method[0].rcode', hint: /dns target/ },
     { name: 'a share of connections for latency', method: '  - { fault: latency, target: api, delay: 1s, percentage: 50%, duration: 30s }', path: 'method[0].percentage', hint: /mode and value/ },
     { name: 'a proxy fault on a pod', method: '  - { fault: latency, target: local, delay: 1s, duration: 30s }', path: 'method[0].target', hint: /kubernetes target/ },
   ];
