@@ -14,6 +14,7 @@ import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Docum
 import type { z } from 'zod';
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { networkStepIssues } from '../faults/network/checks.js';
+import { postgresStepIssues, postgresTargetIssues } from '../faults/postgres/checks.js';
 import { suggest } from '../faults/proxy/toxic-entry.js';
 import { hostStepIssues } from '../faults/resources/checks.js';
 import { canRealise, capabilityHint } from '../targets/capabilities.js';
@@ -323,6 +324,7 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
     if (target?.['type'] === 'proxy' && asObject(target['tls']) && target['mode'] === 'http') {
       issues.push({ path: `targets.${name}.tls`, message: 'tls works with tcp proxies; this one is in HTTP mode', hint: 'use mode: tcp (HTTP faults cannot see inside TLS), or drop tls' });
     }
+    if (target?.['type'] === 'postgres') issues.push(...postgresTargetIssues(target, `targets.${name}`));
   }
   const method = Array.isArray(root['method']) ? (root['method'] as unknown[]) : [];
   method.forEach((raw, index) => {
@@ -347,6 +349,7 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
     }
     if (type === 'host') issues.push(...hostStepIssues(step, path));
     if (type === 'network') issues.push(...networkStepIssues(step, path, target, targetName));
+    if (type === 'postgres') issues.push(...postgresStepIssues(step, path));
     if (type === 'kubernetes') issues.push(...kubernetesStepIssues(step, path, targets));
     else for (const key of type === 'network' ? ['peer', 'peerHosts'] : ['direction', 'peer', 'peerHosts']) {
       if (key in step) issues.push({ path: `${path}.${key}`, message: `${key} applies to faults on kubernetes targets; "${targetName}" is a ${String(type)} target`, hint: type === 'proxy' || type === 'remote-proxy' ? 'a proxy fault chooses its direction with stream: upstream, downstream or both' : 'remove it' });

@@ -15,7 +15,8 @@ export interface SqlOutput {
 }
 
 export async function sqlQuery(spec: { url: string; query: string; timeoutMs: number }, signal?: AbortSignal): Promise<SqlOutput> {
-  const client = new pg.Client({ connectionString: spec.url, connectionTimeoutMillis: spec.timeoutMs, query_timeout: spec.timeoutMs, statement_timeout: spec.timeoutMs });
+  // Named like every faultline session (fl-…): pg-terminate never takes a probe for the application.
+  const client = new pg.Client({ connectionString: spec.url, application_name: 'fl-probe', connectionTimeoutMillis: spec.timeoutMs, query_timeout: spec.timeoutMs, statement_timeout: spec.timeoutMs });
   client.on('error', () => undefined);
   const onAbort = (): void => void client.end().catch(() => undefined);
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -1,17 +1,41 @@
 /**
- * The postgres fault family (src/faults/local/family.ts). Not built yet: its targets are refused
- * with a clear error before anything runs.
+ * The postgres fault family (src/faults/local/family.ts): pg-slow-queries,
+ * pg-pool-exhaustion, pg-lock and pg-terminate on `postgres` targets (./driver.ts).
+ *
+ * `recover` removes a fault from its journaled location alone, so a live run's removal and
+ * `faultline recover` after a SIGKILLed runner take the same path: the agent holding the
+ * fault's sessions is stopped (it closes them), then every session still named with the
+ * fault's tag is terminated — a session whose agent was killed, or a backend still busy in a
+ * query its client left. pg-terminate leaves nothing to remove: terminated sessions are not
+ * undone, and its repeats died with the runner that ran them.
  */
 import { FaultError } from '../../errors.js';
+import { redact } from '../../probes/sql-query.js';
+import type { FaultLocation } from '../../targets/fault-driver.js';
+import { stopAgents } from '../local/agent.js';
 import type { LocalFamily } from '../local/family.js';
+import { terminateTagged, withPg } from './connection.js';
+import { PostgresFaultDriver, type PostgresHandle } from './driver.js';
 
 export const postgresFamily: LocalFamily = {
   name: 'postgres',
   targetTypes: ['postgres'],
-  createDriver(name, spec) {
-    throw new FaultError(`faults on ${spec.type} targets are not built yet (target "${name}")`);
+  createDriver(name, spec, context) {
+    if (spec.type !== 'postgres') throw new FaultError(`the postgres family does not drive ${spec.type} targets`);
+    return new PostgresFaultDriver(name, spec, postgresFamily, context);
   },
-  async recover(location) {
-    throw new FaultError(`cannot remove ${location.fault ?? 'a'} fault: the postgres family is not built yet`);
+  async recover(location: FaultLocation, signal: AbortSignal | undefined) {
+    const handle = (location.handle ?? {}) as PostgresHandle;
+    const tag = location.tag;
+    if (!tag) return;
+    await stopAgents(tag, { graceMs: 10_000, signal });
+    if (!handle.url) return;
+    try {
+      await withPg(handle.url, (client) => terminateTagged(client, tag), { signal });
+    } catch (err) {
+      // Unreachable after the deadline plus the server-side margins: nothing of it can be left.
+      if (handle.until !== undefined && Date.now() > handle.until + 10_000 && !signal?.aborted) return;
+      throw new FaultError(`could not end the sessions of ${tag} on ${redact(handle.url)}: ${(err as Error).message}`);
+    }
   },
 };

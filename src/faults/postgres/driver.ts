@@ -1,0 +1,283 @@
+/**
+ * The driver of `postgres` targets: pg-slow-queries, pg-pool-exhaustion, pg-lock and
+ * pg-terminate.
+ *
+ * The sessions a fault opens are held by an agent process (./slow-agent.ts, ./pool-agent.ts,
+ * ./lock-agent.ts) named with the fault's tag, both as a process (`--faultline-agent=TAG`) and
+ * in PostgreSQL (`application_name = TAG`): removal stops the agent and terminates any session
+ * still carrying the tag, and a dead runner's faults end at the agent's lease, or at once when
+ * the agent itself dies (its sockets close; the server's own timeouts back that up).
+ * pg-terminate runs in the runner's own process (once, or `every` interval until the lease): a
+ * dead runner terminates nothing more, and a terminated session is not something to undo.
+ */
+import type pg from 'pg';
+import { FaultError } from '../../errors.js';
+import { parseDuration } from '../../experiment/duration.js';
+import type { Target } from '../../experiment/schema.js';
+import { redact } from '../../probes/sql-query.js';
+import type { FaultLocation, Touched } from '../../targets/fault-driver.js';
+import { findAgents, startAgent } from '../local/agent.js';
+import type { LocalDriverContext, LocalFamily } from '../local/family.js';
+import { LocalFaultDriver, type LocalApply } from '../local/local-driver.js';
+import { openPg, CONTROL_NAME, OWN_NAME_PREFIX, resolveTable, slotFigures, taggedSessions, withPg } from './connection.js';
+import { missingTable } from './lock-agent.js';
+import { describeSession, matchingSessionsQuery, type SessionMatch } from './sessions.js';
+
+type PostgresTarget = Extract<Target, { type: 'postgres' }>;
+
+/** What each fault journals in its location's handle (JSON). */
+export interface PostgresHandle {
+  /** The administrative URL (needed by recover; never printed with its password). */
+  url?: string;
+  /** When the fault ends by itself (epoch ms). */
+  until?: number;
+  agent?: number;
+  /** What the agent reported: the sessions it holds, the table it locked… */
+  info?: Record<string, unknown>;
+  /** pg-terminate: the sessions terminated so far (`pid user@address/database application`). */
+  terminated?: string[];
+}
+
+/** Repeated terminations: never more often than this. */
+const MIN_EVERY_MS = 100;
+/** How often the driver looks at who the fault is affecting (slow queries, locks). */
+const WATCH_MS = 250;
+
+export class PostgresFaultDriver extends LocalFaultDriver {
+  private readonly repeats = new Map<string, { timer: NodeJS.Timeout; running?: Promise<void> | undefined }>();
+  private readonly watches = new Map<string, Watch>();
+
+  constructor(
+    target: string,
+    private readonly spec: PostgresTarget,
+    family: LocalFamily,
+    context: LocalDriverContext,
+  ) {
+    super(target, family, context);
+  }
+
+  get description(): string {
+    return `PostgreSQL ${redact(this.spec.url)}`;
+  }
+
+  private faults() {
+    return this.context.plan.method.flatMap((s) => (s.kind === 'fault' && s.target === this.target && s.effect.type === 'local' ? [{ name: s.name, fault: s.effect.fault }] : []));
+  }
+
+  /** Before the gate: the server answers, the tables named exist, a pool count can fit at all. */
+  override async prepare(signal: AbortSignal): Promise<void> {
+    await withPg(
+      this.spec.url,
+      async (client) => {
+        for (const { name, fault } of this.faults()) {
+          const table = fault.fault === 'pg-lock' ? fault.table : fault.fault === 'pg-slow-queries' ? fault.table : undefined;
+          if (table !== undefined && !(await resolveTable(client, table))) {
+            throw new FaultError(`fault "${name}" (${fault.fault}) on target "${this.target}": ${await missingTable(client, table)}`);
+          }
+          if (fault.fault === 'pg-pool-exhaustion' && fault.connections !== undefined) {
+            const figures = await slotFigures(client);
+            const most = figures.maxConnections - figures.reserved;
+            if (fault.connections > most) {
+              throw new FaultError(`fault "${name}" (pg-pool-exhaustion) on target "${this.target}": ${fault.connections} connections can never fit: max_connections is ${figures.maxConnections} with ${figures.reserved} reserved for superusers; hint: at most ${most - figures.inUse} are free now, or use leave: N`);
+            }
+          }
+        }
+      },
+      { signal },
+    );
+  }
+
+  protected async applyFault({ fault, tag, leaseSeconds, signal, location, save }: LocalApply): Promise<void> {
+    const handle = location.handle as PostgresHandle;
+    const url = this.spec.url;
+    handle.url = url;
+    handle.until = Date.now() + leaseSeconds * 1000;
+    save(); // the URL and tag are on disk before any session exists
+    const hold = async (kind: string, params: Record<string, unknown>): Promise<void> => {
+      const agent = await startAgent({ kind, tag, leaseSeconds, params: { url, ...params } }, signal);
+      handle.agent = agent.pid;
+      handle.info = (agent.info ?? {}) as Record<string, unknown>;
+      save();
+    };
+    switch (fault.fault) {
+      case 'pg-slow-queries':
+        await hold('postgres/slow', { sessions: fault.sessions, table: fault.table, statement: fault.statement });
+        this.watch(tag, url, 'active', handle.until);
+        return;
+      case 'pg-pool-exhaustion':
+        await hold('postgres/pool', { connections: fault.connections, leave: fault.leave });
+        return;
+      case 'pg-lock':
+        await hold('postgres/lock', { table: fault.table, mode: fault.mode });
+        this.watch(tag, url, 'blocked', handle.until, Number(handle.info?.['pid']));
+        return;
+      case 'pg-terminate': {
+        handle.terminated = [];
+        save();
+        const match = fault.match as SessionMatch;
+        await this.terminateOnce(url, match, handle, signal);
+        save();
+        const every = fault.every ? parseDuration(fault.every) : undefined;
+        if (every !== undefined) {
+          const interval = Math.max(MIN_EVERY_MS, every);
+          const until = handle.until;
+          const repeat: { timer: NodeJS.Timeout; running?: Promise<void> | undefined } = {
+            timer: setInterval(() => {
+              if (Date.now() >= until) return this.stopRepeat(tag);
+              if (repeat.running) return; // the previous round is still going
+              repeat.running = this.terminateOnce(url, match, handle)
+                .then(() => save())
+                .catch(() => undefined) // a round that fails (the server restarting) is retried at the next tick
+                .finally(() => (repeat.running = undefined));
+            }, interval),
+          };
+          repeat.timer.unref();
+          this.repeats.set(tag, repeat);
+        }
+        return;
+      }
+      default:
+        throw new FaultError(`${fault.fault} cannot act on postgres target "${this.target}"`);
+    }
+  }
+
+  private async terminateOnce(url: string, match: SessionMatch, handle: PostgresHandle, signal?: AbortSignal): Promise<void> {
+    await withPg(
+      url,
+      async (client) => {
+        const query = matchingSessionsQuery(match);
+        const { rows } = await client.query<{ pid: number; user: string | null; address: string | null; database: string | null; application: string | null }>(query.text, query.values);
+        for (const row of rows) {
+          // One by one: a session we may not terminate (another superuser's) does not stop the rest.
+          const ok = await client.query<{ ok: boolean }>('SELECT pg_terminate_backend($1) AS ok', [row.pid]).then((r) => r.rows[0]?.ok === true, () => false);
+          if (ok) handle.terminated!.push(describeSession(row));
+        }
+      },
+      { signal },
+    );
+  }
+
+  /** Watches, while the fault holds, which of the application's sessions it affects. */
+  private watch(tag: string, url: string, what: 'active' | 'blocked', until: number, lockPid?: number): void {
+    const watch = new Watch(url, what, until, lockPid);
+    this.watches.set(tag, watch);
+    watch.start();
+  }
+
+  private stopRepeat(tag: string): void {
+    const repeat = this.repeats.get(tag);
+    if (repeat) clearInterval(repeat.timer);
+    this.repeats.delete(tag);
+  }
+
+  /**
+   * slow queries: the application's sessions that ran statements while the fault held; lock:
+   * the sessions that waited on the lock; terminate: the sessions terminated; pool exhaustion:
+   * unknown (a refused connection leaves no trace the server shows).
+   */
+  override async touched(location: FaultLocation, _signal: AbortSignal): Promise<Touched | undefined> {
+    const handle = (location.handle ?? {}) as PostgresHandle;
+    switch (location.fault) {
+      case 'pg-terminate':
+        return { connections: handle.terminated?.length ?? 0, bytes: 0, requests: 0 };
+      case 'pg-slow-queries':
+      case 'pg-lock': {
+        const watch = location.tag ? this.watches.get(location.tag) : undefined;
+        if (!watch) return undefined;
+        await watch.once().catch(() => undefined);
+        return { connections: watch.seen.size, bytes: 0, requests: 0 };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  override async remove(location: FaultLocation, signal: AbortSignal): Promise<void> {
+    if (location.tag) {
+      await this.repeats.get(location.tag)?.running;
+      this.stopRepeat(location.tag);
+      await this.watches.get(location.tag)?.stop();
+      this.watches.delete(location.tag);
+    }
+    await super.remove(location, signal);
+  }
+
+  /** No agent, no repeat, and no session named with the tag in pg_stat_activity. */
+  override async isGone(location: FaultLocation, signal: AbortSignal): Promise<boolean> {
+    const handle = (location.handle ?? {}) as PostgresHandle;
+    const tag = location.tag;
+    if (!tag) return true;
+    if (this.repeats.has(tag) || (await findAgents(tag)).length > 0) return false;
+    if (!handle.url) return true;
+    try {
+      return (await withPg(handle.url, (client) => taggedSessions(client, tag), { signal, timeoutMs: 5_000 })).length === 0;
+    } catch (err) {
+      if (handle.until !== undefined && Date.now() > handle.until + 10_000) return true; // past every server-side deadline
+      throw err;
+    }
+  }
+
+  override async dispose(): Promise<void> {
+    for (const tag of [...this.repeats.keys()]) this.stopRepeat(tag);
+    for (const watch of this.watches.values()) await watch.stop();
+    this.watches.clear();
+  }
+}
+
+/**
+ * One control session that looks, every {@link WATCH_MS}, for the application's sessions the
+ * fault affects: `active` (ran a statement since the fault began, other than faultline's) or
+ * `blocked` (waiting on the lock held by `lockPid`).
+ */
+class Watch {
+  readonly seen = new Set<number>();
+  private client: Promise<pg.Client> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly since = new Date();
+  private stopped = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly what: 'active' | 'blocked',
+    private readonly until: number,
+    private readonly lockPid?: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      if (Date.now() > this.until) return void this.stop();
+      this.running = this.once()
+        .catch(() => undefined)
+        .finally(() => (this.running = undefined));
+    }, WATCH_MS);
+    this.timer.unref();
+    this.running = this.once()
+      .catch(() => undefined)
+      .finally(() => (this.running = undefined));
+  }
+
+  async once(): Promise<void> {
+    if (this.stopped) return;
+    this.client ??= openPg(this.url, CONTROL_NAME, { timeoutMs: 5_000 });
+    const client = await this.client;
+    const { rows } =
+      this.what === 'blocked'
+        ? await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [this.lockPid])
+        : await client.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+             AND application_name NOT LIKE $1 AND (state = 'active' OR state_change >= $2)`,
+            [`${OWN_NAME_PREFIX}%`, this.since],
+          );
+    for (const row of rows) this.seen.add(row.pid);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    await this.client?.then((c) => c.end()).catch(() => undefined);
+    this.client = undefined;
+  }
+}
