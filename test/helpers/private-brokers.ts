@@ -62,26 +62,25 @@ export async function startRedis(): Promise<PrivateRedis> {
 export interface PrivateRabbit {
   node: string;
   amqpUrl: string;
-  managementUrl: string;
   dir: string;
   ctl(...args: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
 /**
- * A RabbitMQ node of its own: name fltest-<pid>-<n>@localhost, its own AMQP, distribution and
- * management ports, data, logs, pid file, config and enabled plugins in a temporary directory
+ * A RabbitMQ node of its own: name fltest-<pid>-<n>@localhost, its own AMQP and distribution
+ * ports, data, logs, pid file, config and enabled plugins in a temporary directory
  * (readable by the rabbitmq user Debian's wrapper runs it as, so it shares that user's Erlang
  * cookie with rabbitmqctl).
  */
 let rabbits = 0;
 export async function startRabbit(): Promise<PrivateRabbit> {
   const node = `fltest-${process.pid}-${++rabbits}@localhost`;
-  const [amqpPort, distPort, mgmtPort] = [await freePort(), await freePort(), await freePort()];
+  const [amqpPort, distPort] = [await freePort(), await freePort()];
   const dir = await mkdtemp(join(tmpdir(), 'fl-rabbit-'));
   await chmod(dir, 0o777);
-  await writeFile(join(dir, 'rabbitmq.conf'), `listeners.tcp.default = ${amqpPort}\nmanagement.tcp.port = ${mgmtPort}\nmanagement.tcp.ip = 127.0.0.1\nloopback_users = none\n`, { mode: 0o644 });
-  await writeFile(join(dir, 'enabled_plugins'), '[rabbitmq_management].\n', { mode: 0o666 });
+  await writeFile(join(dir, 'rabbitmq.conf'), `listeners.tcp.default = ${amqpPort}\nloopback_users = none\n`, { mode: 0o644 });
+  await writeFile(join(dir, 'enabled_plugins'), '[].\n', { mode: 0o666 });
   const env = {
     ...process.env,
     RABBITMQ_NODENAME: node,
@@ -109,9 +108,7 @@ export async function startRabbit(): Promise<PrivateRabbit> {
   };
   try {
     await ctl('wait', join(dir, 'pid'), '--timeout', '120');
-    const managementUrl = `http://guest:guest@127.0.0.1:${mgmtPort}`;
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${mgmtPort}/api/overview`, { headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` } })).ok, 60_000, 'the management API');
-    return { node, amqpUrl: `amqp://guest:guest@127.0.0.1:${amqpPort}`, managementUrl, dir, ctl, stop };
+    return { node, amqpUrl: `amqp://guest:guest@127.0.0.1:${amqpPort}`, dir, ctl, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,0 +1,166 @@
+/**
+ * The driver of `rabbitmq` targets: rabbitmq-close-connections (./connections.ts) and
+ * rabbitmq-memory-alarm (./watermark.ts), both through rabbitmqctl on the target's `node`.
+ *
+ * Deadlines: the alarm is held by an agent (./alarm-agent.ts) that restores the journaled
+ * watermark at the lease, whatever happens to the runner; repeated closes (`every`) run in the
+ * runner's own process and stop with it — a dead runner closes nothing more, and a closed
+ * connection is not something to undo.
+ */
+import { FaultError } from '../../errors.js';
+import { parseDuration } from '../../experiment/duration.js';
+import type { Target } from '../../experiment/schema.js';
+import { redact } from '../../probes/sql-query.js';
+import type { FaultLocation, Touched } from '../../targets/fault-driver.js';
+import { findAgents, startAgent } from '../local/agent.js';
+import type { LocalDriverContext, LocalFamily } from '../local/family.js';
+import { LocalFaultDriver, type LocalApply } from '../local/local-driver.js';
+import { closeConnection, listConnections, selectConnections, type ConnectionMatch } from './connections.js';
+import { rabbitmqctl } from './ctl.js';
+import { isRestored, memoryAlarm, readWatermark, type WatermarkSetting } from './watermark.js';
+
+type RabbitmqTarget = Extract<Target, { type: 'rabbitmq' }>;
+
+/** What each fault journals in its location's handle (JSON). */
+export interface RabbitmqHandle {
+  node?: string | undefined;
+  /** rabbitmq-close-connections: the connections closed so far (broker name, client name). */
+  closed?: string[];
+  /** rabbitmq-memory-alarm: the watermark to restore, journaled before anything is changed. */
+  original?: WatermarkSetting;
+  agent?: number;
+  /** rabbitmq-memory-alarm: the most connections seen blocked at once. */
+  blocked?: number;
+}
+
+const MIN_EVERY_MS = 250;
+
+export class RabbitmqFaultDriver extends LocalFaultDriver {
+  private readonly repeats = new Map<string, { timer: NodeJS.Timeout; running?: Promise<void> | undefined }>();
+
+  constructor(
+    target: string,
+    private readonly spec: RabbitmqTarget,
+    family: LocalFamily,
+    context: LocalDriverContext,
+  ) {
+    super(target, family, context);
+  }
+
+  get description(): string {
+    return `RabbitMQ ${redact(this.spec.url)}${this.spec.node ? ` (node ${this.spec.node})` : ''}`;
+  }
+
+  private faults(): string[] {
+    return this.context.plan.method.flatMap((s) => (s.kind === 'fault' && s.target === this.target && s.effect.type === 'local' ? [s.effect.fault.fault] : []));
+  }
+
+  /** Before the gate: rabbitmqctl reaches the node, and the faults' commands answer. */
+  override async prepare(signal: AbortSignal): Promise<void> {
+    const faults = this.faults();
+    const where = `node ${this.spec.node ?? "(rabbitmqctl's default)"}`;
+    try {
+      if (faults.includes('rabbitmq-close-connections')) await listConnections({ node: this.spec.node, signal });
+      if (faults.includes('rabbitmq-memory-alarm')) await readWatermark({ node: this.spec.node, signal });
+    } catch (err) {
+      throw new FaultError(`target "${this.target}": rabbitmqctl cannot act on ${where}: ${(err as Error).message}`, { hint: `set targets.${this.target}.node to the broker's Erlang node (e.g. rabbit@localhost) and run faultline where rabbitmqctl reaches it (same Erlang cookie)` });
+    }
+  }
+
+  protected async applyFault({ fault, tag, leaseSeconds, signal, location, save }: LocalApply): Promise<void> {
+    const handle = location.handle as RabbitmqHandle;
+    handle.node = this.spec.node;
+    switch (fault.fault) {
+      case 'rabbitmq-close-connections': {
+        handle.closed = [];
+        save();
+        const match = fault.match as ConnectionMatch | undefined;
+        await this.closeOnce(tag, match, handle, signal);
+        save();
+        const every = fault.every ? parseDuration(fault.every) : undefined;
+        if (every !== undefined) {
+          const until = Date.now() + leaseSeconds * 1000;
+          const repeat: { timer: NodeJS.Timeout; running?: Promise<void> | undefined } = {
+            timer: setInterval(() => {
+              if (Date.now() >= until) return this.stopRepeat(tag);
+              if (repeat.running) return;
+              repeat.running = this.closeOnce(tag, match, handle)
+                .then(() => save())
+                .catch(() => undefined) // retried at the next tick
+                .finally(() => (repeat.running = undefined));
+            }, Math.max(MIN_EVERY_MS, every)),
+          };
+          repeat.timer.unref();
+          this.repeats.set(tag, repeat);
+        }
+        return;
+      }
+      case 'rabbitmq-memory-alarm': {
+        handle.original = await readWatermark({ node: this.spec.node, signal });
+        save(); // the original is on disk before the watermark moves
+        const agent = await startAgent({ kind: 'rabbitmq/alarm', tag, leaseSeconds, params: { node: this.spec.node, original: handle.original } }, signal);
+        handle.agent = agent.pid;
+        save();
+        return;
+      }
+      default:
+        throw new FaultError(`${fault.fault} cannot act on rabbitmq target "${this.target}"`);
+    }
+  }
+
+  private async closeOnce(tag: string, match: ConnectionMatch | undefined, handle: RabbitmqHandle, signal?: AbortSignal): Promise<void> {
+    const options = { node: this.spec.node, signal };
+    for (const victim of selectConnections(await listConnections(options), match)) {
+      await closeConnection(victim.pid, `faultline ${tag}`, options);
+      handle.closed!.push(victim.clientName ? `${victim.name} (${victim.clientName})` : victim.name);
+    }
+  }
+
+  private stopRepeat(tag: string): void {
+    const repeat = this.repeats.get(tag);
+    if (repeat) clearInterval(repeat.timer);
+    this.repeats.delete(tag);
+  }
+
+  /**
+   * close: the connections closed; alarm: the connections RabbitMQ holds blocked (they tried to
+   * publish under the alarm), counted just before removal.
+   */
+  override async touched(location: FaultLocation, signal: AbortSignal): Promise<Touched | undefined> {
+    const handle = (location.handle ?? {}) as RabbitmqHandle;
+    if (location.fault === 'rabbitmq-close-connections') return { connections: handle.closed?.length ?? 0, bytes: 0, requests: 0 };
+    if (location.fault === 'rabbitmq-memory-alarm') {
+      const text = await rabbitmqctl(['list_connections', 'state', '--formatter', 'json'], { node: handle.node, signal, timeoutMs: 10_000 });
+      const blocked = (JSON.parse(text) as { state?: string }[]).filter((c) => c.state === 'blocked').length;
+      handle.blocked = Math.max(handle.blocked ?? 0, blocked);
+      return { connections: handle.blocked, bytes: 0, requests: 0 };
+    }
+    return undefined;
+  }
+
+  override async remove(location: FaultLocation, signal: AbortSignal): Promise<void> {
+    if (location.tag) {
+      await this.repeats.get(location.tag)?.running;
+      this.stopRepeat(location.tag);
+    }
+    await super.remove(location, signal);
+  }
+
+  /** close: no repeat left; alarm: no agent, the original watermark back and no memory alarm. */
+  override async isGone(location: FaultLocation, signal: AbortSignal): Promise<boolean> {
+    const handle = (location.handle ?? {}) as RabbitmqHandle;
+    const tag = location.tag ?? '';
+    if (location.fault === 'rabbitmq-close-connections') return !this.repeats.has(tag);
+    if (location.fault === 'rabbitmq-memory-alarm') {
+      if (tag && (await findAgents(tag)).length > 0) return false;
+      if (!handle.original) return true;
+      const options = { node: handle.node, signal };
+      return (await isRestored(handle.original, options)) && !(await memoryAlarm(options));
+    }
+    return super.isGone(location, signal);
+  }
+
+  override async dispose(): Promise<void> {
+    for (const tag of [...this.repeats.keys()]) this.stopRepeat(tag);
+  }
+}
