@@ -67,10 +67,10 @@ describe('postgres faults (private PostgreSQL, max_connections 20)', () => {
     return { title: 'postgres fault', targets: { db: { type: 'postgres', url: adminUrl() } }, method, safety: { maxDuration: '90s' }, ...extra };
   }
 
-  async function run(doc: Record<string, unknown>, onEvent?: (e: RunEvent, at: number) => void): Promise<Journal> {
+  async function run(doc: Record<string, unknown>, onEvent?: (e: RunEvent, at: number) => void, signal?: AbortSignal): Promise<Journal> {
     const file = `pg-${++runs}.yaml`;
     const plan = compileExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
-    return runExperiment(plan, { journalPath: join(dir, `${runs}.json`), onEvent: (e) => onEvent?.(e, Date.now()) });
+    return runExperiment(plan, { journalPath: join(dir, `${runs}.json`), onEvent: (e) => onEvent?.(e, Date.now()), signal });
   }
 
   async function tagged(tag: string): Promise<number> {
@@ -267,6 +267,38 @@ describe('postgres faults (private PostgreSQL, max_connections 20)', () => {
     stop = true;
     await worker;
     await current?.end().catch(() => undefined);
+  });
+
+  it('a SIGKILLed agent: its sessions end with it, even those busy in pg_sleep (the server notices the dead client)', { timeout: 60_000 }, async () => {
+    let killedAt = 0;
+    let endedAt = 0;
+    let watching: Promise<void> | undefined;
+    const stop = new AbortController();
+    const journal = await run(experiment([{ fault: 'pg-slow-queries', target: 'db', sessions: 3, duration: '30s', name: 'orphaned' }]), (e) => {
+      if (e.type !== 'fault-applied') return;
+      const tag = e.fault.location.tag!;
+      const agent = (e.fault.location.handle as { agent: number }).agent;
+      watching = (async () => {
+        assert.equal(await tagged(tag), 3);
+        process.kill(agent, 'SIGKILL');
+        killedAt = Date.now();
+        await waitFor(async () => (await tagged(tag)) === 0, 10_000, 'the sessions of the killed agent to end');
+        endedAt = Date.now();
+      })().finally(() => stop.abort(new Error('checked')));
+    }, stop.signal);
+    await watching;
+    assert.ok(endedAt - killedAt < 5_000, `the sessions ended ${endedAt - killedAt} ms after the agent died, long before the 30 s lease`);
+    assert.equal(journal.faultline.faults[0]!.state, 'removed', journal.faultline.faults[0]!.error);
+    assert.deepEqual(journal.faultline.verification, [{ fault: 'orphaned', gone: true }]);
+  });
+
+  it('a password in the URL is never printed in a message (the journal keeps the URL: recover needs it)', { timeout: 60_000 }, async () => {
+    const port = server.port + 1; // nothing listens there
+    const doc = experiment([{ fault: 'pg-lock', target: 'db', table: 'orders', duration: '2s' }]);
+    (doc['targets'] as Record<string, { url: string }>)['db']!.url = `postgres://postgres:s3cret-pw@127.0.0.1:${port}/shop`;
+    const journal = await run(doc);
+    assert.match(journal.faultline.reason ?? '', /cannot connect to PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1/);
+    assert.doesNotMatch(journal.faultline.reason ?? '', /s3cret-pw/);
   });
 
   it('bad input: located load-time errors, all in one pass', () => {
