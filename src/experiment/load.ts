@@ -16,6 +16,8 @@ import { ValidationError, type ValidationIssue } from '../errors.js';
 import { networkStepIssues } from '../faults/network/checks.js';
 import { postgresStepIssues, postgresTargetIssues } from '../faults/postgres/checks.js';
 import { suggest } from '../faults/proxy/toxic-entry.js';
+import { rabbitmqStepIssues, rabbitmqTargetIssues } from '../faults/rabbitmq/checks.js';
+import { redisStepIssues, redisTargetIssues } from '../faults/redis/checks.js';
 import { hostStepIssues } from '../faults/resources/checks.js';
 import { canRealise, capabilityHint } from '../targets/capabilities.js';
 import { Experiment, faultTypes } from './schema.js';
@@ -325,6 +327,8 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
       issues.push({ path: `targets.${name}.tls`, message: 'tls works with tcp proxies; this one is in HTTP mode', hint: 'use mode: tcp (HTTP faults cannot see inside TLS), or drop tls' });
     }
     if (target?.['type'] === 'postgres') issues.push(...postgresTargetIssues(target, `targets.${name}`));
+    if (target?.['type'] === 'redis') issues.push(...redisTargetIssues(target, `targets.${name}`));
+    if (target?.['type'] === 'rabbitmq') issues.push(...rabbitmqTargetIssues(target, `targets.${name}`));
   }
   const method = Array.isArray(root['method']) ? (root['method'] as unknown[]) : [];
   method.forEach((raw, index) => {
@@ -350,6 +354,8 @@ function crossReferences(data: unknown, vars: readonly string[]): ValidationIssu
     if (type === 'host') issues.push(...hostStepIssues(step, path));
     if (type === 'network') issues.push(...networkStepIssues(step, path, target, targetName));
     if (type === 'postgres') issues.push(...postgresStepIssues(step, path));
+    if (type === 'redis') issues.push(...redisStepIssues(step, path));
+    if (type === 'rabbitmq') issues.push(...rabbitmqStepIssues(step, path));
     if (type === 'kubernetes') issues.push(...kubernetesStepIssues(step, path, targets));
     else for (const key of type === 'network' ? ['peer', 'peerHosts'] : ['direction', 'peer', 'peerHosts']) {
       if (key in step) issues.push({ path: `${path}.${key}`, message: `${key} applies to faults on kubernetes targets; "${targetName}" is a ${String(type)} target`, hint: type === 'proxy' || type === 'remote-proxy' ? 'a proxy fault chooses its direction with stream: upstream, downstream or both' : 'remove it' });
