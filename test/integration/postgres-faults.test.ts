@@ -225,6 +225,23 @@ describe('postgres faults (private PostgreSQL, max_connections 20)', () => {
     await assertGone(journal, 'sleep');
   });
 
+  it('pg-slow-queries (statement): a statement of the user\'s runs in a loop; a bad one fails the fault with the server\'s message and leaves nothing', { timeout: 60_000 }, async () => {
+    let looping = 0;
+    const journal = await run(experiment([{ fault: 'pg-slow-queries', target: 'db', sessions: 2, statement: 'SELECT count(*) FROM orders o1 JOIN orders o2 USING (id)', duration: '2s', name: 'loop' }]), (e) => {
+      if (e.type !== 'fault-applied') return;
+      const tag = e.fault.location.tag!;
+      void waitFor(async () => (looping = (await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%JOIN orders o2%'", [tag])).rows[0].n as number) === 2, 5_000, 'the statement').catch(() => undefined); // asserted below
+    });
+    assert.equal(looping, 2, 'both sessions ran the statement');
+    await assertGone(journal, 'loop');
+    const bad = await run(experiment([{ fault: 'pg-slow-queries', target: 'db', sessions: 2, statement: 'SELEC 1', duration: '2s', name: 'bad' }]));
+    const fault = bad.faultline.faults[0]!;
+    assert.equal(fault.state, 'failed');
+    assert.match(fault.error ?? '', /the statement failed: syntax error at or near "SELEC"/);
+    assert.deepEqual(await findAgents(fault.location.tag!), []);
+    assert.equal(await tagged(fault.location.tag!), 0);
+  });
+
   it("pg-terminate: the application's session is terminated (its client gets an error), others and faultline's own are not", { timeout: 60_000 }, async () => {
     const victim = await server.client({ user: 'app', database: 'shop', application: 'shop-api' });
     const bystander = await server.client({ user: 'app', database: 'postgres', application: 'shop-api' });

@@ -234,7 +234,8 @@ class Watch {
   private client: Promise<pg.Client> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private readonly since = new Date();
+  /** The server's clock when watching began (not ours: the server may be elsewhere). */
+  private since: Date | undefined;
   private stopped = false;
 
   constructor(
@@ -262,6 +263,7 @@ class Watch {
     if (this.stopped) return;
     this.client ??= openPg(this.url, CONTROL_NAME, { timeoutMs: 5_000 });
     const client = await this.client;
+    this.since ??= (await client.query<{ now: Date }>('SELECT now() AS now')).rows[0]!.now;
     const { rows } =
       this.what === 'blocked'
         ? await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [this.lockPid])
