@@ -4,13 +4,16 @@
  * runs and their verdicts).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isAlive, stateDir } from '../../runner/recover.js';
 import { loadSchedule } from '../../schedule/schedule-load.js';
 import { historyPath, runSchedule, statusPath, type HistoryEntry, type SchedulerStatus } from '../../schedule/scheduler.js';
 import { println, type CliIo } from '../io.js';
-import { UsageError } from '../../errors.js';
+import { UsageError, ValidationError } from '../../errors.js';
+import { readDocument } from '../../experiment/load.js';
+import { compileScheduleForChaosMesh, DEFAULT_GATE_IMAGE, loadScheduledExperiments } from '../../schedule/chaos-mesh-schedule.js';
 
 export function registerScheduleCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
@@ -20,16 +23,77 @@ export function registerScheduleCommand(program: Command, io: CliIo, setExit: (c
     .option('--unleash', 'run the experiments for real (default: leashed, log what would run)')
     .option('--dir <dir>', 'where the history, status and run journals are kept', '.faultline/schedule')
     .option('--last <n>', 'status: how many history entries to show', '20')
-    .action(async (file: string, flags: { unleash?: boolean; dir: string; last: string }) => {
+    .option('--target <target>', 'kubernetes: compile to Chaos Mesh Schedule objects instead of running (leashed → created paused)')
+    .option('-o, --output <dir>', 'with --target: one file per object into this directory (default: stdout)')
+    .option('--allow-ungated', 'with --target: compile although blackout dates cannot be enforced by a Schedule')
+    .option('--allow-wide-blast', 'with --target: accept mode all and more than 50 % of the pods')
+    .option('--allow-production', 'with --target: accept a production environment')
+    .option('--gate-image <image>', `with --target: the health gate's container image (curl and sh)`, DEFAULT_GATE_IMAGE)
+    .action(async (file: string, flags: ScheduleFlags) => {
       const dir = resolve(io.cwd, flags.dir);
       if (file === 'status') {
         setExit(status(dir, Number(flags.last) || 20, io));
         return;
       }
+      if (flags.target !== undefined) {
+        setExit(await compileSchedule(file, flags, io));
+        return;
+      }
+      if (flags.output !== undefined) throw new UsageError('-o applies to --target kubernetes', { hint: 'the local scheduler keeps its history in --dir' });
       const loaded = await loadSchedule(resolve(io.cwd, file), file);
       await runSchedule(loaded, { dir, stateDir: stateDir(io.env, io.cwd), env: io.env, signal: io.signal, print: (l) => println(io.stdout, l), unleash: flags.unleash });
       println(io.stdout, `schedule stopped; history in ${join(flags.dir, 'history.jsonl')}`);
     });
+}
+
+interface ScheduleFlags {
+  unleash?: boolean;
+  dir: string;
+  last: string;
+  target?: string;
+  output?: string;
+  allowUngated?: boolean;
+  allowWideBlast?: boolean;
+  allowProduction?: boolean;
+  gateImage?: string;
+}
+
+/**
+ * `--target kubernetes`: the schedule as Chaos Mesh Schedules (src/schedule/chaos-mesh-schedule.ts).
+ * Here rather than under `compile`, because the input is a schedule file, read by the same
+ * loader, and `--unleash` means the same thing: leashed objects are created paused.
+ */
+async function compileSchedule(file: string, flags: ScheduleFlags, io: CliIo): Promise<number> {
+  if (flags.target !== 'kubernetes' && flags.target !== 'chaos-mesh') {
+    throw new UsageError(`--target ${flags.target}: schedules compile to kubernetes (Chaos Mesh Schedule objects) only`, { hint: 'use --target kubernetes, or leave --target out to run the scheduler locally' });
+  }
+  const path = resolve(io.cwd, file);
+  const loaded = await loadSchedule(path, file);
+  const read = readDocument(await readFile(path, 'utf8'), file);
+  const { experiments, issues } = await loadScheduledExperiments(loaded, path, read, io.cwd);
+  if (issues.length > 0) throw new ValidationError(issues.length === 1 ? `${file}: ${issues[0]!.message}` : `${file}: ${issues.length} problems`, issues);
+  const output = compileScheduleForChaosMesh(loaded.schedule, experiments, {
+    file,
+    read,
+    env: io.env,
+    unleash: flags.unleash,
+    allowUngated: flags.allowUngated,
+    allowWideBlast: flags.allowWideBlast,
+    allowProduction: flags.allowProduction,
+    gateImage: flags.gateImage,
+  });
+  for (const note of output.notes) println(io.stderr, `note: ${note}`);
+  if (flags.output) {
+    const out = resolve(io.cwd, flags.output);
+    await mkdir(out, { recursive: true });
+    for (const f of output.files) {
+      await writeFile(join(out, f.name), f.text);
+      println(io.stderr, `wrote ${join(flags.output, f.name)}`);
+    }
+  } else {
+    io.stdout.write(output.files.map((f) => f.text).join('---\n'));
+  }
+  return 0;
 }
 
 function status(dir: string, last: number, io: CliIo): number {
