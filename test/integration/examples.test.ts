@@ -25,8 +25,8 @@ function files(dir: string): string[] {
 }
 
 describe('examples', () => {
-  it('every scenario and Chaos Toolkit example validates, with no lint warning', () => {
-    const all = [...files('examples/scenarios'), ...files('examples/chaostoolkit')];
+  it('every scenario, fault family and Chaos Toolkit example validates, with no lint warning', () => {
+    const all = [...files('examples/scenarios'), ...files('examples/faults'), ...files('examples/chaostoolkit')];
     assert.ok(all.length >= 4, all.join(', '));
     for (const file of all) {
       const loaded = loadDocument(readFileSync(join(root, file), 'utf8'), file);
