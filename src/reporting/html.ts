@@ -13,6 +13,7 @@
  * hook. Every piece of journal text is HTML-escaped; the chart data is embedded as JSON in a
  * `<script type="application/json">` with `<` escaped, so no journal string can end the element.
  */
+import { describeTouched, touchedNothing } from '../targets/fault-driver.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { HypothesisRow, PhaseLoad, ReportModel } from './report-model.js';
@@ -99,7 +100,7 @@ function faultsSection(model: ReportModel): string {
       td(f.target),
       td(`${f.describe}${f.share < 1 ? ` (${Math.round(f.share * 100)} % of traffic)` : ''}`),
       td(f.activeSeconds === undefined ? '–' : `${f.activeSeconds.toFixed(2)} s${f.appliedAt ? ` from ${f.appliedAt.slice(11, 23)}` : ''}`),
-      td(f.touched ? `${f.touched.connections} connection(s), ${bytes(f.touched.bytes)}${f.touched.requests ? `, ${f.touched.requests} request(s)` : ''}` : 'not counted', f.touched && f.touched.connections + f.touched.bytes + f.touched.requests === 0 ? 'bad' : ''),
+      td(describeTouched(f.touched, bytes), touchedNothing(f.touched) ? 'bad' : ''),
       td(f.gone === true ? 'verified gone' : f.gone === false ? 'STILL THERE' : f.removedAt ? 'removed (not verified)' : '–', f.gone === false ? 'bad' : ''),
       td(`${f.state}${f.error ? `: ${f.error}` : ''}`, f.state === 'removed' ? '' : 'bad'),
     ]),

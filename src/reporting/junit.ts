@@ -14,6 +14,7 @@
  * probe that could not run is an `<error>`. Test case names are stable across runs (the probe's
  * name), so CI history tracks one hypothesis over time.
  */
+import { describeTouched, touchedNothing } from '../targets/fault-driver.js';
 import type { CheckPhase, HypothesisRow, ReportModel } from './report-model.js';
 
 /** Characters XML 1.0 forbids, even escaped. */
@@ -70,11 +71,11 @@ function suites(model: ReportModel): Suite[] {
       name: `${model.title}: faults`,
       cases: model.faults.map((f) => {
         const c: Case = { name: `${f.name} on ${f.target}`, classname: `${base}.faults`, time: f.activeSeconds ?? 0 };
-        const touched = f.touched ? `${f.touched.connections} connection(s), ${f.touched.bytes} byte(s), ${f.touched.requests} request(s)` : 'not counted';
+        const touched = describeTouched(f.touched, (n) => `${n} byte(s)`);
         const detail = `${f.describe}\nstate: ${f.state}\ntouched: ${touched}${f.error ? `\nerror: ${f.error}` : ''}`;
         if (f.state === 'failed') c.error = { type: 'fault-not-applied', message: `${f.name} could not be applied: ${f.error ?? ''}`, detail };
         else if (f.state === 'residue' || f.gone === false) c.failure = { type: 'residue', message: `${f.name} could not be removed from ${f.target}`, detail };
-        else if (f.touched && f.touched.connections + f.touched.bytes + f.touched.requests === 0) {
+        else if (touchedNothing(f.touched)) {
           c.failure = { type: 'touched-nothing', message: `${f.name} touched no traffic: the hypothesis was not tested (is the service connected through the proxy?)`, detail };
         }
         return c;

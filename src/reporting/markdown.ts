@@ -4,6 +4,7 @@
  * faults and what they touched, load by phase and recovery. GitHub renders it; a terminal reads
  * it as it is.
  */
+import { describeTouched } from '../targets/fault-driver.js';
 import type { ReportModel } from './report-model.js';
 import type { ServiceScore } from './score.js';
 
@@ -55,7 +56,7 @@ export function renderMarkdown(model: ReportModel): string {
           f.target,
           f.describe,
           f.activeSeconds === undefined ? '–' : `${f.activeSeconds.toFixed(2)} s`,
-          f.touched ? `${f.touched.connections} conn, ${f.touched.bytes} B${f.touched.requests ? `, ${f.touched.requests} req` : ''}` : 'not counted',
+          describeTouched(f.touched),
           `${f.state}${f.gone === true ? ' (verified gone)' : ''}`,
         ]),
       ),

@@ -13,6 +13,7 @@
  * started; the journal's series is indexed that way, and instants (ISO strings) are placed on
  * it from the load's origin (see {@link loadOrigin}).
  */
+import { touchedNothing, type Touched } from '../targets/fault-driver.js';
 import { describeShift } from '../load/latency-shift.js';
 import type { Journal, Outcome } from '../runner/journal.js';
 import { hypothesisRows, isThreshold, type HypothesisRow } from './hypotheses.js';
@@ -30,7 +31,7 @@ export interface FaultRow {
   removedAt: string | undefined;
   /** Seconds the fault was in place. */
   activeSeconds: number | undefined;
-  touched: { connections: number; bytes: number; requests: number } | undefined;
+  touched: Touched | undefined;
   /** Verified gone from its target after the run (null: could not be checked). */
   gone: boolean | null | undefined;
   /** Share of connections (or requests) the fault acts on, 0–1. */
@@ -191,7 +192,7 @@ function verdictWhy(journal: Journal, rows: HypothesisRow[], faults: FaultRow[])
     why.push(`${row.name} ${when}: measured ${row.measured}, expected ${row.expected}${row.reason && !row.reason.includes(row.measured) ? ` — ${row.reason}` : ''}`);
   }
   for (const fault of faults) {
-    if (fault.touched && fault.touched.connections + fault.touched.bytes + fault.touched.requests === 0) why.push(`fault ${fault.name} on ${fault.target} touched no traffic`);
+    if (touchedNothing(fault.touched)) why.push(`fault ${fault.name} on ${fault.target} touched no traffic`);
     if (fault.state === 'residue') why.push(`fault ${fault.name} on ${fault.target} could not be removed${fault.error ? `: ${fault.error}` : ''}`);
     if (fault.state === 'failed') why.push(`fault ${fault.name} could not be applied${fault.error ? `: ${fault.error}` : ''}`);
   }

@@ -8,7 +8,7 @@ import { describeShift } from '../load/latency-shift.js';
 import type { Journal } from '../runner/journal.js';
 import type { RunEvent } from '../runner/runner.js';
 import type { RunPlan } from '../runner/plan.js';
-import type { FaultDriver } from '../targets/fault-driver.js';
+import { describeTouched, type FaultDriver } from '../targets/fault-driver.js';
 
 export interface Printer {
   (line: string): void;
@@ -132,7 +132,7 @@ export function summarize(journal: Journal, journalPath: string): string[] {
   const during = journal.steady_states.during;
   if (during.length > 0) lines.push(`steady state during: ${during.filter((s) => s.steady_state_met).length}/${during.length} checks met`);
   for (const fault of f.faults) {
-    const touched = fault.touched ? `touched ${fault.touched.connections} connection(s), ${bytes(fault.touched.bytes)}` : 'traffic not counted';
+    const touched = fault.touched ? `touched ${describeTouched(fault.touched, bytes)}` : 'what it touched is not counted';
     lines.push(`fault ${fault.name}: ${fault.state}; ${touched}`);
   }
   if (f.load?.phases.shift) lines.push(`during the method: ${describeShift(f.load.phases.shift)}`);

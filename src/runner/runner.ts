@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ProxyCollection } from '../faults/proxy/proxy-collection.js';
-import { LocalProxyDriver, RemoteProxyDriver, type FaultDriver } from '../targets/fault-driver.js';
+import { LocalProxyDriver, RemoteProxyDriver, touchedNothing, type FaultDriver } from '../targets/fault-driver.js';
 import { familyForTarget } from '../faults/local/families.js';
 import { latencyShift } from '../load/latency-shift.js';
 import { assertKubernetesPreflight, KubernetesDriver, type KubernetesRunOptions } from '../targets/kubernetes/kubernetes-driver.js';
@@ -700,7 +700,7 @@ class Run {
     else if (j.deviated) outcome = 'deviated';
     else if (this.gateFailed || this.methodFailed) outcome = 'inconclusive';
     else {
-      const idle = faults.filter((f) => f.state === 'removed' && f.touched && f.touched.connections + f.touched.bytes + f.touched.requests === 0);
+      const idle = faults.filter((f) => f.state === 'removed' && touchedNothing(f.touched));
       if (idle.length > 0) {
         outcome = 'inconclusive';
         this.reason = `fault(s) ${idle.map((f) => `"${f.name}"`).join(', ')} touched no traffic: the hypothesis was not tested (is the service connected through the proxy?)`;

@@ -70,11 +70,30 @@ export interface KubernetesResourceRef {
   context?: string | undefined;
 }
 
-/** Traffic a fault actually touched. */
+/** What a fault actually touched: traffic it acted on, and (local faults) the things themselves. */
 export interface Touched {
   connections: number;
   bytes: number;
   requests: number;
+  /**
+   * What the fault acted on, in words, for faults that touch things rather than traffic:
+   * `pid 4242 (node server.js)`, `session 1234 app@10.0.0.7/shop`, a fill file.
+   */
+  items?: string[] | undefined;
+}
+
+/** True when a fault is known to have touched nothing at all (no traffic, no item). */
+export function touchedNothing(t: Touched | undefined): boolean {
+  return t !== undefined && t.connections + t.bytes + t.requests === 0 && (t.items?.length ?? 0) === 0;
+}
+
+/** One line: "3 connection(s), 12.0 KB, 5 request(s)", or the items when there is no traffic. */
+export function describeTouched(t: Touched | undefined, bytes: (n: number) => string = (n) => `${n} B`): string {
+  if (!t) return 'not counted';
+  const traffic = t.connections + t.bytes + t.requests > 0 || !t.items?.length;
+  const parts = traffic ? [`${t.connections} connection(s)`, bytes(t.bytes), ...(t.requests ? [`${t.requests} request(s)`] : [])] : [];
+  if (t.items?.length) parts.push(t.items.length > 5 ? `${t.items.slice(0, 5).join(', ')} and ${t.items.length - 5} more` : t.items.join(', '));
+  return parts.join(', ');
 }
 
 export interface FaultDriver {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { FaultError, UsageError } from '../../errors.js';
 import { parseDuration } from '../../experiment/duration.js';
 import type { Target } from '../../experiment/schema.js';
-import type { FaultLocation } from '../../targets/fault-driver.js';
+import type { FaultLocation, Touched } from '../../targets/fault-driver.js';
 import { findAgents, startAgent } from '../local/agent.js';
 import { faultTag, type LocalDriverContext, type LocalFamily } from '../local/family.js';
 import { LocalFaultDriver, type LocalApply } from '../local/local-driver.js';
@@ -181,6 +181,16 @@ export class ProcessFaultDriver extends LocalFaultDriver {
       await this.service.start(signal);
       (location.handle as ProcessHandle).restarted = this.service.leader ? [this.service.leader] : [];
     }
+  }
+
+  /** The processes it acted on (and, for a restart, the ones started again), as items. */
+  override async touched(location: FaultLocation): Promise<Touched | undefined> {
+    const handle = (location.handle ?? {}) as ProcessHandle;
+    const acted = (handle.processes ?? []).map((p) => `pid ${p.pid}`);
+    if (location.fault === 'clock-skew' && handle.service?.leader) acted.push(`pid ${handle.service.leader.pid} clock ${handle.offset ?? ''}`.trim());
+    const restarted = ((handle.restarted ?? []) as ProcessRef[]).map((p) => `restarted as pid ${p.pid}`);
+    const items = [...acted, ...restarted];
+    return items.length > 0 ? { connections: 0, bytes: 0, requests: 0, items } : undefined;
   }
 
   override async isGone(location: FaultLocation, signal: AbortSignal): Promise<boolean> {

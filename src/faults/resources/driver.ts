@@ -17,7 +17,7 @@ import { UsageError } from '../../errors.js';
 import { parseRate } from '../../experiment/duration.js';
 import type { Fault, Target } from '../../experiment/schema.js';
 import type { PlannedFault } from '../../runner/plan.js';
-import type { FaultLocation } from '../../targets/fault-driver.js';
+import type { FaultLocation, Touched } from '../../targets/fault-driver.js';
 import { findAgents, startAgent } from '../local/agent.js';
 import type { LocalDriverContext, LocalFamily } from '../local/family.js';
 import { LocalFaultDriver, type LocalApply } from '../local/local-driver.js';
@@ -126,6 +126,14 @@ export class HostFaultDriver extends LocalFaultDriver {
     handle.agent = agent.pid;
     handle.bytes = (agent.info as { bytes?: number } | null)?.bytes;
     save();
+  }
+
+  /** The agent holding the pressure, and what it holds, as items. */
+  override async touched(location: FaultLocation): Promise<Touched | undefined> {
+    const handle = (location.handle ?? {}) as HostHandle;
+    if (handle.agent === undefined) return undefined;
+    const held = location.fault === 'disk-fill' ? `fill file ${handle.file ?? '?'}${handle.bytes !== undefined ? ` (${formatBytes(handle.bytes)} left free)` : ''}` : location.fault === 'memory-stress' && handle.bytes !== undefined ? `${formatBytes(handle.bytes)} held` : 'CPU';
+    return { connections: 0, bytes: 0, requests: 0, items: [`agent pid ${handle.agent}: ${held}`] };
   }
 
   override async isGone(location: FaultLocation, _signal: AbortSignal): Promise<boolean> {
