@@ -73,6 +73,30 @@ describe('LeanHttpClient', () => {
     b.close();
   });
 
+  it('reads headers in any case and spacing, HTTP/1.0 keep-alive and Connection: close', async () => {
+    let opened = 0;
+    // Upper-case names, spaces around values, the length split across two reads.
+    const upper = await raw(['HTTP/1.1 202 Accepted\r\nX-Other:1\r\nCONTENT-LENGTH:   5  \r\nConnection:\tKeep-Alive\r\n\r\nab', 'cde'], () => opened++);
+    const keep10 = await raw(['HTTP/1.0 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok']);
+    let closeOpened = 0;
+    const closing = await raw(['HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'], () => closeOpened++);
+    const badLength = await raw(['HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n']);
+    servers.push(upper, keep10, closing, badLength);
+    const a = new LeanHttpClient({ url: url(upper), method: 'GET', connections: 1, timeoutMs: 2000 });
+    assert.deepEqual(await call(a), { status: 202, code: undefined });
+    assert.deepEqual(await call(a), { status: 202, code: undefined });
+    assert.equal(opened, 1, 'kept alive');
+    const b = new LeanHttpClient({ url: url(keep10), method: 'GET', connections: 1, timeoutMs: 2000 });
+    assert.deepEqual(await call(b), { status: 200, code: undefined });
+    const c = new LeanHttpClient({ url: url(closing), method: 'GET', connections: 1, timeoutMs: 2000 });
+    assert.deepEqual(await call(c), { status: 500, code: undefined });
+    assert.deepEqual(await call(c), { status: 500, code: undefined });
+    assert.equal(closeOpened, 2, 'a new connection after Connection: close');
+    const d = new LeanHttpClient({ url: url(badLength), method: 'GET', connections: 1, timeoutMs: 2000 });
+    assert.equal((await call(d)).code, 'UND_ERR_PARSER');
+    for (const client of [a, b, c, d]) client.close();
+  });
+
   it('times out, and reports a server that is not HTTP', async () => {
     const silent = createServer((socket) => socket.on('error', () => undefined));
     silent.listen(0, '127.0.0.1');

@@ -10,6 +10,7 @@
  * need; anything it does not understand fails the request with a clear error.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect } from 'node:tls';
 
 export interface HttpTarget {
@@ -25,9 +26,19 @@ export interface HttpTarget {
 export type Completion = (status: number | undefined, error?: { code: string; message: string }) => void;
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
+const HTTP_1 = Buffer.from('HTTP/1.');
+
+/** Whether `data[from, from + name.length)` is `name` (lower case ASCII), ignoring case. */
+function nameIs(data: Buffer, from: number, length: number, name: string): boolean {
+  if (length !== name.length) return false;
+  for (let i = 0; i < length; i++) if ((data[from + i]! | 0x20) !== name.charCodeAt(i)) return false;
+  return true;
+}
 
 class Connection {
   private socket: Socket | undefined;
+  /** When the request in flight was sent or last received bytes (performance.now()). */
+  activeAt = 0;
   private buffer: Buffer | undefined;
   private pending: Completion | undefined;
   private status = 0;
@@ -62,27 +73,45 @@ class Connection {
     this.closeDelimited = false;
     this.keepAlive = true;
     this.buffer = undefined;
+    this.activeAt = performance.now();
     const socket = this.socket ?? this.open();
-    socket.setTimeout(this.target.timeoutMs);
     socket.write(request);
+  }
+
+  /** Fails the request in flight if it has had no bytes for the timeout (the client's sweep). */
+  expire(now: number): void {
+    if (this.pending && this.socket && now - this.activeAt >= this.target.timeoutMs) {
+      this.fail('UND_ERR_HEADERS_TIMEOUT', `no answer within ${this.target.timeoutMs} ms`, this.socket);
+    }
   }
 
   private open(): Socket {
     const { url } = this.target;
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    const socket =
-      url.protocol === 'https:'
-        ? tlsConnect({ host, port, servername: host, rejectUnauthorized: false })
-        : netConnect({ host, port });
-    socket.setNoDelay(true);
     // Events of a socket this connection has already given up are ignored.
-    socket.on('data', (chunk: Buffer) => {
-      if (this.socket === socket) this.onData(chunk);
-    });
-    socket.on('timeout', () => {
-      if (this.socket === socket) this.fail('UND_ERR_HEADERS_TIMEOUT', `no answer within ${this.target.timeoutMs} ms`, socket);
-    });
+    let socket: Socket;
+    if (url.protocol === 'https:') {
+      socket = tlsConnect({ host, port, servername: host, rejectUnauthorized: false });
+      socket.on('data', (chunk: Buffer) => {
+        if (this.socket === socket) this.onData(chunk);
+      });
+    } else {
+      // Plain TCP reads into the client's one buffer, with no stream and no allocation per
+      // read (`onread`); what a response leaves for later is copied out of it.
+      socket = netConnect({
+        host,
+        port,
+        onread: {
+          buffer: this.client.readBuffer,
+          callback: (bytes: number, buffer: Uint8Array): boolean => {
+            if (this.socket === socket) this.onData((buffer as Buffer).subarray(0, bytes));
+            return true;
+          },
+        },
+      });
+    }
+    socket.setNoDelay(true);
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (this.socket === socket) this.fail(err.code ?? 'ECONNRESET', err.message, socket);
     });
@@ -108,7 +137,6 @@ class Connection {
   private complete(): void {
     const done = this.pending;
     this.pending = undefined;
-    this.socket?.setTimeout(0);
     if (!this.keepAlive) {
       this.socket?.destroy();
       this.socket = undefined;
@@ -119,16 +147,17 @@ class Connection {
 
   private onData(chunk: Buffer): void {
     if (!this.pending) return; // a stray byte after a response: ignore
+    this.activeAt = performance.now();
     let data = this.buffer ? Buffer.concat([this.buffer, chunk]) : chunk;
     this.buffer = undefined;
     if (!this.headersDone) {
       const end = data.indexOf(CRLF_CRLF);
       if (end < 0) {
         if (data.length > 64 * 1024) this.fail('UND_ERR_HEADERS_OVERFLOW', 'response headers larger than 64 KiB', this.socket!);
-        else this.buffer = data;
+        else this.buffer = Buffer.from(data); // a copy: `chunk` may be the shared read buffer
         return;
       }
-      if (!this.parseHead(data.toString('latin1', 0, end))) return;
+      if (!this.parseHead(data, end)) return;
       data = data.subarray(end + 4);
       if (this.status < 200 && this.status !== 101) {
         // 1xx informational: another head follows.
@@ -150,31 +179,67 @@ class Connection {
     // close-delimited: wait for 'close'
   }
 
-  /** Parses the status line and the headers that matter; false when the response is not HTTP. */
-  private parseHead(text: string): boolean {
-    const lines = text.split('\r\n');
-    const match = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '');
-    if (!match) {
-      this.fail('UND_ERR_PARSER', `not an HTTP/1.x response: ${JSON.stringify((lines[0] ?? '').slice(0, 40))}`, this.socket!);
+  /**
+   * Parses the status line and the headers that matter (`data[0, end)`, the head without its
+   * final CRLF CRLF); false when the response is not HTTP. Works on the bytes: no string per
+   * line or header, only for the values of the few headers it reads.
+   */
+  private parseHead(data: Buffer, end: number): boolean {
+    const d0 = data[9]! - 48;
+    const d1 = data[10]! - 48;
+    const d2 = data[11]! - 48;
+    const minor = data[7];
+    if (end < 12 || data.compare(HTTP_1, 0, 7, 0, 7) !== 0 || (minor !== 48 && minor !== 49) || data[8] !== 32 || d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 || (end > 12 && data[12] !== 32 && data[12] !== 13)) {
+      const eol = data.indexOf(13);
+      const first = data.toString('latin1', 0, Math.min(eol < 0 || eol > end ? end : eol, 40));
+      this.fail('UND_ERR_PARSER', `not an HTTP/1.x response: ${JSON.stringify(first)}`, this.socket!);
       return false;
     }
-    this.status = Number(match[2]);
-    this.keepAlive = match[1] === '1';
+    this.status = d0 * 100 + d1 * 10 + d2;
+    const http11 = minor === 49;
+    this.keepAlive = http11;
     let length = -1;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon < 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim().toLowerCase();
-      if (name === 'content-length') length = Number(value);
-      else if (name === 'transfer-encoding') this.chunked = value.split(',').map((v) => v.trim()).includes('chunked');
-      else if (name === 'connection') this.keepAlive = value.includes('keep-alive') || (match[1] === '1' && !value.includes('close'));
+    let at = data.indexOf(10, 12) + 1; // the first header line
+    while (at > 0 && at < end) {
+      let eol = data.indexOf(13, at);
+      if (eol < 0 || eol > end) eol = end;
+      let colon = at;
+      while (colon < eol && data[colon] !== 58) colon++;
+      if (colon < eol) {
+        let nameEnd = colon;
+        while (nameEnd > at && (data[nameEnd - 1] === 32 || data[nameEnd - 1] === 9)) nameEnd--;
+        let vs = colon + 1;
+        let ve = eol;
+        while (vs < ve && (data[vs] === 32 || data[vs] === 9)) vs++;
+        while (ve > vs && (data[ve - 1] === 32 || data[ve - 1] === 9)) ve--;
+        const nameLength = nameEnd - at;
+        if (nameIs(data, at, nameLength, 'content-length')) {
+          let n = ve > vs ? 0 : Number.NaN;
+          for (let i = vs; i < ve; i++) {
+            const c = data[i]! - 48;
+            if (c < 0 || c > 9) {
+              n = Number.NaN;
+              break;
+            }
+            n = n * 10 + c;
+          }
+          length = n;
+        } else if (nameIs(data, at, nameLength, 'transfer-encoding')) {
+          this.chunked = data.toString('latin1', vs, ve).toLowerCase().split(',').map((v) => v.trim()).includes('chunked');
+        } else if (nameIs(data, at, nameLength, 'connection')) {
+          const value = data.toString('latin1', vs, ve).toLowerCase();
+          this.keepAlive = value.includes('keep-alive') || (http11 && !value.includes('close'));
+        }
+      }
+      at = eol + 2;
     }
     this.headersDone = true;
     if (this.chunked) this.remaining = -1;
     else if (length >= 0) this.remaining = length;
-    else {
+    else if (Number.isNaN(length)) {
+      this.fail('UND_ERR_PARSER', 'invalid content-length', this.socket!);
+      return false;
+    } else {
       this.closeDelimited = true;
       this.keepAlive = false;
     }
@@ -198,7 +263,7 @@ class Connection {
       }
       if (this.remaining === -2) {
         if (data.length - at < 2) {
-          this.buffer = data.subarray(at);
+          this.buffer = Buffer.from(data.subarray(at));
           return;
         }
         at += 2;
@@ -213,12 +278,12 @@ class Connection {
           this.complete();
           return;
         }
-        this.buffer = data.subarray(at);
+        this.buffer = Buffer.from(data.subarray(at));
         return;
       }
       const eol = data.indexOf('\r\n', at, 'latin1');
       if (eol < 0) {
-        this.buffer = data.subarray(at);
+        this.buffer = Buffer.from(data.subarray(at));
         return;
       }
       const size = Number.parseInt(data.toString('latin1', at, eol).split(';')[0]!, 16);
@@ -241,6 +306,14 @@ export class LeanHttpClient {
   private readonly queue: Completion[] = [];
   private readonly isHead: boolean;
   private closed = false;
+  /**
+   * One timer for every connection's request timeout, instead of a socket timer per request
+   * (Node allocates, binds and re-inserts those on every request, read and write). A request
+   * times out between `timeoutMs` and `timeoutMs` + a tenth of it without bytes.
+   */
+  private sweeper: NodeJS.Timeout | undefined;
+  /** Where every plain connection reads: responses are parsed as they arrive, one at a time. */
+  readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
 
   constructor(private readonly target: HttpTarget) {
     const { url, method } = target;
@@ -262,6 +335,14 @@ export class LeanHttpClient {
     if (this.closed) {
       done(undefined, { code: 'UND_ERR_CLOSED', message: 'client closed' });
       return;
+    }
+    if (!this.sweeper) {
+      const period = Math.min(1000, Math.max(5, this.target.timeoutMs / 10));
+      this.sweeper = setInterval(() => {
+        const now = performance.now();
+        for (const connection of this.connections) connection.expire(now);
+      }, period);
+      this.sweeper.unref();
     }
     const connection = this.idleConnections.pop() ?? (this.connections.length < this.target.connections ? this.add() : undefined);
     if (connection) this.dispatch(connection, done);
@@ -288,6 +369,7 @@ export class LeanHttpClient {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.sweeper);
     for (const waiting of this.queue.splice(0)) waiting(undefined, { code: 'UND_ERR_CLOSED', message: 'client closed' });
     for (const connection of this.connections) connection.destroy();
   }

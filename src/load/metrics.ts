@@ -101,8 +101,15 @@ export class LoadMetrics {
   readonly totals = emptyCounts();
   readonly buckets: Bucket[] = [];
 
-  /** Requests sent and not answered yet: id → the time their latency is measured from. */
-  private readonly inFlight = new Map<number, number>();
+  /**
+   * Requests sent and not answered yet, in send order: `inFlight[id - firstId]` is the time the
+   * latency of request `id` counts from, NaN once it settled. Sends are in schedule order and
+   * most answers come back in order, so a queue with a head that skips settled entries costs
+   * an array store per request where a Map cost a hash insert and delete.
+   */
+  private inFlight: number[] = [];
+  private head = 0;
+  private firstId = 0;
   private nextId = 0;
 
   constructor(
@@ -112,13 +119,29 @@ export class LoadMetrics {
 
   /** A request left (its latency counts from `fromMs`); pass the id to {@link settled}. */
   began(fromMs: number): number {
-    const id = this.nextId++;
-    this.inFlight.set(id, fromMs);
-    return id;
+    this.inFlight.push(fromMs);
+    return this.nextId++;
   }
 
   settled(id: number): void {
-    this.inFlight.delete(id);
+    const at = id - this.firstId;
+    if (at < this.head || at >= this.inFlight.length) return;
+    this.inFlight[at] = Number.NaN;
+    if (at !== this.head) return;
+    const q = this.inFlight;
+    let head = this.head + 1;
+    while (head < q.length && Number.isNaN(q[head])) head++;
+    if (head === q.length) {
+      // Nothing in flight: start over (the common case under a steady load).
+      this.firstId += q.length;
+      q.length = 0;
+      head = 0;
+    } else if (head >= 1024 && head * 2 >= q.length) {
+      this.firstId += head;
+      q.splice(0, head);
+      head = 0;
+    }
+    this.head = head;
   }
 
   /**
@@ -129,11 +152,14 @@ export class LoadMetrics {
   oldestInFlightMs(nowMs: number): number | undefined {
     let oldest: number | undefined;
     // Sends are nearly in schedule order, so the first entries are the oldest; a few that left
-    // slightly out of order are covered by looking at the first handful.
+    // slightly out of order are covered by looking at the first handful still in flight.
     let seen = 0;
-    for (const from of this.inFlight.values()) {
+    const q = this.inFlight;
+    for (let i = this.head; i < q.length && seen < 16; i++) {
+      const from = q[i]!;
+      if (Number.isNaN(from)) continue;
       if (oldest === undefined || from < oldest) oldest = from;
-      if (++seen >= 16) break;
+      seen++;
     }
     return oldest === undefined ? undefined : nowMs - oldest;
   }

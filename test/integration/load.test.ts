@@ -4,7 +4,9 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
+import { performance } from 'node:perf_hooks';
 import { runLoad } from '../../src/load/generator.js';
+import type { LoadMetrics } from '../../src/load/metrics.js';
 
 /** A server that, one second after its first request, stalls every answer for `stallMs`. */
 async function stallingServer(stallMs: number): Promise<{ url: string; server: Server }> {
@@ -56,6 +58,38 @@ describe('load generator', () => {
     assert.ok(closedReport.total.max >= 900, 'though its max shows it');
     // Per-second series: the stalled second shows up.
     assert.ok(openReport.series.some((s) => s.p99 >= 500));
+  });
+
+  it('sends in batches at most one send window early, and times early sends from their send', { timeout: 30_000 }, async () => {
+    // Every answer takes 50 ms. Requests are due every 10 ms and may leave up to 20 ms early:
+    // a latency timed from the due time would show as little as 30 ms.
+    const arrivals: number[] = [];
+    const server = createServer((_req, res) => {
+      arrivals.push(performance.now());
+      setTimeout(() => res.end('ok'), 50);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    servers.push(server);
+    let metrics: LoadMetrics | undefined;
+    const report = await runLoad({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+      stages: [{ durationMs: 2000, from: 100 }],
+      sendWindowMs: 20,
+      onStart: (m) => (metrics = m),
+    });
+    assert.equal(report.total.completed, 200);
+    const fastest = metrics!.histogramMs(0, 10_000).minNonZeroValue / 1000;
+    assert.ok(fastest >= 48, `fastest answer ${fastest} ms: early sends are timed from their send`);
+    // Request i is due at i × 10 ms (the first at 0, sent at once): none arrived more than the
+    // window (plus a little for the connections being opened) before it was due.
+    arrivals.sort((a, b) => a - b);
+    const first = arrivals[0]!;
+    const earliest = Math.min(...arrivals.map((t, i) => t - first - i * 10));
+    assert.ok(earliest >= -23, `a request arrived ${-earliest} ms before it was due`);
+    // And they came in batches: fewer distinct 2-ms groups than requests.
+    const groups = arrivals.filter((t, i) => i === 0 || t - arrivals[i - 1]! > 2).length;
+    assert.ok(groups < 150, `${groups} groups of arrivals for 200 requests`);
   });
 
   it('counts status classes, errors and timeouts, and reports each second live', { timeout: 30_000 }, async () => {
