@@ -3,7 +3,7 @@
 // that `faultline recover` removes at once; SIGINT rolls back and exits 130; --dry-run applies
 // nothing; a bad file exits 2 with located problems.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { stringify } from 'yaml';
 import type { FaultProxy, ProxyCollection } from '../../src/index.js';
 import type { Journal } from '../../src/runner/journal.js';
 import { startRemoteProxyStack } from '../helpers/services.js';
+import { startRunner, killRunner, runFaultline, exitCode, type RunnerChild } from '../helpers/runner-child.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // Resolved here: the children run in a temporary directory where `tsx` is not resolvable.
@@ -50,44 +51,18 @@ describe('faultline run and recover (child processes)', () => {
     return file;
   }
 
-  function start(args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string; applied: Promise<void> } {
-    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
-      stdio: 'pipe',
-      env: { ...process.env, FAULTLINE_STATE_DIR: stateDir },
-      cwd: dir,
-    });
-    let output = '';
-    const applied = new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => {
-        output += d;
-        if (output.includes('⚡')) resolve();
-      });
-      child.stderr.on('data', (d: Buffer) => (output += d));
-      child.once('exit', (code) => reject(new Error(`exited ${code} before applying a fault:\n${output}`)));
-    });
-    applied.catch(() => undefined);
-    return { child, output: () => output, applied };
-  }
-
-  async function exitCode(child: ChildProcessWithoutNullStreams): Promise<number | null> {
-    if (child.exitCode !== null) return child.exitCode;
-    const [code] = (await once(child, 'exit')) as [number | null];
-    return code;
-  }
+  const start = (args: string[]): RunnerChild => startRunner(args, { stateDir, cwd: dir });
 
   it('SIGKILL mid-fault: the fault stays only until faultline recover removes it', { timeout: 60_000 }, async () => {
     const file = await experimentFile('kill.yaml', [{ fault: 'latency', target: 'db', delay: '10ms', duration: '60s', name: 'slow-db' }]);
     const run = start(['run', file]);
     await run.applied;
-    run.child.kill('SIGKILL');
-    await exitCode(run.child);
+    await killRunner(run.child);
     assert.deepEqual(proxy.toxics.map((t) => t.name), ['slow-db'], 'the killed runner left its fault');
     assert.ok(proxy.toxics[0]?.expiresAt, 'but the fault carries a lease');
 
-    const recovered = spawn(process.execPath, ['--import', TSX, CLI, 'recover'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
-    let out = '';
-    recovered.stdout.on('data', (d: Buffer) => (out += d));
-    assert.equal(await exitCode(recovered as ChildProcessWithoutNullStreams), 0, out);
+    const { code, stdout: out } = await runFaultline(['recover'], { stateDir, cwd: dir });
+    assert.equal(code, 0, out);
     assert.match(out, /fault slow-db on db .*removed/);
     assert.equal(proxy.toxics.length, 0, 'recover removed it');
 
@@ -102,8 +77,7 @@ describe('faultline run and recover (child processes)', () => {
     const file = await experimentFile('lease.yaml', [{ fault: 'latency', target: 'db', delay: '10ms', duration: '1s', name: 'leased' }, { wait: '30s' }]);
     const run = start(['run', file]);
     await run.applied;
-    run.child.kill('SIGKILL');
-    await exitCode(run.child);
+    await killRunner(run.child);
     assert.equal(proxy.toxics.length, 1);
     const deadline = proxy.toxics[0]!.expiresAt!.getTime();
     assert.ok(deadline - Date.now() < 10_000, 'the lease is the fault duration plus a short grace');
@@ -132,10 +106,8 @@ describe('faultline run and recover (child processes)', () => {
 
   it('--dry-run prints the plan, checks the targets and applies nothing', { timeout: 30_000 }, async () => {
     const valid = await experimentFile('dry-ok.yaml', [{ fault: 'reset-peer', target: 'db', duration: '10s', percentage: '10%' }]);
-    const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', valid, '--dry-run'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    assert.equal(await exitCode(child as ChildProcessWithoutNullStreams), 0, out);
+    const { code, stdout: out } = await runFaultline(['run', valid, '--dry-run'], { stateDir, cwd: dir });
+    assert.equal(code, 0, out);
     assert.match(out, /connection reset \(RST\) on db \(downstream\) on 10% of connections for 10s/);
     assert.match(out, /target db: reachable/);
     assert.match(out, /nothing was applied/);
@@ -148,7 +120,7 @@ describe('faultline run and recover (child processes)', () => {
     const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', file], { cwd: dir });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d));
-    assert.equal(await exitCode(child as ChildProcessWithoutNullStreams), 2, err);
+    assert.equal(await exitCode(child), 2, err);
     assert.match(err, /bad\.yaml:3:\d+/);
     assert.match(err, /latency/);
     assert.match(err, /bad\.yaml:6:\d+/);
@@ -160,10 +132,8 @@ describe('faultline run and recover (child processes)', () => {
     const b = start(['run', await experimentFile('halt-b.yaml', [{ fault: 'bandwidth', target: 'db', rate: '1MB/s', duration: '60s', name: 'halt-b' }])]);
     await Promise.all([a.applied, b.applied]);
     assert.equal(proxy.toxics.length, 2);
-    const halted = spawn(process.execPath, ['--import', TSX, CLI, 'halt'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
-    let out = '';
-    halted.stdout.on('data', (d: Buffer) => (out += d));
-    assert.equal(await exitCode(halted as ChildProcessWithoutNullStreams), 0, out);
+    const { code, stdout: out } = await runFaultline(['halt'], { stateDir, cwd: dir });
+    assert.equal(code, 0, out);
     assert.equal(proxy.toxics.length, 0, 'every fault removed');
     assert.match(out, /fault halt-a on db .*: removed/);
     assert.match(out, /fault halt-b on db .*: removed/);

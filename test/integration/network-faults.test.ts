@@ -11,16 +11,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { parseExperiment } from '../../src/experiment/load.js';
 import { findAgents } from '../../src/faults/local/agent.js';
-import { compileExperiment } from '../../src/runner/compile.js';
 import type { Journal } from '../../src/runner/journal.js';
-import { runExperiment, type RunEvent } from '../../src/runner/runner.js';
+import { startRunner, killRunner, runFaultline } from '../helpers/runner-child.js';
+import { runExperimentDoc, type FaultApplied } from '../helpers/run-experiment.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const SUBNET = `10.231.${process.pid % 250}`;
 const CLIENT_NS = `fl-test-${process.pid}-c`;
 const SERVER_NS = `fl-test-${process.pid}-s`;
@@ -108,21 +104,9 @@ describe('network faults (namespaces the test creates, through the runner)', () 
   }
 
   let runs = 0;
-  async function run(doc: Record<string, unknown>, during?: (event: Extract<RunEvent, { type: 'fault-applied' }>) => Promise<void>): Promise<Journal> {
+  async function run(doc: Record<string, unknown>, during?: (event: FaultApplied) => Promise<void>): Promise<Journal> {
     const file = `network-${++runs}.yaml`;
-    const plan = compileExperiment(parseExperiment(stringify({ title: file, safety: { maxDuration: '1m' }, ...doc }), file), { file, env: {} });
-    let observed: Promise<void> | undefined;
-    const journal = await runExperiment(plan, {
-      journalPath: join(dir, `${runs}.json`),
-      onEvent: (event) => {
-        if (event.type === 'fault-applied' && during && !observed) observed = during(event);
-      },
-    });
-    if (during) {
-      assert.ok(observed, `no fault was applied: ${journal.faultline.reason ?? ''}`);
-      await observed;
-    }
-    return journal;
+    return runExperimentDoc({ title: file, safety: { maxDuration: '1m' }, ...doc }, { file, journalPath: join(dir, `${runs}.json`), during });
   }
 
   it('partition: connections to the server fail while it holds, work again after, and only its table goes', { timeout: 60_000 }, async () => {
@@ -208,19 +192,10 @@ describe('network faults (namespaces the test creates, through the runner)', () 
     async function startAndKill(name: string, doc: Record<string, unknown>): Promise<void> {
       const file = join(dir, name);
       await writeFile(file, stringify({ title: name, safety: { maxDuration: '2m' }, ...doc }));
-      const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', file], { stdio: 'pipe', env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
+      const { child, applied } = startRunner(['run', file], { stateDir, cwd: dir });
       children.push(child);
-      let output = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (d: Buffer) => {
-          output += d;
-          if (output.includes('⚡')) resolve();
-        });
-        child.stderr!.on('data', (d: Buffer) => (output += d));
-        child.once('exit', (code) => reject(new Error(`exited ${code} before applying a fault:\n${output}`)));
-      });
-      child.kill('SIGKILL');
-      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+      await applied;
+      await killRunner(child);
     }
 
     it('mid-partition: the agent removes its table at the lease by itself', { timeout: 60_000 }, async () => {
@@ -236,11 +211,7 @@ describe('network faults (namespaces the test creates, through the runner)', () 
     it('mid-bandwidth: faultline recover removes the qdisc at once', { timeout: 60_000 }, async () => {
       await startAndKill('recover.yaml', { targets: { link: { type: 'network', netns: SERVER_NS, interface: 'veth0' } }, method: [{ fault: 'bandwidth', target: 'link', duration: '60s', rate: '50KB/s' }] });
       assert.match(rootQdisc(SERVER_NS, 'veth0'), /htb/);
-      const recover = spawn(process.execPath, ['--import', TSX, CLI, 'recover'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
-      let out = '';
-      recover.stdout.on('data', (d: Buffer) => (out += d));
-      recover.stderr.on('data', (d: Buffer) => (out += d));
-      const [code] = (await once(recover, 'exit')) as [number];
+      const { code, output: out } = await runFaultline(['recover'], { stateDir, cwd: dir });
       assert.equal(code, 0, out);
       assert.match(rootQdisc(SERVER_NS, 'veth0'), /noqueue 0:/);
       assert.ok((await fetchPayload()).ms < 1_500);

@@ -5,8 +5,6 @@
 // proven gone (no agent, no session with the fault's tag in pg_stat_activity); then the runner
 // is SIGKILLed mid-lock and the agent's lease or `faultline recover` ends the lock.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,14 +16,13 @@ import { parse, stringify } from 'yaml';
 import { ValidationError } from '../../src/errors.js';
 import { parseExperiment } from '../../src/experiment/load.js';
 import { findAgents } from '../../src/faults/local/agent.js';
-import { compileExperiment } from '../../src/runner/compile.js';
 import type { Journal } from '../../src/runner/journal.js';
-import { runExperiment, type RunEvent } from '../../src/runner/runner.js';
+import type { RunEvent } from '../../src/runner/runner.js';
 import { startPostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
+import { startRunner, killRunner, runFaultline, type RunnerChild } from '../helpers/runner-child.js';
+import { runExperimentDoc } from '../helpers/run-experiment.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(root, 'src/cli/main.ts');
-const TSX = import.meta.resolve('tsx');
 const ROWS = 40_000;
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -68,9 +65,7 @@ describe('postgres faults (private PostgreSQL, max_connections 20)', () => {
   }
 
   async function run(doc: Record<string, unknown>, onEvent?: (e: RunEvent, at: number) => void, signal?: AbortSignal): Promise<Journal> {
-    const file = `pg-${++runs}.yaml`;
-    const plan = compileExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
-    return runExperiment(plan, { journalPath: join(dir, `${runs}.json`), onEvent: (e) => onEvent?.(e, Date.now()), signal });
+    return runExperimentDoc(doc, { file: `pg-${++runs}.yaml`, journalPath: join(dir, `${runs}.json`), onEvent, signal });
   }
 
   async function tagged(tag: string): Promise<number> {
@@ -355,24 +350,7 @@ describe('postgres faults (private PostgreSQL, max_connections 20)', () => {
   });
 
   describe('a SIGKILLed runner (faultline run as a child process)', () => {
-    function start(file: string, stateDir: string): { child: ChildProcessWithoutNullStreams; applied: Promise<void> } {
-      const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', file], { stdio: 'pipe', env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
-      let output = '';
-      const applied = new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          output += d;
-          if (output.includes('⚡')) resolve();
-        });
-        child.stderr.on('data', (d: Buffer) => (output += d));
-        child.once('exit', (code) => reject(new Error(`exited ${code} before applying a fault:\n${output}`)));
-      });
-      applied.catch(() => undefined);
-      return { child, applied };
-    }
-    async function kill(child: ChildProcessWithoutNullStreams): Promise<void> {
-      child.kill('SIGKILL');
-      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
-    }
+    const start = (file: string, stateDir: string): RunnerChild => startRunner(['run', file], { stateDir, cwd: dir });
     async function lockFile(name: string, duration: string, wait: string): Promise<string> {
       const file = join(dir, `${name}.yaml`);
       const doc = experiment([{ fault: 'pg-lock', target: 'db', table: 'orders', duration, name }, { wait }], {
@@ -387,7 +365,7 @@ describe('postgres faults (private PostgreSQL, max_connections 20)', () => {
       const stateDir = join(dir, 'state-lease');
       const run = start(file, stateDir);
       await run.applied;
-      await kill(run.child);
+      await killRunner(run.child);
       const app = await server.client({ user: 'app', database: 'shop', application: 'shop-api' });
       const journal = JSON.parse(await readFile(join(stateDir, (await readdir(stateDir)).at(-1)!), 'utf8')) as Journal;
       const fault = journal.faultline.faults[0]!;
@@ -404,7 +382,7 @@ describe('postgres faults (private PostgreSQL, max_connections 20)', () => {
       const stateDir = join(dir, 'state-recover');
       const run = start(file, stateDir);
       await run.applied;
-      await kill(run.child);
+      await killRunner(run.child);
       const app = await server.client({ user: 'app', database: 'shop', application: 'shop-api' });
       let insertedAt = 0;
       const insert = app.query("INSERT INTO orders (note) VALUES ('after recover')").then(() => (insertedAt = Date.now()));
@@ -412,12 +390,8 @@ describe('postgres faults (private PostgreSQL, max_connections 20)', () => {
       const journal = JSON.parse(await readFile(join(stateDir, (await readdir(stateDir)).at(-1)!), 'utf8')) as Journal;
       const tag = journal.faultline.faults[0]!.location.tag!;
       assert.ok(JSON.stringify(journal).includes(adminUrl()), 'the journal keeps the URL recover needs');
-      const recovered = spawn(process.execPath, ['--import', TSX, CLI, 'recover'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
-      let out = '';
-      recovered.stdout.on('data', (d: Buffer) => (out += d));
-      recovered.stderr.on('data', (d: Buffer) => (out += d));
       const startedRecover = Date.now();
-      const [code] = (await once(recovered, 'exit')) as [number | null];
+      const { code, output: out } = await runFaultline(['recover'], { stateDir, cwd: dir });
       assert.equal(code, 0, out);
       assert.match(out, /held.*removed/);
       await insert;

@@ -10,18 +10,14 @@ import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { parseExperiment } from '../../src/experiment/load.js';
-import { compileExperiment } from '../../src/runner/compile.js';
 import type { Journal } from '../../src/runner/journal.js';
-import { runExperiment, type RunEvent } from '../../src/runner/runner.js';
 import { findAgents } from '../../src/faults/local/agent.js';
 import { isStopped, readStat } from '../../src/faults/process/proc.js';
 import { freePort } from '../helpers/services.js';
+import { startRunner, killRunner, runFaultline } from '../helpers/runner-child.js';
+import { runExperimentDoc, type FaultApplied } from '../helpers/run-experiment.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 
 /** A tiny HTTP service: its pid, its wall clock, and how long a 100 ms timer really took. */
 const SERVER = `
@@ -85,21 +81,9 @@ describe('process faults (real processes, through the runner)', () => {
 
   let runs = 0;
   /** Runs an experiment in-process; `during` is called (and awaited by the method's wait) once the fault is applied. */
-  async function run(doc: Record<string, unknown>, during?: (event: Extract<RunEvent, { type: 'fault-applied' }>) => Promise<void>): Promise<Journal> {
+  async function run(doc: Record<string, unknown>, during?: (event: FaultApplied) => Promise<void>): Promise<Journal> {
     const file = `process-${++runs}.yaml`;
-    const plan = compileExperiment(parseExperiment(stringify({ safety: { maxDuration: '1m' }, ...doc }), file), { file, env: {} });
-    let observed: Promise<void> | undefined;
-    const journal = await runExperiment(plan, {
-      journalPath: join(dir, `${runs}.json`),
-      onEvent: (event) => {
-        if (event.type === 'fault-applied' && during && !observed) observed = during(event);
-      },
-    });
-    if (during) {
-      assert.ok(observed, `no fault was applied: ${journal.faultline.reason ?? ''}`);
-      await observed;
-    }
-    return journal;
+    return runExperimentDoc({ safety: { maxDuration: '1m' }, ...doc }, { file, journalPath: join(dir, `${runs}.json`), during });
   }
 
   it('pause-process on a process matched by its command line: state T during, running after, no agent left', { timeout: 60_000 }, async () => {
@@ -300,23 +284,10 @@ describe('process faults (real processes, through the runner)', () => {
     async function startRun(name: string, doc: Record<string, unknown>): Promise<ChildProcess> {
       const file = join(dir, name);
       await writeFile(file, stringify({ safety: { maxDuration: '2m' }, ...doc }));
-      const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', file], { stdio: 'pipe', env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
+      const { child, applied } = startRunner(['run', file], { stateDir, cwd: dir });
       children.push(child);
-      let output = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (d: Buffer) => {
-          output += d;
-          if (output.includes('⚡')) resolve();
-        });
-        child.stderr!.on('data', (d: Buffer) => (output += d));
-        child.once('exit', (code) => reject(new Error(`exited ${code} before applying a fault:\n${output}`)));
-      });
+      await applied;
       return child;
-    }
-
-    async function kill9(child: ChildProcess): Promise<void> {
-      child.kill('SIGKILL');
-      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
     }
 
     it('mid-pause: the agent resumes the process at the lease deadline by itself', { timeout: 60_000 }, async () => {
@@ -325,7 +296,7 @@ describe('process faults (real processes, through the runner)', () => {
       const runner = await startRun('lease.yaml', { title: 'lease', targets: { w: { type: 'process', pid: worker.pid } }, method: [{ fault: 'pause-process', target: 'w', duration: '1s' }, { wait: '60s' }] });
       assert.equal(await isStopped(worker.pid!), true);
       const killedAt = Date.now();
-      await kill9(runner);
+      await killRunner(runner);
       assert.equal(await isStopped(worker.pid!), true, 'still frozen right after the runner died');
       await until(async () => !(await isStopped(worker.pid!)), 30_000, 'the agent to resume the process');
       // lease = 1 s + 5 s of grace, counted from the apply (just before the kill)
@@ -337,13 +308,9 @@ describe('process faults (real processes, through the runner)', () => {
       const worker = sleeper('recover');
       await until(() => alive(worker.pid!), 5_000, 'the sleeper');
       const runner = await startRun('recover.yaml', { title: 'recover', targets: { w: { type: 'process', pid: worker.pid } }, method: [{ fault: 'pause-process', target: 'w', duration: '60s', name: 'frozen' }] });
-      await kill9(runner);
+      await killRunner(runner);
       assert.equal(await isStopped(worker.pid!), true, 'the dead runner left it frozen');
-      const recover = spawn(process.execPath, ['--import', TSX, CLI, 'recover'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
-      let out = '';
-      recover.stdout.on('data', (d: Buffer) => (out += d));
-      recover.stderr.on('data', (d: Buffer) => (out += d));
-      const [code] = (await once(recover, 'exit')) as [number];
+      const { code, output: out } = await runFaultline(['recover'], { stateDir, cwd: dir });
       assert.equal(code, 0, out);
       assert.match(out, /frozen on w .*removed/);
       assert.equal(await isStopped(worker.pid!), false, 'resumed by recover, long before the 60 s deadline');
@@ -360,9 +327,8 @@ describe('process faults (real processes, through the runner)', () => {
       const { port, target } = await serviceTarget();
       const runner = await startRun('service.yaml', { title: 'svc', targets: { api: target }, method: [{ fault: 'kill-process', target: 'api', duration: '60s' }] });
       assert.equal(await refused(port), true, 'killed by the fault');
-      await kill9(runner);
-      const recover = spawn(process.execPath, ['--import', TSX, CLI, 'recover'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
-      const [code] = (await once(recover, 'exit')) as [number];
+      await killRunner(runner);
+      const { code } = await runFaultline(['recover'], { stateDir, cwd: dir });
       assert.equal(code, 0);
       assert.equal(await refused(port), true, 'the service of a dead run stays stopped (it belonged to the run)');
     });
@@ -377,7 +343,7 @@ describe('process faults (real processes, through the runner)', () => {
         method: [{ fault: 'pause-process', target: 'w', duration: '1s' }, { wait: '60s' }],
       });
       const { pid } = await ask(port);
-      await kill9(runner);
+      await killRunner(runner);
       await until(async () => !(await alive(pid)), 15_000, 'the service to die with its runner');
       assert.equal(await refused(port), true);
     });

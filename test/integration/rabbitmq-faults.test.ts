@@ -4,25 +4,21 @@
 // client's side (closed connections, connection.blocked / unblocked), removed and proven gone;
 // then the runner is SIGKILLed mid-fault and the lease or `faultline recover` ends it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import amqp, { type ChannelModel } from 'amqplib';
 import { stringify } from 'yaml';
 import { findAgents } from '../../src/faults/local/agent.js';
 import { memoryAlarm, readWatermark } from '../../src/faults/rabbitmq/watermark.js';
-import { parseExperiment } from '../../src/experiment/load.js';
-import { compileExperiment } from '../../src/runner/compile.js';
 import type { Journal } from '../../src/runner/journal.js';
-import { runExperiment, type RunEvent } from '../../src/runner/runner.js';
+import type { RunEvent } from '../../src/runner/runner.js';
 import { startRabbit, type PrivateRabbit } from '../helpers/private-brokers.js';
+import { startRunner, killRunner, runFaultline, type RunnerChild } from '../helpers/runner-child.js';
+import { runExperimentDoc } from '../helpers/run-experiment.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -65,9 +61,7 @@ describe('rabbitmq faults (a private RabbitMQ node)', { timeout: 300_000 }, () =
   }
 
   async function run(doc: Record<string, unknown>, onEvent?: (e: RunEvent, at: number) => void): Promise<Journal> {
-    const file = `rabbit-${++runs}.yaml`;
-    const plan = compileExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
-    return runExperiment(plan, { journalPath: join(dir, `${runs}.json`), onEvent: (e) => onEvent?.(e, Date.now()) });
+    return runExperimentDoc(doc, { file: `rabbit-${++runs}.yaml`, journalPath: join(dir, `${runs}.json`), onEvent });
   }
 
   it("rabbitmq-close-connections: the application's matching connections close, others and faultline's own stay open", async () => {
@@ -145,24 +139,7 @@ describe('rabbitmq faults (a private RabbitMQ node)', { timeout: 300_000 }, () =
   });
 
   describe('a SIGKILLed runner (faultline run as a child process)', () => {
-    function start(file: string, stateDir: string): { child: ChildProcessWithoutNullStreams; applied: Promise<void> } {
-      const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', file], { stdio: 'pipe', env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
-      let output = '';
-      const applied = new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          output += d;
-          if (output.includes('⚡')) resolve();
-        });
-        child.stderr.on('data', (d: Buffer) => (output += d));
-        child.once('exit', (code) => reject(new Error(`exited ${code} before applying a fault:\n${output}`)));
-      });
-      applied.catch(() => undefined);
-      return { child, applied };
-    }
-    async function kill(child: ChildProcessWithoutNullStreams): Promise<void> {
-      child.kill('SIGKILL');
-      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
-    }
+    const start = (file: string, stateDir: string): RunnerChild => startRunner(['run', file], { stateDir, cwd: dir });
     const alarmed = (): Promise<boolean> => memoryAlarm({ node: rabbit.node });
 
     it('rabbitmq-memory-alarm: the agent restores an absolute watermark at the deadline by itself', async () => {
@@ -172,7 +149,7 @@ describe('rabbitmq faults (a private RabbitMQ node)', { timeout: 300_000 }, () =
       const stateDir = join(dir, 'state-lease');
       const child = start(file, stateDir);
       await child.applied;
-      await kill(child.child);
+      await killRunner(child.child);
       assert.equal(await alarmed(), true, 'the dead runner left the alarm');
       const journal = JSON.parse(await readFile(join(stateDir, (await readdir(stateDir)).at(-1)!), 'utf8')) as Journal;
       const deadline = Date.parse(journal.faultline.faults[0]!.expires_at!);
@@ -188,13 +165,9 @@ describe('rabbitmq faults (a private RabbitMQ node)', { timeout: 300_000 }, () =
       const stateDir = join(dir, 'state-recover');
       const child = start(file, stateDir);
       await child.applied;
-      await kill(child.child);
+      await killRunner(child.child);
       assert.equal(await alarmed(), true);
-      const recovered = spawn(process.execPath, ['--import', TSX, CLI, 'recover'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
-      let out = '';
-      recovered.stdout.on('data', (d: Buffer) => (out += d));
-      recovered.stderr.on('data', (d: Buffer) => (out += d));
-      const [code] = (await once(recovered, 'exit')) as [number | null];
+      const { code, output: out } = await runFaultline(['recover'], { stateDir, cwd: dir });
       assert.equal(code, 0, out);
       assert.match(out, /stuck.*removed/);
       assert.equal(await alarmed(), false);

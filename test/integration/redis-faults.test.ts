@@ -3,23 +3,19 @@
 // from an experiment, is observed from the client's side while it is held, removed, and proven
 // gone; then the runner is SIGKILLed mid-fault and the lease or `faultline recover` ends it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { findAgents } from '../../src/faults/local/agent.js';
-import { parseExperiment } from '../../src/experiment/load.js';
-import { compileExperiment } from '../../src/runner/compile.js';
 import type { Journal } from '../../src/runner/journal.js';
-import { runExperiment, type RunEvent } from '../../src/runner/runner.js';
+import type { RunEvent } from '../../src/runner/runner.js';
 import { startRedis, type PrivateRedis } from '../helpers/private-brokers.js';
+import { startRunner, killRunner, runFaultline, type RunnerChild } from '../helpers/runner-child.js';
+import { runExperimentDoc } from '../helpers/run-experiment.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -49,9 +45,7 @@ describe('redis faults (private redis-server)', () => {
 
   /** Runs in-process; `onEvent` sees the faults applied and removed (with their times). */
   async function run(doc: Record<string, unknown>, onEvent?: (e: RunEvent, at: number) => void): Promise<Journal> {
-    const file = `redis-${++runs}.yaml`;
-    const plan = compileExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
-    return runExperiment(plan, { journalPath: join(dir, `${runs}.json`), onEvent: (e) => onEvent?.(e, Date.now()) });
+    return runExperimentDoc(doc, { file: `redis-${++runs}.yaml`, journalPath: join(dir, `${runs}.json`), onEvent });
   }
 
   it('redis-pause (write): a real client write blocks until removal, reads go on, the pause is gone after', { timeout: 60_000 }, async () => {
@@ -173,24 +167,7 @@ describe('redis faults (private redis-server)', () => {
   });
 
   describe('a SIGKILLed runner (faultline run as a child process)', () => {
-    function start(file: string, stateDir: string): { child: ChildProcessWithoutNullStreams; applied: Promise<void> } {
-      const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', file], { stdio: 'pipe', env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
-      let output = '';
-      const applied = new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          output += d;
-          if (output.includes('⚡')) resolve();
-        });
-        child.stderr.on('data', (d: Buffer) => (output += d));
-        child.once('exit', (code) => reject(new Error(`exited ${code} before applying a fault:\n${output}`)));
-      });
-      applied.catch(() => undefined);
-      return { child, applied };
-    }
-    async function kill(child: ChildProcessWithoutNullStreams): Promise<void> {
-      child.kill('SIGKILL');
-      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
-    }
+    const start = (file: string, stateDir: string): RunnerChild => startRunner(['run', file], { stateDir, cwd: dir });
 
     it('redis-maxmemory: the agent restores the original at the deadline by itself', { timeout: 90_000 }, async () => {
       const admin = redis.client('test-admin');
@@ -200,7 +177,7 @@ describe('redis faults (private redis-server)', () => {
       const stateDir = join(dir, 'state-lease');
       const run = start(file, stateDir);
       await run.applied;
-      await kill(run.child);
+      await killRunner(run.child);
       assert.deepEqual(await admin.config('GET', 'maxmemory'), ['maxmemory', String(1024 * 1024)], 'the dead runner left the lowered limit');
       const journal = JSON.parse(await readFile(join(stateDir, (await readdir(stateDir)).at(-1)!), 'utf8')) as Journal;
       const deadline = Date.parse(journal.faultline.faults[0]!.expires_at!);
@@ -216,18 +193,14 @@ describe('redis faults (private redis-server)', () => {
       const stateDir = join(dir, 'state-pause');
       const run = start(file, stateDir);
       await run.applied;
-      await kill(run.child);
+      await killRunner(run.child);
       let answered = 0;
       const write = app.set('k', 'x').then(() => (answered = Date.now()));
       const journal = JSON.parse(await readFile(join(stateDir, (await readdir(stateDir)).at(-1)!), 'utf8')) as Journal;
       assert.ok(Date.parse(journal.faultline.faults[0]!.expires_at!) - Date.now() < 40_000, 'the pause carries a lease');
       // Still paused: a command sent now has not been answered by the time recover starts.
-      const recovered = spawn(process.execPath, ['--import', TSX, CLI, 'recover'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
-      let out = '';
-      recovered.stdout.on('data', (d: Buffer) => (out += d));
-      recovered.stderr.on('data', (d: Buffer) => (out += d));
       const startedRecover = Date.now();
-      const [code] = (await once(recovered, 'exit')) as [number | null];
+      const { code, output: out } = await runFaultline(['recover'], { stateDir, cwd: dir });
       assert.equal(code, 0, out);
       assert.match(out, /frozen.*removed/);
       await write;

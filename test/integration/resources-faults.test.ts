@@ -4,23 +4,19 @@
 // goes through the runner from an experiment, is removed and proven gone; a SIGKILLed runner's
 // fault ends at its lease, and `faultline recover` removes it at once.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { parseExperiment } from '../../src/experiment/load.js';
 import { findAgents } from '../../src/faults/local/agent.js';
-import { compileExperiment } from '../../src/runner/compile.js';
 import type { Journal } from '../../src/runner/journal.js';
-import { runExperiment, type RunEvent } from '../../src/runner/runner.js';
+import { startRunner, killRunner, runFaultline } from '../helpers/runner-child.js';
+import { runExperimentDoc, type FaultApplied } from '../helpers/run-experiment.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const MB = 1024 ** 2;
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -68,24 +64,12 @@ describe('resources faults (host target, through the runner)', () => {
   });
 
   let runs = 0;
-  async function run(doc: Record<string, unknown>, during?: (event: Extract<RunEvent, { type: 'fault-applied' }>) => Promise<void>): Promise<Journal> {
+  async function run(doc: Record<string, unknown>, during?: (event: FaultApplied) => Promise<void>): Promise<Journal> {
     const file = `resources-${++runs}.yaml`;
-    const plan = compileExperiment(parseExperiment(stringify({ title: file, safety: { maxDuration: '1m' }, ...doc }), file), { file, env: {} });
-    let observed: Promise<void> | undefined;
-    const journal = await runExperiment(plan, {
-      journalPath: join(dir, `${runs}.json`),
-      onEvent: (event) => {
-        if (event.type === 'fault-applied' && during && !observed) observed = during(event);
-      },
-    });
-    if (during) {
-      assert.ok(observed, `no fault was applied: ${journal.faultline.reason ?? ''}`);
-      await observed;
-    }
-    return journal;
+    return runExperimentDoc({ title: file, safety: { maxDuration: '1m' }, ...doc }, { file, journalPath: join(dir, `${runs}.json`), during });
   }
 
-  async function agentOf(event: Extract<RunEvent, { type: 'fault-applied' }>): Promise<number> {
+  async function agentOf(event: FaultApplied): Promise<number> {
     const pids = await findAgents(event.fault.location.tag!);
     assert.equal(pids.length, 1, 'one agent holds the fault');
     return pids[0]!;
@@ -173,19 +157,10 @@ describe('resources faults (host target, through the runner)', () => {
     async function startRun(name: string, doc: Record<string, unknown>): Promise<ChildProcess> {
       const file = join(dir, name);
       await writeFile(file, stringify({ title: name, safety: { maxDuration: '2m' }, ...doc }));
-      const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', file], { stdio: 'pipe', env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
+      const { child, applied } = startRunner(['run', file], { stateDir, cwd: dir });
       children.push(child);
-      let output = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (d: Buffer) => {
-          output += d;
-          if (output.includes('⚡')) resolve();
-        });
-        child.stderr!.on('data', (d: Buffer) => (output += d));
-        child.once('exit', (code) => reject(new Error(`exited ${code} before applying a fault:\n${output}`)));
-      });
-      child.kill('SIGKILL');
-      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+      await applied;
+      await killRunner(child);
       return child;
     }
 
@@ -211,11 +186,7 @@ describe('resources faults (host target, through the runner)', () => {
       const before = await free(disk);
       await startRun('recover-disk.yaml', { targets: { box: { type: 'host' } }, method: [{ fault: 'disk-fill', target: 'box', duration: '60s', path: disk, remaining: '64MB', name: 'recover-fill' }] });
       assert.ok((await free(disk)) < 70 * MB, 'still full after the runner died');
-      const recover = spawn(process.execPath, ['--import', TSX, CLI, 'recover'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, cwd: dir });
-      let out = '';
-      recover.stdout.on('data', (d: Buffer) => (out += d));
-      recover.stderr.on('data', (d: Buffer) => (out += d));
-      const [code] = (await once(recover, 'exit')) as [number];
+      const { code, output: out } = await runFaultline(['recover'], { stateDir, cwd: dir });
       assert.equal(code, 0, out);
       assert.deepEqual(await readdir(disk), [], 'no fill file left');
       assert.ok((await free(disk)) > before - MB, 'free space is back');

@@ -1,0 +1,79 @@
+// `faultline` as a real child process, for the tests that kill a runner (SIGKILL, SIGINT) or run
+// `faultline recover` / `halt` against the journals it left: the point of those tests is what
+// survives the runner's process, so it must be a separate process, not the runner in-process.
+// One copy here instead of one per fault family: when the CLI's "fault applied" line or the way
+// the state directory is passed changes, the tests change in one place.
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+// Resolved here: the children run in temporary directories where `tsx` is not resolvable.
+const TSX = import.meta.resolve('tsx');
+
+export interface FaultlineChildOptions {
+  /** FAULTLINE_STATE_DIR of the child: where `run` journals and `recover` looks. */
+  stateDir: string;
+  /** Working directory of the child. */
+  cwd: string;
+}
+
+export interface RunnerChild {
+  child: ChildProcessWithoutNullStreams;
+  /** Everything the child printed so far (stdout and stderr). */
+  output(): string;
+  /**
+   * Resolves when the output shows '⚡' (the CLI's "fault applied" line), i.e. a fault is in
+   * place and journaled; rejects, with the output, if the child exits first. Never an unhandled
+   * rejection when nobody awaits it.
+   */
+  applied: Promise<void>;
+}
+
+/** Starts `faultline ARGS…` (typically `run FILE`) under tsx and watches for the first fault applied. */
+export function startRunner(args: string[], options: FaultlineChildOptions): RunnerChild {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+    stdio: 'pipe',
+    env: { ...process.env, FAULTLINE_STATE_DIR: options.stateDir },
+    cwd: options.cwd,
+  });
+  let output = '';
+  const applied = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      output += d;
+      if (output.includes('⚡')) resolve();
+    });
+    child.stderr.on('data', (d: Buffer) => (output += d));
+    child.once('exit', (code) => reject(new Error(`exited ${code} before applying a fault:\n${output}`)));
+  });
+  applied.catch(() => undefined);
+  return { child, output: () => output, applied };
+}
+
+/** Resolves with the child's exit code once it has exited (at once if it already has). */
+export async function exitCode(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code;
+}
+
+/** SIGKILLs a runner (no chance to clean up: what it leaves is what a crash leaves) and waits for it to be gone. */
+export async function killRunner(child: ChildProcess): Promise<void> {
+  child.kill('SIGKILL');
+  await exitCode(child);
+}
+
+/** Runs `faultline ARGS…` (e.g. `recover`, `halt`) to its end: its exit code, its stdout, and stdout + stderr. */
+export async function runFaultline(args: string[], options: FaultlineChildOptions): Promise<{ code: number | null; stdout: string; output: string }> {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { env: { ...process.env, FAULTLINE_STATE_DIR: options.stateDir }, cwd: options.cwd });
+  let stdout = '';
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d;
+    output += d;
+  });
+  child.stderr.on('data', (d: Buffer) => (output += d));
+  // 'close', not 'exit': the streams are read to their end before the output is returned.
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, output };
+}
