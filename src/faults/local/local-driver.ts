@@ -2,7 +2,8 @@
  * The base of local families' drivers: the journaled location (family, fault type, tag, a
  * handle the family fills in), removal through the family's own `recover` (so a live run and
  * `faultline recover` remove a fault the same way), and "gone" meaning no agent of the fault's
- * tag is left. A family overrides what it knows better.
+ * tag is left and no repetition of it (`every`, see ./repeats.ts) goes on. A family overrides
+ * what it knows better.
  */
 import type { Fault } from '../../experiment/schema.js';
 import { UsageError } from '../../errors.js';
@@ -10,6 +11,7 @@ import type { PlannedFault } from '../../runner/plan.js';
 import type { ApplyRecord, FaultDriver, FaultLocation, Touched } from '../../targets/fault-driver.js';
 import { findAgents } from './agent.js';
 import { faultTag, type LocalDriverContext, type LocalFamily } from './family.js';
+import { Repeats } from './repeats.js';
 
 /** What a family's `applyFault` gets. */
 export interface LocalApply {
@@ -25,6 +27,8 @@ export interface LocalApply {
 
 export abstract class LocalFaultDriver implements FaultDriver {
   abstract readonly description: string;
+  /** Faults repeated at an `every` interval in this process: stopped by `remove` and `dispose`. */
+  protected readonly repeats = new Repeats();
 
   constructor(
     readonly target: string,
@@ -71,12 +75,15 @@ export abstract class LocalFaultDriver implements FaultDriver {
   }
 
   async remove(location: FaultLocation, signal: AbortSignal): Promise<void> {
+    if (location.tag) await this.repeats.stop(location.tag);
     await this.family.recover(location, signal);
   }
 
   async isGone(location: FaultLocation, _signal: AbortSignal): Promise<boolean> {
-    return location.tag === undefined || (await findAgents(location.tag)).length === 0;
+    return location.tag === undefined || (!this.repeats.has(location.tag) && (await findAgents(location.tag)).length === 0);
   }
 
-  async dispose(): Promise<void> {}
+  async dispose(): Promise<void> {
+    this.repeats.stopAll();
+  }
 }

@@ -12,11 +12,10 @@
  */
 import type pg from 'pg';
 import { FaultError } from '../../errors.js';
-import { parseDuration } from '../../experiment/duration.js';
 import type { Target } from '../../experiment/schema.js';
 import { redact } from '../../probes/sql-query.js';
 import type { FaultLocation, Touched } from '../../targets/fault-driver.js';
-import { findAgents, startAgent } from '../local/agent.js';
+import { startAgent } from '../local/agent.js';
 import type { LocalDriverContext, LocalFamily } from '../local/family.js';
 import { LocalFaultDriver, type LocalApply } from '../local/local-driver.js';
 import { openPg, CONTROL_NAME, OWN_NAME_PREFIX, resolveTable, slotFigures, taggedSessions, withPg } from './connection.js';
@@ -44,7 +43,6 @@ const MIN_EVERY_MS = 100;
 const WATCH_MS = 250;
 
 export class PostgresFaultDriver extends LocalFaultDriver {
-  private readonly repeats = new Map<string, { timer: NodeJS.Timeout; running?: Promise<void> | undefined }>();
   private readonly watches = new Map<string, Watch>();
 
   constructor(
@@ -117,23 +115,10 @@ export class PostgresFaultDriver extends LocalFaultDriver {
         const match = fault.match as SessionMatch;
         await this.terminateOnce(url, match, handle, signal);
         save();
-        const every = fault.every ? parseDuration(fault.every) : undefined;
-        if (every !== undefined) {
-          const interval = Math.max(MIN_EVERY_MS, every);
-          const until = handle.until;
-          const repeat: { timer: NodeJS.Timeout; running?: Promise<void> | undefined } = {
-            timer: setInterval(() => {
-              if (Date.now() >= until) return this.stopRepeat(tag);
-              if (repeat.running) return; // the previous round is still going
-              repeat.running = this.terminateOnce(url, match, handle)
-                .then(() => save())
-                .catch(() => undefined) // a round that fails (the server restarting) is retried at the next tick
-                .finally(() => (repeat.running = undefined));
-            }, interval),
-          };
-          repeat.timer.unref();
-          this.repeats.set(tag, repeat);
-        }
+        this.repeats.start(tag, { every: fault.every, minMs: MIN_EVERY_MS, until: handle.until }, async () => {
+          await this.terminateOnce(url, match, handle);
+          save();
+        });
         return;
       }
       default:
@@ -164,12 +149,6 @@ export class PostgresFaultDriver extends LocalFaultDriver {
     watch.start();
   }
 
-  private stopRepeat(tag: string): void {
-    const repeat = this.repeats.get(tag);
-    if (repeat) clearInterval(repeat.timer);
-    this.repeats.delete(tag);
-  }
-
   /**
    * slow queries: the application's sessions that ran statements while the fault held; lock:
    * the sessions that waited on the lock; terminate: the sessions terminated; pool exhaustion:
@@ -194,8 +173,6 @@ export class PostgresFaultDriver extends LocalFaultDriver {
 
   override async remove(location: FaultLocation, signal: AbortSignal): Promise<void> {
     if (location.tag) {
-      await this.repeats.get(location.tag)?.running;
-      this.stopRepeat(location.tag);
       await this.watches.get(location.tag)?.stop();
       this.watches.delete(location.tag);
     }
@@ -207,7 +184,7 @@ export class PostgresFaultDriver extends LocalFaultDriver {
     const handle = (location.handle ?? {}) as PostgresHandle;
     const tag = location.tag;
     if (!tag) return true;
-    if (this.repeats.has(tag) || (await findAgents(tag)).length > 0) return false;
+    if (!(await super.isGone(location, signal))) return false; // an agent or a repeat left
     if (!handle.url) return true;
     try {
       return (await withPg(handle.url, (client) => taggedSessions(client, tag), { signal, timeoutMs: 5_000 })).length === 0;
@@ -218,7 +195,7 @@ export class PostgresFaultDriver extends LocalFaultDriver {
   }
 
   override async dispose(): Promise<void> {
-    for (const tag of [...this.repeats.keys()]) this.stopRepeat(tag);
+    await super.dispose();
     for (const watch of this.watches.values()) await watch.stop();
     this.watches.clear();
   }

@@ -8,7 +8,6 @@
  * connection is not something to undo.
  */
 import { FaultError } from '../../errors.js';
-import { parseDuration } from '../../experiment/duration.js';
 import type { Target } from '../../experiment/schema.js';
 import { redact } from '../../probes/sql-query.js';
 import type { FaultLocation, Touched } from '../../targets/fault-driver.js';
@@ -36,8 +35,6 @@ export interface RabbitmqHandle {
 const MIN_EVERY_MS = 250;
 
 export class RabbitmqFaultDriver extends LocalFaultDriver {
-  private readonly repeats = new Map<string, { timer: NodeJS.Timeout; running?: Promise<void> | undefined }>();
-
   constructor(
     target: string,
     private readonly spec: RabbitmqTarget,
@@ -77,22 +74,10 @@ export class RabbitmqFaultDriver extends LocalFaultDriver {
         const match = fault.match as ConnectionMatch | undefined;
         await this.closeOnce(tag, match, handle, signal);
         save();
-        const every = fault.every ? parseDuration(fault.every) : undefined;
-        if (every !== undefined) {
-          const until = Date.now() + leaseSeconds * 1000;
-          const repeat: { timer: NodeJS.Timeout; running?: Promise<void> | undefined } = {
-            timer: setInterval(() => {
-              if (Date.now() >= until) return this.stopRepeat(tag);
-              if (repeat.running) return;
-              repeat.running = this.closeOnce(tag, match, handle)
-                .then(() => save())
-                .catch(() => undefined) // retried at the next tick
-                .finally(() => (repeat.running = undefined));
-            }, Math.max(MIN_EVERY_MS, every)),
-          };
-          repeat.timer.unref();
-          this.repeats.set(tag, repeat);
-        }
+        this.repeats.start(tag, { every: fault.every, minMs: MIN_EVERY_MS, until: Date.now() + leaseSeconds * 1000 }, async () => {
+          await this.closeOnce(tag, match, handle);
+          save();
+        });
         return;
       }
       case 'rabbitmq-memory-alarm': {
@@ -116,12 +101,6 @@ export class RabbitmqFaultDriver extends LocalFaultDriver {
     }
   }
 
-  private stopRepeat(tag: string): void {
-    const repeat = this.repeats.get(tag);
-    if (repeat) clearInterval(repeat.timer);
-    this.repeats.delete(tag);
-  }
-
   /**
    * close: the connections closed; alarm: the connections RabbitMQ holds blocked (they tried to
    * publish under the alarm), counted just before removal.
@@ -138,19 +117,10 @@ export class RabbitmqFaultDriver extends LocalFaultDriver {
     return undefined;
   }
 
-  override async remove(location: FaultLocation, signal: AbortSignal): Promise<void> {
-    if (location.tag) {
-      await this.repeats.get(location.tag)?.running;
-      this.stopRepeat(location.tag);
-    }
-    await super.remove(location, signal);
-  }
-
-  /** close: no repeat left; alarm: no agent, the original watermark back and no memory alarm. */
+  /** alarm: no agent, the original watermark back and no memory alarm; close: no repeat left (the base's check). */
   override async isGone(location: FaultLocation, signal: AbortSignal): Promise<boolean> {
     const handle = (location.handle ?? {}) as RabbitmqHandle;
     const tag = location.tag ?? '';
-    if (location.fault === 'rabbitmq-close-connections') return !this.repeats.has(tag);
     if (location.fault === 'rabbitmq-memory-alarm') {
       if (tag && (await findAgents(tag)).length > 0) return false;
       if (!handle.original) return true;
@@ -158,9 +128,5 @@ export class RabbitmqFaultDriver extends LocalFaultDriver {
       return (await isRestored(handle.original, options)) && !(await memoryAlarm(options));
     }
     return super.isGone(location, signal);
-  }
-
-  override async dispose(): Promise<void> {
-    for (const tag of [...this.repeats.keys()]) this.stopRepeat(tag);
   }
 }

@@ -9,7 +9,6 @@
  * more, and a killed connection is not something to undo.
  */
 import { FaultError } from '../../errors.js';
-import { parseDuration } from '../../experiment/duration.js';
 import type { Target } from '../../experiment/schema.js';
 import { redact } from '../../probes/sql-query.js';
 import type { FaultLocation, Touched } from '../../targets/fault-driver.js';
@@ -52,9 +51,6 @@ export const PAUSE_SLICE_MS = 500;
 const MIN_EVERY_MS = 100;
 
 export class RedisFaultDriver extends LocalFaultDriver {
-  /** Repeated kills in progress, by tag. */
-  private readonly repeats = new Map<string, { timer: NodeJS.Timeout; running?: Promise<void> }>();
-
   constructor(
     target: string,
     private readonly spec: RedisTarget,
@@ -126,23 +122,10 @@ export class RedisFaultDriver extends LocalFaultDriver {
         const match = fault.match as ClientMatch | undefined;
         await this.killOnce(url, tag, match, handle, signal);
         save();
-        const every = fault.every ? parseDuration(fault.every) : undefined;
-        if (every !== undefined) {
-          const interval = Math.max(MIN_EVERY_MS, every);
-          const until = Date.now() + leaseSeconds * 1000;
-          const repeat: { timer: NodeJS.Timeout; running?: Promise<void> } = {
-            timer: setInterval(() => {
-              if (Date.now() >= until) return this.stopRepeat(tag);
-              if (repeat.running) return; // the previous round is still going
-              repeat.running = this.killOnce(url, tag, match, handle)
-                .then(() => save())
-                .catch(() => undefined) // a round that fails (Redis restarting) is retried at the next tick
-                .finally(() => (repeat.running = undefined));
-            }, interval),
-          };
-          repeat.timer.unref();
-          this.repeats.set(tag, repeat);
-        }
+        this.repeats.start(tag, { every: fault.every, minMs: MIN_EVERY_MS, until: Date.now() + leaseSeconds * 1000 }, async () => {
+          await this.killOnce(url, tag, match, handle);
+          save();
+        });
         return;
       }
       case 'redis-maxmemory': {
@@ -176,12 +159,6 @@ export class RedisFaultDriver extends LocalFaultDriver {
       },
       { signal },
     );
-  }
-
-  private stopRepeat(tag: string): void {
-    const repeat = this.repeats.get(tag);
-    if (repeat) clearInterval(repeat.timer);
-    this.repeats.delete(tag);
   }
 
   /** OOM rejections (INFO errorstats) and evicted keys (INFO stats) so far. */
@@ -220,17 +197,10 @@ export class RedisFaultDriver extends LocalFaultDriver {
     }
   }
 
-  override async remove(location: FaultLocation, signal: AbortSignal): Promise<void> {
-    if (location.tag) {
-      await this.repeats.get(location.tag)?.running;
-      this.stopRepeat(location.tag);
-    }
-    await super.remove(location, signal);
-  }
-
   /**
    * pause: a PUBLISH (blocked by both pause modes, and harmless: to a channel nobody listens
-   * on) is answered within 2 s; kill: no repeat left; maxmemory: no agent and the originals back.
+   * on) is answered within 2 s; maxmemory: no agent and the originals back; kill: no repeat left
+   * (the base's check).
    */
   override async isGone(location: FaultLocation, signal: AbortSignal): Promise<boolean> {
     const handle = (location.handle ?? {}) as RedisHandle;
@@ -247,17 +217,11 @@ export class RedisFaultDriver extends LocalFaultDriver {
             return false;
           }
         }, { signal, timeoutMs: 2_000 });
-      case 'redis-kill-clients':
-        return !this.repeats.has(tag);
       case 'redis-maxmemory':
         if ((await findAgents(tag)).length > 0) return false;
         return !handle.url || !handle.original || (await isRestored(handle.url, tag, handle.original, signal));
       default:
         return super.isGone(location, signal);
     }
-  }
-
-  override async dispose(): Promise<void> {
-    for (const tag of [...this.repeats.keys()]) this.stopRepeat(tag);
   }
 }
