@@ -105,6 +105,7 @@ describe('process faults (real processes, through the runner)', () => {
     assert.equal(fault.state, 'removed', journal.faultline.reason);
     assert.equal(fault.location.where, 'local-fault');
     assert.deepEqual((fault.location.handle?.['processes'] as { pid: number }[]).map((p) => p.pid), [pid]);
+    assert.deepEqual(fault.touched?.items, [`pid ${pid}`], 'the journal says what it froze');
     assert.equal(await isStopped(pid), false, 'resumed after the run');
     assert.deepEqual(await findAgents(fault.location.tag!), []);
     assert.deepEqual(journal.faultline.verification, [{ fault: 'freeze', gone: true }]);

@@ -77,8 +77,10 @@ describe('resources faults (host target, through the runner)', () => {
 
   it('cpu-stress: the agent burns about load% of a CPU per worker, and is gone after', { timeout: 60_000 }, async () => {
     let ratio = 0;
+    let agent = 0;
     const journal = await run({ targets: { box: { type: 'host' } }, method: [{ fault: 'cpu-stress', target: 'box', duration: '4s', workers: 2, load: 30, name: 'burn' }] }, async (event) => {
       const pid = await agentOf(event);
+      agent = pid;
       const cpu0 = await cpuSeconds(pid);
       const t0 = performance.now();
       await new Promise((r) => setTimeout(r, 2_000));
@@ -88,6 +90,7 @@ describe('resources faults (host target, through the runner)', () => {
     assert.ok(ratio > 0.35 && ratio < 0.9, `CPU/wall ${ratio.toFixed(2)} should be about 0.6`);
     const fault = journal.faultline.faults[0]!;
     assert.equal(fault.state, 'removed', journal.faultline.reason);
+    assert.deepEqual(fault.touched?.items, [`agent pid ${agent}: CPU`], 'the journal says what held the pressure');
     assert.deepEqual(await findAgents(fault.location.tag!), []);
     assert.deepEqual(journal.faultline.verification, [{ fault: 'burn', gone: true }]);
   });
