@@ -15,7 +15,7 @@
  */
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { Link, type DirectionCounters, type LinkHost } from './link.js';
+import { Link, READ_BUFFER_SIZE, type DirectionCounters, type LinkHost } from './link.js';
 import type { StreamDirection } from '../toxics/toxic.js';
 import type { ToxicEntry } from './toxic-entry.js';
 
@@ -82,19 +82,45 @@ export class ProxyConnection implements LinkHost {
           ...(tls.servername ? { servername: tls.servername } : isIP(host) ? {} : { servername: host }),
           ...(tls.ca ? { ca: tls.ca } : {}),
         })
-      : connect({ host, port: this.host.upstreamPort, allowHalfOpen: true, noDelay: true });
+      : connect({
+          host,
+          port: this.host.upstreamPort,
+          allowHalfOpen: true,
+          noDelay: true,
+          // Reads from the upstream go into the downstream link's reused buffer (see
+          // Link.onRead): no allocation per read. The link exists by the time data arrives
+          // (it is created on 'connect', before the first read completes).
+          onread: { buffer: () => this.downReadBuffer(), callback: (n: number, b: Uint8Array) => this.downRead(n, b) },
+        });
     this.upstream = upstream;
     upstream.on('error', this.onUpstreamError);
     upstream.on('close', this.onSocketClose);
     upstream.once(tls ? 'secureConnect' : 'connect', () => {
       if (this.closed) return;
       this.up = new Link('upstream', this.client, upstream, this, this.host.upstreamCounters);
-      this.down = new Link('downstream', upstream, this.client, this, this.host.downstreamCounters);
+      this.down = new Link('downstream', upstream, this.client, this, this.host.downstreamCounters, {
+        userReads: !tls,
+      });
       this.up.rewire(this.host.toxicsFor('upstream'));
       this.down.rewire(this.host.toxicsFor('downstream'));
       this.up.start();
       this.down.start();
     });
+  }
+
+  private spareReadBuffer: Buffer | undefined;
+
+  /** The upstream socket's next read buffer: the downstream link's, once it exists. */
+  private downReadBuffer(): Buffer {
+    if (this.down) return this.down.nextReadBuffer();
+    // Node asks for the first buffer when the socket is created, before it connects.
+    return (this.spareReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE));
+  }
+
+  /** Bytes read from the upstream. None can arrive before 'connect' has created the link; if
+   * some did (or the connection is closing), reading stops rather than dropping them. */
+  private downRead(length: number, buffer: Uint8Array): boolean {
+    return this.down ? this.down.onRead(length, buffer) : false;
   }
 
   /** Re-applies the proxy's current toxics to this live connection (one direction, or both). */

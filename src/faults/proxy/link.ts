@@ -17,6 +17,9 @@ import { NULL_SINK } from '../toxics/pass-stage.js';
 import type { StageContext, StageSink, StreamDirection, ToxicStage } from '../toxics/toxic.js';
 import type { ToxicEntry } from './toxic-entry.js';
 
+/** Size of a link's reused read buffer (libuv's own read size: one read fills at most this). */
+export const READ_BUFFER_SIZE = 64 * 1024;
+
 /** Bytes stages may hold per link before the source is paused. */
 export const HIGH_WATER_MARK = 1024 * 1024;
 /** Bytes held below which a paused source is resumed. */
@@ -63,6 +66,12 @@ export class Link implements StageSink {
   private blocked = false;
   private paused = false;
   private ended = false;
+  /** Reused read buffer of a source socket created with `onread` (see {@link onRead}). */
+  private readBuffer: Buffer | undefined;
+  /** True while the current read buffer's bytes may still be referenced by a pending write. */
+  private lent = false;
+  /** The source delivers chunks through {@link onRead} instead of 'data' events. */
+  private readonly userReads: boolean;
 
   constructor(
     direction: StreamDirection,
@@ -70,7 +79,9 @@ export class Link implements StageSink {
     dst: Socket,
     host: LinkHost,
     counters: DirectionCounters,
+    options: { userReads?: boolean } = {},
   ) {
+    this.userReads = options.userReads ?? false;
     this.direction = direction;
     this.counters = counters;
     this.src = src;
@@ -80,7 +91,7 @@ export class Link implements StageSink {
 
   /** Starts moving data. Call after `rewire` so the first chunk sees the current toxics. */
   start(): void {
-    this.src.on('data', this.onData);
+    if (!this.userReads) this.src.on('data', this.onData);
     this.src.on('end', this.onEnd);
     this.dst.on('drain', this.onDrain);
     this.src.resume();
@@ -89,6 +100,42 @@ export class Link implements StageSink {
   private readonly onData = (chunk: Buffer): void => {
     this.counters.received += chunk.length;
     this.head.write(chunk);
+  };
+
+  /**
+   * `onread.buffer` of a source socket made with `net.connect({ onread })`: the buffer the next
+   * read fills. Node would otherwise allocate a fresh 64 KiB ArrayBuffer per read; those are
+   * external memory that V8 counts against the old generation's limit until a scavenge frees
+   * them (every 32 MiB), which in a process whose heap is past V8's 8 MB marking threshold (any
+   * process that loads more than a few modules) starts a full mark-compact every few hundred
+   * reads. Reusing one buffer per link makes the fast path allocate nothing per read.
+   */
+  readonly nextReadBuffer = (): Buffer => {
+    if (!this.readBuffer || this.lent) {
+      this.readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+      this.lent = false;
+    }
+    return this.readBuffer;
+  };
+
+  /**
+   * `onread.callback`: `length` bytes were read into the reused buffer. On the fast path (no
+   * stage, nothing queued on the destination) the bytes are written straight from it; if the
+   * kernel does not take them all at once, the pending write still references the buffer, so
+   * the next read gets a fresh one. Anything else (stages that may hold chunks, a write already
+   * queued) gets a copy, since the buffer is overwritten by the next read.
+   */
+  readonly onRead = (length: number, buffer: Uint8Array): boolean => {
+    this.counters.received += length;
+    const dst = this.dst;
+    if (this.head === this && dst.writableLength === 0) {
+      this.write(Buffer.from(buffer.buffer, buffer.byteOffset, length));
+      if (dst.writableLength > 0) this.lent = true;
+    } else {
+      this.head.write(Buffer.from(buffer.subarray(0, length)));
+    }
+    // Flow control is updateFlow's (pause/resume); `false` here would stop reading behind its back.
+    return true;
   };
 
   private readonly onEnd = (): void => {
