@@ -48,7 +48,7 @@ async function child(): Promise<void> {
     const worst = Math.max(...full.map((s) => Math.abs(s.scheduled - rate) / rate));
     result = {
       tool: fine ? 'faultline load, 0.5 ms window' : 'faultline load',
-      model: fine ? 'open, sends within 0.5 ms of due' : 'open, adaptive send window (≤ 5 ms)',
+      model: fine ? 'open, sends within 0.5 ms of due' : 'open, adaptive send window (≤ 10 ms)',
       target_rate: rate,
       requests: report.total.completed,
       achieved_rate: report.health.achieved_rate,

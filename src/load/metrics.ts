@@ -88,6 +88,14 @@ export function summarize(histogram: Histogram, counts: Counts, seconds: number)
 
 const STATUS_CLASSES: readonly (StatusClass | undefined)[] = [undefined, '1xx', '2xx', '3xx', '4xx', '5xx'];
 
+function count(c: Counts, cls: StatusClass | undefined, timeout: boolean): void {
+  c.completed++;
+  if (cls === undefined) {
+    c.errors++;
+    if (timeout) c.timeouts++;
+  } else c.status[cls]++;
+}
+
 /** One bucket of the run (a second by default; the runner uses 100 ms for quick reactions). */
 export interface Bucket {
   /** Index since the start of the run: the bucket covers [index·bucketMs, (index+1)·bucketMs). */
@@ -191,13 +199,8 @@ export class LoadMetrics {
     const us = Math.min(HIGHEST_US, Math.max(1, Math.round(latencyMs * 1000)));
     b.histogram.recordValue(us); // one histogram per request: the total is merged at the end
     const cls = status === undefined ? undefined : STATUS_CLASSES[Math.min(5, Math.max(1, Math.floor(status / 100)))]!;
-    for (const c of [b.counts, this.totals]) {
-      c.completed++;
-      if (cls === undefined) {
-        c.errors++;
-        if (timeout) c.timeouts++;
-      } else c.status[cls]++;
-    }
+    count(b.counts, cls, timeout);
+    count(this.totals, cls, timeout);
   }
 
   /** Summary of [fromMs, toMs) since the start (rounded to whole buckets). */
