@@ -86,6 +86,12 @@ async function main(): Promise<void> {
   const [portLine] = (await once(server.stdout!, 'data')) as [Buffer];
   const url = `http://127.0.0.1:${portLine.toString().trim()}/`;
   const results: Result[] = [];
+  // Warm the server up (JIT, sockets) before the first measured round, unmeasured: otherwise
+  // whichever tool runs first meets a slower server, and answers that trickle in cost wake-ups.
+  {
+    const warm = fork(fileURLToPath(import.meta.url), ['--child', 'autocannon', url, String(rate), '2'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    await once(warm, 'exit');
+  }
   const tools = Array.from({ length: rounds }, () => ['faultline', 'autocannon', 'faultline-fine']).flat();
   for (const tool of tools) {
     process.stderr.write(`running ${tool} at ${rate}/s for ${duration} s…\n`);
