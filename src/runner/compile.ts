@@ -111,13 +111,14 @@ function compileLoad(experiment: Experiment): PlannedLoad | undefined {
     baselineMs: ms(load.baseline, 5000),
     recoveryMs: ms(load.recovery, 5000),
     recoveryTolerance: parsePercentage(load.recoveryTolerance) ?? 0.1,
+    sendWindowMs: load.sendWindow === undefined ? undefined : ms(load.sendWindow),
     thresholds: thresholds(experiment.steadyState?.thresholds ?? []),
     abortWhen: thresholds(experiment.safety?.abortWhen ?? []),
   };
 }
 
 /** Keys whose values are durations in faultline's format. */
-const DURATION_KEYS = new Set(['duration', 'delay', 'jitter', 'after', 'timeout', 'wait', 'maxDuration', 'hypothesisFrequency', 'latency', 'before', 'maxAge', 'baseline', 'recovery']);
+const DURATION_KEYS = new Set(['duration', 'delay', 'jitter', 'after', 'timeout', 'wait', 'maxDuration', 'hypothesisFrequency', 'latency', 'before', 'maxAge', 'baseline', 'recovery', 'sendWindow']);
 
 /**
  * Durations may come from `${vars}`, which the schema can only check after substitution: every

@@ -34,6 +34,7 @@ export class LoadWatch {
       stages: [{ durationMs: maxDurationMs, from: spec.rate }],
       connections: spec.connections,
       timeoutMs: spec.timeoutMs,
+      sendWindowMs: spec.sendWindowMs,
       bucketMs: 100,
       signal: this.stopper.signal,
       onStart: (metrics) => {

@@ -26,6 +26,8 @@ export interface PlannedLoad {
   recoveryMs: number;
   /** How close to the baseline latency must come back (0.1 = within 10 %). */
   recoveryTolerance: number;
+  /** The generator's send window (undefined: adaptive). */
+  sendWindowMs?: number | undefined;
   thresholds: Threshold[];
   abortWhen: Threshold[];
 }

@@ -5,6 +5,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { performance } from 'node:perf_hooks';
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli/main.js';
 import { runLoad } from '../../src/load/generator.js';
 import type { LoadMetrics } from '../../src/load/metrics.js';
 
@@ -132,5 +134,38 @@ describe('load generator', () => {
     assert.equal(report.health.trustworthy, false);
     assert.ok(report.health.late > 0);
     assert.match(report.health.problems.join(' '), /late|lag/);
+  });
+});
+
+describe('faultline load (CLI)', () => {
+  async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (c: Buffer) => (out += c.toString()));
+    stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await main({ argv, env: {}, cwd: process.cwd(), stdout, stderr, signal: new AbortController().signal });
+    return { code, stdout: out, stderr: err };
+  }
+
+  it('takes --send-window for exact spacing, and refuses a bad one with exit 2', { timeout: 30_000 }, async () => {
+    const server = createServer((_req, res) => res.end('ok'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const ok = await cli(['load', url, '--rate', '200/s', '--duration', '1s', '--send-window', '0.5ms', '--json']);
+      assert.equal(ok.code, 0, ok.stderr);
+      const report = JSON.parse(ok.stdout) as { total: { completed: number; status: { '2xx': number } } };
+      assert.equal(report.total.completed, 200);
+      assert.equal(report.total.status['2xx'], 200);
+      const bad = await cli(['load', url, '--rate', '200/s', '--duration', '1s', '--send-window', '1h']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--send-window 1h: expected a duration from 0.1ms to 100ms/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

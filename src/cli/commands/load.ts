@@ -18,6 +18,7 @@ interface LoadFlags {
   header?: string[];
   body?: string;
   timeout: string;
+  sendWindow?: string;
   json?: boolean;
 }
 
@@ -46,6 +47,7 @@ export function registerLoadCommand(program: Command, io: CliIo, setExit: (code:
     .option('--header <name:value...>', 'request headers')
     .option('--body <text>', 'request body')
     .option('--timeout <duration>', 'per-request timeout (counted as an error)', '10s')
+    .option('--send-window <duration>', 'open model: send what is due within this window at each wake-up (default adaptive, ≤ 10 ms: ~20 arrivals; 0.5ms spaces sends exactly at twice the CPU)')
     .option('--json', 'print the whole report as JSON')
     .action(async (url: string, flags: LoadFlags) => {
       const durationMs = parseDuration(flags.duration);
@@ -71,6 +73,11 @@ export function registerLoadCommand(program: Command, io: CliIo, setExit: (code:
         if (!rate) throw new UsageError(flags.rate ? `--rate ${flags.rate} is not a rate` : 'give --rate (open model) or --concurrency (closed model)', { hint: 'e.g. --rate 500/s, or --rate 100/s..500/s for a ramp' });
         stages = [{ durationMs, from: rate.from, to: rate.to }];
       }
+      let sendWindowMs: number | undefined;
+      if (flags.sendWindow !== undefined) {
+        sendWindowMs = parseDuration(flags.sendWindow);
+        if (sendWindowMs === undefined || sendWindowMs <= 0 || sendWindowMs > 100) throw new UsageError(`--send-window ${flags.sendWindow}: expected a duration from 0.1ms to 100ms, e.g. 0.5ms`);
+      }
       const progress = flags.json ? io.stderr : io.stdout;
       const report = await runLoad({
         url,
@@ -78,6 +85,7 @@ export function registerLoadCommand(program: Command, io: CliIo, setExit: (code:
         headers,
         body: flags.body,
         stages,
+        sendWindowMs,
         closed,
         connections,
         timeoutMs,
