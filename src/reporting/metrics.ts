@@ -12,7 +12,8 @@
  * one Prometheus can scrape many runs. A private registry per run: never prom-client's global
  * one, so two runs in one process do not mix.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { promClient } from './prom-client.js';
 import type { Journal } from '../runner/journal.js';
 import type { RunPlan } from '../runner/plan.js';
 import type { RunEvent } from '../runner/runner.js';
@@ -53,6 +54,7 @@ export interface RunMetrics {
 
 /** Creates the metrics of one run of `plan`. */
 export function createRunMetrics(plan: Pick<RunPlan, 'title' | 'tags' | 'method'>): RunMetrics {
+  const { Counter, Gauge, Histogram, Registry } = promClient();
   const registry = new Registry();
   const explicit = plan.tags.find((t) => t.startsWith('service:'));
   const base = { experiment: plan.title, service: explicit ? explicit.slice('service:'.length) : (plan.tags[0] ?? plan.title) };

@@ -14,7 +14,7 @@ import { isFaultlineError, UsageError } from '../errors.js';
 import { ProxyApiClient } from '../faults/control-api/client.js';
 import type { ProxyCollection } from '../faults/proxy/proxy-collection.js';
 import type { FaultProxy, ProxyTls } from '../faults/proxy/proxy.js';
-import { certificateSet, loadOrCreateCa, type CertificateProblem, type CertificateSet } from '../faults/proxy/certificates.js';
+import type { CertificateProblem, CertificateSet } from '../faults/proxy/certificates.js';
 import type { Target } from '../experiment/schema.js';
 import type { PlannedFault } from '../runner/plan.js';
 
@@ -158,6 +158,8 @@ export class LocalProxyDriver implements FaultDriver {
     let tls: ProxyTls | undefined;
     if (this.spec.tls) {
       const caFile = this.caFile;
+      // Loaded here, not at import: node-forge (≈ 2 MB of heap) only for a TLS proxy.
+      const { certificateSet, loadOrCreateCa } = await import('../faults/proxy/certificates.js');
       const set = certificateSet(await loadOrCreateCa(caFile), this.spec.tls.hostname);
       this.tls = { set, caFile };
       const upstreamCa = this.spec.tls.upstreamCaFile ? await readFile(this.spec.tls.upstreamCaFile, 'utf8').catch(() => {

@@ -4,7 +4,8 @@
  * existing dashboards keep working; faultline adds connections, requests and, per toxic, what
  * it touched.
  */
-import { Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { promClient } from '../../reporting/prom-client.js';
 import type { ProxyCollection } from '../proxy/proxy-collection.js';
 import type { FaultProxy } from '../proxy/proxy.js';
 
@@ -37,6 +38,7 @@ export function retainProxies(collection: ProxyCollection): ProxySource {
  * one dashboard (examples/grafana/faultline-dashboard.json) serves both.
  */
 export function createMetricsRegistry(collection: ProxySource): Registry {
+  const { Counter, Gauge, Registry } = promClient();
   const registry = new Registry();
   const proxyLabels = ['proxy', 'listener', 'upstream'] as const;
   const bytesLabels = ['direction', 'listener', 'proxy', 'upstream'] as const;

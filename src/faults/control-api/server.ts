@@ -197,7 +197,10 @@ function objectBody(value: unknown): Record<string, unknown> {
 
 /** The single route table: Toxiproxy's endpoints, then faultline's additions. */
 function buildRoutes(collection: ProxyCollection): Route[] {
-  const metrics = createMetricsRegistry(collection);
+  // Built at the first scrape, not at start: prom-client stays out of a proxy that nobody
+  // scrapes (heap, and so GC pauses under bulk transfers). The metrics read the collection
+  // live at scrape time, so a late registry reports the same values.
+  let metrics: ReturnType<typeof createMetricsRegistry> | undefined;
   const proxies = (): Record<string, unknown> =>
     Object.fromEntries(collection.list().map((p) => [p.name, p.toJSON()]));
   return [
@@ -255,10 +258,10 @@ function buildRoutes(collection: ProxyCollection): Route[] {
       collection.get(proxy!).removeToxic(toxic!);
       return { status: 204 };
     }),
-    route('GET', '/metrics', async () => ({
-      status: 200,
-      text: { body: await metrics.metrics(), contentType: metrics.contentType },
-    })),
+    route('GET', '/metrics', async () => {
+      metrics ??= createMetricsRegistry(collection);
+      return { status: 200, text: { body: await metrics.metrics(), contentType: metrics.contentType } };
+    }),
   ];
 }
 
