@@ -11,8 +11,9 @@ import { stringify } from 'yaml';
 import type { ExperimentInput } from '../experiment/schema.js';
 import { DEMO_TOKEN } from './auth-service.js';
 
-export const SCENARIOS = ['payment-db-latency', 'redis-outage', 'auth-latency'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+import { SCENARIOS, type ScenarioName } from './scenario-names.js';
+
+export { SCENARIOS, type ScenarioName };
 
 export interface ScenarioAddresses {
   /** The payment service's base URL. */

@@ -39,7 +39,9 @@ export interface Plan {
   files: Array<{ path: string; text: string }>;
 }
 
-export const DEFAULT_TOP = 10;
+import { DEFAULT_TOP } from './top.js';
+
+export { DEFAULT_TOP };
 
 /** Builds the whole plan. */
 export function buildPlan(architecture: Architecture, options: PlanOptions = {}): Plan {

@@ -43,8 +43,9 @@ import type { Schedule } from './schedule-schema.js';
 export const PAUSE_ANNOTATION = 'experiment.chaos-mesh.org/pause';
 /** Labels that let a team pause or delete one schedule's objects at once. */
 export const SCHEDULE_LABELS = { schedule: 'faultline.dev/schedule', group: 'faultline.dev/group' } as const;
-/** The health gate's image: curl and a POSIX shell. */
-export const DEFAULT_GATE_IMAGE = 'curlimages/curl:8.11.1';
+import { DEFAULT_GATE_IMAGE } from './gate-image.js';
+
+export { DEFAULT_GATE_IMAGE };
 /** Time the gate pod gets to be scheduled, pull its image and start, on top of the probes' timeouts. */
 const GATE_STARTUP_MS = 120_000;
 /** A start missed by more than this (controller down) is skipped, never run late outside the window. */

@@ -15,8 +15,9 @@ import { compileChaosMesh, dnsLabel, type ChaosMeshCompileOptions } from './kube
 import { checkGuardrails, type GuardrailOptions } from './kubernetes/guardrails.js';
 import { compileLitmus, type LitmusCompileOptions } from './kubernetes/litmus.js';
 
-export const PLATFORMS = ['chaos-mesh', 'istio', 'aws-fis', 'litmus'] as const;
-export type Platform = (typeof PLATFORMS)[number];
+import { PLATFORMS, type Platform } from './platforms.js';
+
+export { PLATFORMS, type Platform };
 
 export interface PlatformCompileOptions extends ChaosMeshCompileOptions, FisOptions, GuardrailOptions, Omit<LitmusCompileOptions, 'namespace'> {
   /** Shown in messages. */

@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { isAlive, readJournals } from '../../runner/recover.js';
 import type { FaultLocation } from '../../targets/fault-driver.js';
 import type { KubernetesRunOptions } from '../../targets/kubernetes/kubernetes-driver.js';
 import type { SweptObject } from '../../targets/kubernetes/sweep.js';
@@ -58,10 +57,11 @@ export async function recoverKubernetes(
   flags: ClusterFlags,
   io: CliIo,
 ): Promise<{ remove: (location: FaultLocation, signal: AbortSignal | undefined) => Promise<void>; sweep: () => Promise<SweptObject[]> }> {
-  const [{ KubernetesClient }, { deleteAndWait }, { sweepOrphans }] = await Promise.all([
+  const [{ KubernetesClient }, { deleteAndWait }, { sweepOrphans }, { isAlive, readJournals }] = await Promise.all([
     import('../../targets/kubernetes/client.js'),
     import('../../targets/kubernetes/kubernetes-driver.js'),
     import('../../targets/kubernetes/sweep.js'),
+    import('../../runner/recover.js'),
   ]);
   const client = KubernetesClient.connect({ kubeconfig: kubeconfigFile(flags, io), context: flags.context });
   const live = new Set((await readJournals(dir)).filter(({ journal }) => journal.status === 'running' && isAlive(journal.faultline.pid)).map(({ journal }) => journal.faultline.run_id));

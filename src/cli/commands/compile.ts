@@ -8,12 +8,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError, ValidationError } from '../../errors.js';
-import { readDocument, validateExperiment } from '../../experiment/load.js';
 import { parseVarArgs, readVarFile } from '../../experiment/substitute.js';
-import { isChaosToolkitDocument } from '../../chaostoolkit/detect.js';
-import { readExperimentText } from '../../runner/load-plan.js';
 import { LITMUS_WORKLOAD_KINDS, type LitmusWorkloadKind } from '../../targets/kubernetes/litmus.js';
-import { compileForPlatform, PLATFORMS, toYaml, type Platform } from '../../targets/platform-compile.js';
+import { PLATFORMS, type Platform } from '../../targets/platforms.js';
 import { println, type CliIo } from '../io.js';
 
 interface CompileFlags {
@@ -66,6 +63,12 @@ async function compile(file: string, flags: CompileFlags, io: CliIo): Promise<nu
   if (flags.workloadKind !== undefined && !(LITMUS_WORKLOAD_KINDS as readonly string[]).includes(flags.workloadKind)) {
     throw new UsageError(`--workload-kind ${flags.workloadKind} is not a workload kind Litmus selects by`, { hint: `one of ${LITMUS_WORKLOAD_KINDS.join(', ')}` });
   }
+  const [{ readDocument, validateExperiment }, { isChaosToolkitDocument }, { readExperimentText }, { compileForPlatform, toYaml }] = await Promise.all([
+    import('../../experiment/load.js'),
+    import('../../chaostoolkit/detect.js'),
+    import('../../runner/load-plan.js'),
+    import('../../targets/platform-compile.js'),
+  ]);
   const read = readDocument(await readExperimentText(resolve(io.cwd, file), file), file);
   if (isChaosToolkitDocument(read.data)) {
     throw new ValidationError(`${file}: a Chaos Toolkit experiment`, [{ path: '', file, message: 'compile takes experiments in faultline\'s format' }], { hint: 'faultline run runs Chaos Toolkit experiments as they are' });

@@ -6,8 +6,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../../errors.js';
-import { runDemo } from '../../demo/demo.js';
-import { SCENARIOS, type ScenarioName } from '../../demo/scenarios.js';
+import { SCENARIOS, type ScenarioName } from '../../demo/scenario-names.js';
 import { println, type CliIo } from '../io.js';
 
 interface DemoFlags {
@@ -43,6 +42,7 @@ export function registerDemoCommand(program: Command, io: CliIo, setExit: (code:
             liveShown = true;
           }
         : undefined;
+      const { runDemo } = await import('../../demo/demo.js');
       const result = await runDemo({
         workDir: dir,
         scenario: flags.scenario as ScenarioName,

@@ -6,8 +6,6 @@
  */
 import type { Command } from 'commander';
 import { ListenError, UsageError } from '../../errors.js';
-import { startDnsControlServer } from '../../faults/dns/control-api.js';
-import { FaultResolver } from '../../faults/dns/resolver.js';
 import { isLoopbackHost, parseListen, parseUpstream } from '../../faults/proxy/address.js';
 import { println, type CliIo } from '../io.js';
 
@@ -53,6 +51,10 @@ async function serve(options: ServeOptions, io: CliIo): Promise<void> {
     if (!match) throw new UsageError(`--record ${record}: expected name=ip`, { hint: 'e.g. --record db.internal=10.0.0.5' });
     (records[match[1]!] ??= []).push(match[2]!);
   }
+  const [{ FaultResolver }, { startDnsControlServer }] = await Promise.all([
+    import('../../faults/dns/resolver.js'),
+    import('../../faults/dns/control-api.js'),
+  ]);
   const resolver = new FaultResolver({
     listen: options.listen,
     upstream: options.upstream,

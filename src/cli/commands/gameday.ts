@@ -12,13 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { ControlRoom } from '../../control-room/server.js';
-import { runGameDay } from '../../gameday/gameday.js';
-import { GAMEDAY_TEMPLATE } from '../../gameday/init-template.js';
-import { loadGameDay } from '../../gameday/plan-load.js';
-import { gameDayHtml, gameDayMarkdown } from '../../gameday/report.js';
-import { precheckPlan } from '../../gameday/stage-plan.js';
-import { stateDir } from '../../runner/recover.js';
+import type { ControlRoom } from '../../control-room/server.js';
 import { println, type CliIo } from '../io.js';
 import { parsePort } from './run.js';
 
@@ -48,11 +42,20 @@ export function registerGameDayCommand(program: Command, io: CliIo, setExit: (co
       if (planFile === 'init') {
         const target = resolve(io.cwd, file ?? 'gameday.yaml');
         if (existsSync(target) && !flags.force) throw new UsageError(`${file ?? 'gameday.yaml'} exists`, { hint: 'choose another name, or --force to overwrite it' });
+        const { GAMEDAY_TEMPLATE } = await import('../../gameday/init-template.js');
         await writeFile(target, GAMEDAY_TEMPLATE);
         print(`wrote ${file ?? 'gameday.yaml'}: edit it (experiments, stages, criteria), then run faultline gameday ${file ?? 'gameday.yaml'}`);
         return;
       }
       if (file !== undefined) throw new UsageError(`unexpected argument ${file}`, { hint: 'faultline gameday PLAN.yaml, or faultline gameday init [FILE]' });
+      const [{ ControlRoom }, { runGameDay }, { loadGameDay }, { gameDayHtml, gameDayMarkdown }, { precheckPlan }, { stateDir }] = await Promise.all([
+        import('../../control-room/server.js'),
+        import('../../gameday/gameday.js'),
+        import('../../gameday/plan-load.js'),
+        import('../../gameday/report.js'),
+        import('../../gameday/stage-plan.js'),
+        import('../../runner/recover.js'),
+      ]);
       const loaded = await loadGameDay(resolve(io.cwd, planFile), planFile);
       const ci = Boolean(io.env['CI']) && io.env['CI'] !== 'false';
       const interactive = !flags.yes && (flags.interactive === true || (!ci && io.stdin?.isTTY === true));

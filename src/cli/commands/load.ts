@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../../errors.js';
 import { parseDuration } from '../../experiment/duration.js';
-import { runLoad, type LoadReport } from '../../load/generator.js';
+import type { LoadReport } from '../../load/generator.js';
 import { println, type CliIo } from '../io.js';
 
 interface LoadFlags {
@@ -79,6 +79,7 @@ export function registerLoadCommand(program: Command, io: CliIo, setExit: (code:
         if (sendWindowMs === undefined || sendWindowMs <= 0 || sendWindowMs > 100) throw new UsageError(`--send-window ${flags.sendWindow}: expected a duration from 0.1ms to 100ms, e.g. 0.5ms`);
       }
       const progress = flags.json ? io.stderr : io.stdout;
+      const { runLoad } = await import('../../load/generator.js');
       const report = await runLoad({
         url,
         method: flags.method,

@@ -9,9 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { loadArchitectureFile } from '../../planner/architecture-load.js';
-import { buildPlan, DEFAULT_TOP } from '../../planner/plan.js';
-import { renderTable } from '../../planner/render.js';
+import { DEFAULT_TOP } from '../../planner/top.js';
 import { println, type CliIo } from '../io.js';
 
 interface PlanFlags {
@@ -34,6 +32,11 @@ export function registerPlanCommand(program: Command, io: CliIo, _setExit: (code
       const top = Number(flags.top);
       if (!Number.isInteger(top) || top < 0) throw new UsageError(`--top ${flags.top} is not a count`, { hint: 'a whole number, e.g. --top 5' });
       if (!FORMATS.includes(flags.format)) throw new UsageError(`--format ${flags.format} is not known`, { hint: `one of ${FORMATS.join(', ')}` });
+      const [{ loadArchitectureFile }, { buildPlan }, { renderTable }] = await Promise.all([
+        import('../../planner/architecture-load.js'),
+        import('../../planner/plan.js'),
+        import('../../planner/render.js'),
+      ]);
       const architecture = await loadArchitectureFile(resolve(io.cwd, file), file);
       const outDir = flags.output === undefined ? undefined : resolve(io.cwd, flags.output);
       const plan = buildPlan(architecture, { top, dir: outDir === undefined ? '.' : relative(io.cwd, outDir) || '.' });

@@ -7,9 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ListenError, UsageError, ValidationError, type ValidationIssue } from '../../errors.js';
-import { startControlServer } from '../../faults/control-api/server.js';
 import { isLoopbackHost } from '../../faults/proxy/address.js';
-import { ProxyCollection } from '../../faults/proxy/proxy-collection.js';
+import type { ProxyCollection } from '../../faults/proxy/proxy-collection.js';
 import { println, type CliIo } from '../io.js';
 
 interface ServeOptions {
@@ -49,6 +48,11 @@ async function serve(options: ServeOptions, io: CliIo): Promise<void> {
       hint: 'anyone who reaches it can inject faults: pass --allow-remote-listen (and --token) if you mean it',
     });
   }
+  // Loaded here, not at start-up, like every command's implementation (see ../main.ts).
+  const [{ ProxyCollection }, { startControlServer }] = await Promise.all([
+    import('../../faults/proxy/proxy-collection.js'),
+    import('../../faults/control-api/server.js'),
+  ]);
   const collection = new ProxyCollection({ allowRemoteListen: options.allowRemoteListen, seed });
   if (!options.quiet) {
     collection.on('lease-expired', (name, what) => println(io.stdout, `lease expired: removed ${what} on proxy ${name}`));

@@ -11,18 +11,14 @@ import { appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, ListenError, UsageError } from '../../errors.js';
-import { readJournal } from '../../reporting/journal-input.js';
-import { renderMarkdown, renderScoreMarkdown } from '../../reporting/markdown.js';
 import { parseDuration } from '../../experiment/duration.js';
-import { createMetricsRegistry, retainProxies } from '../../faults/control-api/metrics.js';
-import { ProxyCollection } from '../../faults/proxy/proxy-collection.js';
-import { createRunMetrics, type RunMetrics } from '../../reporting/metrics.js';
-import { startMetricsServer, type MetricsServer } from '../../reporting/metrics-server.js';
-import { resilienceByService, type ScoredJournal, type ServiceScore } from '../../reporting/score.js';
-import { writeReports } from '../../reporting/write-reports.js';
+import type { ProxyCollection } from '../../faults/proxy/proxy-collection.js';
+import type { RunMetrics } from '../../reporting/metrics.js';
+import type { MetricsServer } from '../../reporting/metrics-server.js';
+import type { ScoredJournal, ServiceScore } from '../../reporting/score.js';
 import type { Journal } from '../../runner/journal.js';
 import type { RunPlan } from '../../runner/plan.js';
-import { sleep, type RunEvent } from '../../runner/runner.js';
+import type { RunEvent } from '../../runner/runner.js';
 import { println, type CliIo } from '../io.js';
 
 interface ReportFlags {
@@ -62,6 +58,7 @@ async function report(journalPath: string | undefined, flags: ReportFlags, io: C
   }
   const stepSummary = flags.stepSummary ? io.env['GITHUB_STEP_SUMMARY'] || undefined : undefined;
   const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(io.cwd, p));
+  const [{ writeReports }, { renderMarkdown }] = await Promise.all([import('../../reporting/write-reports.js'), import('../../reporting/markdown.js')]);
   const written = await writeReports(resolve(io.cwd, journalPath), { html: abs(flags.html), junit: abs(flags.junit), md: abs(flags.md), stepSummary });
   if (!flags.html && !flags.junit && !flags.md) io.stdout.write(renderMarkdown(written.model));
   for (const file of written.files) println(io.stderr, `${file.kind}: ${file.path}`);
@@ -89,6 +86,11 @@ async function summary(flags: ReportFlags, io: CliIo): Promise<number> {
     failUnder = Number(flags.failUnder.replace(/%$/, ''));
     if (!Number.isFinite(failUnder) || failUnder < 0 || failUnder > 100) throw new UsageError(`--fail-under ${flags.failUnder} is not a percentage`, { hint: 'a number from 0 to 100' });
   }
+  const [{ readJournal }, { resilienceByService }, { renderScoreMarkdown }] = await Promise.all([
+    import('../../reporting/journal-input.js'),
+    import('../../reporting/score.js'),
+    import('../../reporting/markdown.js'),
+  ]);
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
@@ -193,6 +195,12 @@ export async function startRunOutputs(flags: RunReportFlags, plan: RunPlan, io: 
   if (flags.metricsPort !== undefined) {
     const port = Number(flags.metricsPort);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--metrics-port ${flags.metricsPort} is not a port number`, { hint: 'a number from 0 to 65535 (0: any free port)' });
+    const [{ createRunMetrics }, { ProxyCollection }, { createMetricsRegistry, retainProxies }, { startMetricsServer }] = await Promise.all([
+      import('../../reporting/metrics.js'),
+      import('../../faults/proxy/proxy-collection.js'),
+      import('../../faults/control-api/metrics.js'),
+      import('../../reporting/metrics-server.js'),
+    ]);
     metrics = createRunMetrics(plan);
     // The run's own proxies, with the names `faultline proxy serve` exports (one dashboard for both).
     proxies = new ProxyCollection();
@@ -208,12 +216,13 @@ export async function startRunOutputs(flags: RunReportFlags, plan: RunPlan, io: 
     proxies,
     lingerMs: server ? lingerMs : 0,
     linger: async (signal) => {
-      if (server && lingerMs > 0) await sleep(lingerMs, signal);
+      if (server && lingerMs > 0) await (await import('../../runner/runner.js')).sleep(lingerMs, signal);
     },
     onEvent: (event) => metrics?.onEvent(event),
     async finish(journal) {
       metrics?.finish(journal);
       if (!flags.report && !flags.junit && !flags.md && !stepSummary) return [];
+      const { writeReports } = await import('../../reporting/write-reports.js');
       const written = await writeReports(journal, { html: abs(flags.report), junit: abs(flags.junit), md: abs(flags.md), stepSummary });
       return written.files.map((f) => `${f.kind === 'html' ? 'report' : f.kind}: ${f.path}`);
     },

@@ -14,18 +14,9 @@ import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../../errors.js';
 import { parseDuration } from '../../experiment/duration.js';
 import { parseVarArgs, readVarFile } from '../../experiment/substitute.js';
-import { ProxyCollection } from '../../faults/proxy/proxy-collection.js';
-import { createProgressReporter, describePlan, summarize } from '../../reporting/terminal.js';
-import { loadPlan } from '../../runner/load-plan.js';
 import type { HypothesisStrategy, RollbackStrategy } from '../../runner/plan.js';
-import { recover, stateDir } from '../../runner/recover.js';
-import { halt } from '../../safety/halt.js';
-import { createDrivers, runExperiment } from '../../runner/runner.js';
-import { LocalProxyDriver } from '../../targets/fault-driver.js';
-import { assertKubernetesPreflight, KubernetesDriver } from '../../targets/kubernetes/kubernetes-driver.js';
 import { clusterOptions, kubernetesRunOptions, recoverKubernetes, type ClusterFlags } from './cluster.js';
 import { println, type CliIo } from '../io.js';
-import { ControlRoom } from '../../control-room/server.js';
 import { startRunOutputs, type RunReportFlags } from './report.js';
 
 interface RunFlags extends RunReportFlags, ClusterFlags {
@@ -83,6 +74,7 @@ export function registerRunCommands(program: Command, io: CliIo, setExit: (code:
     .option('--state-dir <dir>', 'where run journals are kept (default .faultline/runs, or FAULTLINE_STATE_DIR)')
     .option('--token <token>', 'bearer token for remote proxy servers (or FAULTLINE_PROXY_TOKEN)')
     .action(async (flags: { stateDir?: string; token?: string }) => {
+      const [{ stateDir }, { halt }] = await Promise.all([import('../../runner/recover.js'), import('../../safety/halt.js')]);
       const dir = flags.stateDir ?? stateDir(io.env, io.cwd);
       const started = Date.now();
       const result = await halt(dir, { token: flags.token ?? io.env['FAULTLINE_PROXY_TOKEN'] });
@@ -107,6 +99,7 @@ export function registerRunCommands(program: Command, io: CliIo, setExit: (code:
     .option('--token <token>', 'bearer token for remote proxy servers (or FAULTLINE_PROXY_TOKEN)')
     .option('--kubernetes', 'also delete chaos objects on the cluster: those in the journals, then any labelled by a faultline run that is not alive');
   clusterOptions(recoverCommand).action(async (flags: ClusterFlags & { stateDir?: string; token?: string; kubernetes?: boolean }) => {
+      const { recover, stateDir } = await import('../../runner/recover.js');
       const dir = flags.stateDir ?? stateDir(io.env, io.cwd);
       const cluster = flags.kubernetes ? await recoverKubernetes(dir, flags, io) : undefined;
       const results = await recover(dir, { signal: io.signal, token: flags.token ?? io.env['FAULTLINE_PROXY_TOKEN'], kubernetes: cluster?.remove });
@@ -142,6 +135,25 @@ async function run(file: string, flags: RunFlags, io: CliIo): Promise<number> {
     frequencyMs = parseDuration(flags.hypothesisFrequency);
     if (frequencyMs === undefined) throw new UsageError(`--hypothesis-frequency ${flags.hypothesisFrequency} is not a duration`, { hint: 'e.g. 500ms, 1s, 5s' });
   }
+  const [
+    { ProxyCollection },
+    { createProgressReporter, describePlan, summarize },
+    { loadPlan },
+    { stateDir },
+    { createDrivers, runExperiment },
+    { LocalProxyDriver },
+    { assertKubernetesPreflight, KubernetesDriver },
+    { ControlRoom },
+  ] = await Promise.all([
+    import('../../faults/proxy/proxy-collection.js'),
+    import('../../reporting/terminal.js'),
+    import('../../runner/load-plan.js'),
+    import('../../runner/recover.js'),
+    import('../../runner/runner.js'),
+    import('../../targets/fault-driver.js'),
+    import('../../targets/kubernetes/kubernetes-driver.js'),
+    import('../../control-room/server.js'),
+  ]);
   const plan = await loadPlan(resolve(io.cwd, file), {
     displayName: file,
     env: io.env,

@@ -7,13 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { isAlive, stateDir } from '../../runner/recover.js';
-import { loadSchedule } from '../../schedule/schedule-load.js';
-import { historyPath, runSchedule, statusPath, type HistoryEntry, type SchedulerStatus } from '../../schedule/scheduler.js';
+import type { HistoryEntry, SchedulerStatus } from '../../schedule/scheduler.js';
 import { println, type CliIo } from '../io.js';
 import { UsageError, ValidationError } from '../../errors.js';
-import { readDocument } from '../../experiment/load.js';
-import { compileScheduleForChaosMesh, DEFAULT_GATE_IMAGE, loadScheduledExperiments } from '../../schedule/chaos-mesh-schedule.js';
+import { DEFAULT_GATE_IMAGE } from '../../schedule/gate-image.js';
 
 export function registerScheduleCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
@@ -32,7 +29,7 @@ export function registerScheduleCommand(program: Command, io: CliIo, setExit: (c
     .action(async (file: string, flags: ScheduleFlags) => {
       const dir = resolve(io.cwd, flags.dir);
       if (file === 'status') {
-        setExit(status(dir, Number(flags.last) || 20, io));
+        setExit(await status(dir, Number(flags.last) || 20, io));
         return;
       }
       if (flags.target !== undefined) {
@@ -40,6 +37,11 @@ export function registerScheduleCommand(program: Command, io: CliIo, setExit: (c
         return;
       }
       if (flags.output !== undefined) throw new UsageError('-o applies to --target kubernetes', { hint: 'the local scheduler keeps its history in --dir' });
+      const [{ loadSchedule }, { runSchedule }, { stateDir }] = await Promise.all([
+        import('../../schedule/schedule-load.js'),
+        import('../../schedule/scheduler.js'),
+        import('../../runner/recover.js'),
+      ]);
       const loaded = await loadSchedule(resolve(io.cwd, file), file);
       await runSchedule(loaded, { dir, stateDir: stateDir(io.env, io.cwd), env: io.env, signal: io.signal, print: (l) => println(io.stdout, l), unleash: flags.unleash });
       println(io.stdout, `schedule stopped; history in ${join(flags.dir, 'history.jsonl')}`);
@@ -67,6 +69,11 @@ async function compileSchedule(file: string, flags: ScheduleFlags, io: CliIo): P
   if (flags.target !== 'kubernetes' && flags.target !== 'chaos-mesh') {
     throw new UsageError(`--target ${flags.target}: schedules compile to kubernetes (Chaos Mesh Schedule objects) only`, { hint: 'use --target kubernetes, or leave --target out to run the scheduler locally' });
   }
+  const [{ loadSchedule }, { readDocument }, { compileScheduleForChaosMesh, loadScheduledExperiments }] = await Promise.all([
+    import('../../schedule/schedule-load.js'),
+    import('../../experiment/load.js'),
+    import('../../schedule/chaos-mesh-schedule.js'),
+  ]);
   const path = resolve(io.cwd, file);
   const loaded = await loadSchedule(path, file);
   const read = readDocument(await readFile(path, 'utf8'), file);
@@ -96,7 +103,8 @@ async function compileSchedule(file: string, flags: ScheduleFlags, io: CliIo): P
   return 0;
 }
 
-function status(dir: string, last: number, io: CliIo): number {
+async function status(dir: string, last: number, io: CliIo): Promise<number> {
+  const [{ historyPath, statusPath }, { isAlive }] = await Promise.all([import('../../schedule/scheduler.js'), import('../../runner/recover.js')]);
   if (!existsSync(statusPath(dir))) throw new UsageError(`no schedule has run with ${dir}`, { hint: 'start one with faultline schedule SCHEDULE.yaml (or pass --dir)' });
   const s = JSON.parse(readFileSync(statusPath(dir), 'utf8')) as SchedulerStatus;
   const alive = !s.stopped && isAlive(s.pid);

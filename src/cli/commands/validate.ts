@@ -6,9 +6,6 @@
  */
 import type { Command } from 'commander';
 import { ExitCode, formatIssue, ValidationError } from '../../errors.js';
-import { experimentJsonSchema } from '../../experiment/schema.js';
-import { architectureJsonSchema } from '../../planner/architecture-schema.js';
-import { loadDocument, readExperimentText } from '../../runner/load-plan.js';
 import { readVarFile } from '../../experiment/substitute.js';
 import { resolve } from 'node:path';
 import { println, type CliIo } from '../io.js';
@@ -21,6 +18,7 @@ export function registerValidateCommands(program: Command, io: CliIo, setExit: (
     .option('--var <name=value...>', 'variables given at run time (so ${name} counts as declared)')
     .option('--var-file <file...>', 'files of variables given at run time')
     .action(async (files: string[], options: { var?: string[]; varFile?: string[] }) => {
+      const { loadDocument, readExperimentText } = await import('../../runner/load-plan.js');
       const vars = (options.var ?? []).map((v) => v.split('=')[0] ?? v);
       for (const file of options.varFile ?? []) vars.push(...Object.keys(await readVarFile(resolve(io.cwd, file))));
       let invalid = 0;
@@ -48,8 +46,11 @@ export function registerValidateCommands(program: Command, io: CliIo, setExit: (
     .command('schema')
     .description('print the JSON Schema of the experiment format (for editors); --architecture: of faultline plan\'s architecture files')
     .option('--architecture', 'the architecture format instead (faultline plan)')
-    .action((options: { architecture?: boolean }) => {
-      println(io.stdout, JSON.stringify(options.architecture ? architectureJsonSchema() : experimentJsonSchema(), null, 2));
+    .action(async (options: { architecture?: boolean }) => {
+      const schema = options.architecture
+        ? (await import('../../planner/architecture-schema.js')).architectureJsonSchema()
+        : (await import('../../experiment/schema.js')).experimentJsonSchema();
+      println(io.stdout, JSON.stringify(schema, null, 2));
     });
 }
 
