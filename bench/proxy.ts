@@ -18,7 +18,9 @@
  * node_modules/.cache/faultline-bench/ and the proxy child loads that build: it is what the
  * package ships, and tsx's transform (esbuild `keepNames`) adds a `__name()` call to every
  * closure it creates, which costs faultline several per cent of its connection rate and more
- * than half of the time it takes to rewire connections when a toxic is added.
+ * than half of the time it takes to rewire connections when a toxic is added. The proxy
+ * children's own script (bench/lib/sut.ts) is transpiled beside it and runs in plain node, as
+ * users run faultline: tsx would add ≈ 2.5 MB to each child's V8 heap (BENCHMARKS.md).
  *
  * Processes (all loopback):
  *
@@ -33,7 +35,8 @@
  * Progress goes to stderr, the tables (or JSON) to stdout.
  */
 import { execSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -226,16 +229,42 @@ function buildFaultline(): string | undefined {
     const lines = run.stdout.trim().split('\n');
     progress(`tsc reported ${lines.length} type error lines in src/ (the build was emitted anyway):\n${lines.slice(0, 10).join('\n')}`);
   }
+  compileSut(root, outDir);
   return pathToFileURL(entry).href;
 }
 
+/**
+ * The proxy children's script (bench/lib/sut.ts and its ipc.ts), transpiled beside the build,
+ * so that both proxies (bare and faultline alike) run in plain node as users run them: under
+ * tsx each child's heap holds ≈ 2.5 MB more, enough to push faultline's process past V8's 8 MB
+ * threshold for incremental marking (see BENCHMARKS.md). Type-only imports are erased.
+ */
+function compileSut(root: string, outDir: string): void {
+  const require = createRequire(import.meta.url);
+  const ts = require('typescript') as typeof import('typescript');
+  const dir = join(outDir, 'bench-lib');
+  mkdirSync(dir, { recursive: true });
+  for (const name of ['sut', 'ipc']) {
+    const source = readFileSync(join(root, 'bench', 'lib', `${name}.ts`), 'utf8');
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+      fileName: `${name}.ts`,
+    });
+    writeFileSync(join(dir, `${name}.js`), outputText);
+  }
+  sutScript = join(dir, 'sut.js');
+}
+
 let faultlineEntry: string | undefined;
+/** The compiled proxy-child script (undefined with --source: bench/lib/sut.ts through tsx). */
+let sutScript: string | undefined;
 
 async function startSut(mode: SutMode, upstream: Child<UpstreamInfo>): Promise<Child<SutInfo>> {
   // faultline prints a TimeoutOverflowWarning per stalled connection (bandwidth rate 0): see BENCHMARKS.md.
   const quiet = ['--disable-warning=TimeoutOverflowWarning'];
-  const args = [mode, JSON.stringify(upstream.info), ...(mode === 'faultline' && faultlineEntry ? [faultlineEntry] : [])];
-  return spawnChild<SutInfo>(mode, 'sut', args, { execArgv: [...quiet, ...sutExecArgv(mode)] });
+  // The bare pipe gets the entry too, for BENCH_BARE_BALLAST=1 (a compiled child cannot load src/).
+  const args = [mode, JSON.stringify(upstream.info), ...(mode !== 'delay' && faultlineEntry ? [faultlineEntry] : [])];
+  return spawnChild<SutInfo>(mode, 'sut', args, { execArgv: [...quiet, ...sutExecArgv(mode)], compiled: sutScript });
 }
 
 const children: Child<unknown>[] = [];
@@ -854,7 +883,7 @@ async function main(): Promise<void> {
   progress(`faultline bench (${quick ? 'quick' : 'full'}): ${[...only].join(', ')}; ${results.machine.nproc} CPUs, node ${process.version}, ulimit -n ${fdLimit}`);
   if (!fromSource) progress('building faultline with tsc (tsconfig.build.json → node_modules/.cache/faultline-bench)');
   faultlineEntry = buildFaultline();
-  results.machine.faultlineCode = faultlineEntry ? 'tsc build of src/' : 'src/ through tsx';
+  results.machine.faultlineCode = faultlineEntry ? 'tsc build of src/, proxy children in plain node' : 'src/ and proxy children through tsx';
   const diagnosisEnv = Object.fromEntries(
     ['BENCH_SUT_FLAGS', 'BENCH_BARE_BALLAST'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
   );
