@@ -1,5 +1,5 @@
 /**
- * Located validation for faultline's other YAML files (game day plans, schedules): the
+ * Located validation for faultline's other YAML files (architectures, game day plans, schedules): the
  * experiment loader's `readDocument` (YAML syntax located, unsafe tags refused), a zod schema,
  * then checks of meaning — every problem in one {@link ValidationError} with file:line:column,
  * what was expected and a hint, sorted by position, so the CLI exits 2 with all of them.
@@ -18,6 +18,11 @@ export interface LocatedParseOptions<T> {
   what: string;
   /** Keys the format knows, for "did you mean". */
   knownKeys: readonly string[];
+  /**
+   * Discriminated unions of the format: discriminator key → its values, so a missing or unknown
+   * one reads `unknown kind "cach"` (did you mean "cache"?) instead of zod's "Invalid input".
+   */
+  discriminators?: Readonly<Record<string, readonly string[]>> | undefined;
   /** Checks of meaning, on the raw data (so they run even when the schema failed) and the parsed value when it passed. */
   check?: ((data: unknown, parsed: T | undefined) => PathIssue[]) | undefined;
 }
@@ -38,7 +43,7 @@ export function parseLocated<S extends z.ZodType>(text: string, file: string, sc
   const read = readDocument(text, file);
   const issues: ValidationIssue[] = [];
   const result = schema.safeParse(read.data);
-  if (!result.success) for (const issue of flatten(result.error.issues)) issues.push(toIssue(issue, read, options.knownKeys));
+  if (!result.success) for (const issue of flatten(result.error.issues)) issues.push(toIssue(issue, read, options));
   for (const issue of options.check?.(read.data, result.success ? result.data : undefined) ?? []) issues.push({ ...issue, ...read.locatePath(issue.path) });
   if (issues.length > 0 || !result.success) {
     const unique = dedupe(issues).sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
@@ -58,7 +63,9 @@ function flatten(issues: readonly ZodIssue[], prefix: PropertyKey[] = []): ZodIs
   const out: ZodIssue[] = [];
   for (const issue of issues) {
     const path = [...prefix, ...issue.path];
-    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    // Unions report every branch: keep the closest (fewest problems). A discriminated union's
+    // branches say nothing useful about a wrong discriminator: it is reported as such.
+    if (issue.code === 'invalid_union' && issue.errors.length > 0 && !(issue as { discriminator?: string }).discriminator) {
       const best = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
       out.push(...flatten(best, path));
     } else if (issue.code === 'unrecognized_keys' && issue.keys.length > 1) {
@@ -71,19 +78,32 @@ function flatten(issues: readonly ZodIssue[], prefix: PropertyKey[] = []): ZodIs
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let current: unknown = data;
   for (const part of path) {
-    if (current === null || typeof current !== 'object') return undefined;
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, part as string)) return undefined;
     current = (current as Record<PropertyKey, unknown>)[part];
   }
   return current;
 }
 
-function toIssue(issue: ZodIssue, read: ReadDocument, knownKeys: readonly string[]): ValidationIssue {
+function toIssue(issue: ZodIssue, read: ReadDocument, options: Pick<LocatedParseOptions<unknown>, 'knownKeys' | 'discriminators'>): ValidationIssue {
   const path = [...issue.path] as (string | number)[];
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
-    const hint = suggest(key, knownKeys.filter((k) => k !== key));
+    const hint = suggest(key, options.knownKeys.filter((k) => k !== key));
     const at = formatPath([...path, key]);
     return { path: at, message: `unknown key "${key}"`, hint: hint?.startsWith('did you mean') ? hint : 'remove it, or check the spelling and the indentation', ...read.locatePath(at) };
+  }
+  const discriminator = issue.code === 'invalid_union' ? (issue as { discriminator?: string }).discriminator : undefined;
+  if (discriminator !== undefined) {
+    if (path[path.length - 1] === discriminator) path.pop();
+    const value = valueAt(read.data, [...path, discriminator]);
+    const values = options.discriminators?.[discriminator] ?? [];
+    const at = formatPath([...path, discriminator]);
+    return {
+      path: at,
+      message: value === undefined ? `missing "${discriminator}"` : `unknown ${discriminator} "${String(value)}"`,
+      hint: value === undefined ? (values.length ? `one of ${values.join(', ')}` : undefined) : suggest(String(value), [...values]),
+      ...read.locatePath(at),
+    };
   }
   const at = formatPath(path);
   if (issue.code === 'invalid_type' && valueAt(read.data, path) === undefined) {

@@ -6,69 +6,20 @@
  * a dependency or a critical-path step naming nothing declared, a path step nothing earlier on
  * the path depends on, duplicate edges, and sync dependency cycles (named: `a → b → a`).
  */
-import { readFile } from 'node:fs/promises';
-import type { z } from 'zod';
-import { ValidationError, type ValidationIssue } from '../errors.js';
-import { dedupe, formatPath, readDocument, type ReadDocument } from '../experiment/load.js';
-import { suggest } from '../faults/proxy/toxic-entry.js';
+import type { ValidationIssue } from '../errors.js';
+import { parseLocated, readLocatedFile } from '../experiment/located-parse.js';
 import { Architecture } from './architecture-schema.js';
+import { suggest } from '../faults/proxy/toxic-entry.js';
 import { findCycles } from './graph.js';
 
 /** Reads and validates an architecture file. Throws {@link ValidationError} with every problem. */
 export async function loadArchitectureFile(path: string, file = path): Promise<Architecture> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? 'error'})`;
-    throw new ValidationError(`cannot read ${file}: ${message}`, [{ path: '', file, message }]);
-  }
-  return parseArchitecture(text, file);
+  return parseArchitecture(await readLocatedFile(path, file), file);
 }
 
-/** Validates architecture text (YAML or JSON). */
+/** Validates architecture text (YAML or JSON); meaning is checked on the raw data too, so one pass reports schema and graph problems. */
 export function parseArchitecture(text: string, file = '<input>'): Architecture {
-  const read = readDocument(text, file);
-  const issues: ValidationIssue[] = [];
-  const result = Architecture.safeParse(read.data);
-  if (!result.success) {
-    for (const issue of flatten(result.error.issues)) issues.push(toIssue(issue, read));
-  }
-  // Meaning is checked on the raw data too, so one pass reports schema and graph problems.
-  for (const issue of semanticIssues(read.data)) {
-    issues.push({ ...issue, ...read.locatePath(issue.path) });
-  }
-  if (issues.length > 0 || !result.success) {
-    const unique = dedupe(issues).sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-    const first = unique[0];
-    const summary = unique.length === 1 && first
-      ? `${file}${first.line ? `:${first.line}:${first.column}` : ''}: ${first.path ? `${first.path}: ` : ''}${first.message}`
-      : `${file}: ${unique.length} problems`;
-    throw new ValidationError(summary, unique, { hint: unique.length === 1 ? first?.hint : undefined });
-  }
-  return result.data;
-}
-
-// --- schema issues ---------------------------------------------------------------------------
-
-type ZodIssue = z.core.$ZodIssue;
-
-/** Unions report every branch; keep the one with the fewest problems (the closest). */
-function flatten(issues: readonly ZodIssue[], prefix: PropertyKey[] = []): ZodIssue[] {
-  const out: ZodIssue[] = [];
-  for (const issue of issues) {
-    const path = [...prefix, ...issue.path];
-    if (issue.code === 'invalid_union' && issue.errors.length > 0 && !(issue as { discriminator?: string }).discriminator) {
-      const best = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
-      out.push(...flatten(best, path));
-    } else if (issue.code === 'unrecognized_keys' && issue.keys.length > 1) {
-      for (const key of issue.keys) out.push({ ...issue, keys: [key], path } as ZodIssue);
-    } else {
-      out.push({ ...issue, path } as ZodIssue);
-    }
-  }
-  return out;
+  return parseLocated(text, file, Architecture, { what: 'the architecture', knownKeys: KNOWN_KEYS, discriminators: { kind: KINDS }, check: (data) => semanticIssues(data) });
 }
 
 const KINDS = ['database', 'cache', 'queue', 'service', 'dns', 'certificate'];
@@ -81,39 +32,6 @@ const KNOWN_KEYS = [
   'kind', 'engine', 'usedBy', 'address', 'externalHost', 'failover', 'volume', 'diskAlerts', 'durable', 'cache',
   'rotation', 'expiryAlerts', 'steps',
 ];
-
-function toIssue(issue: ZodIssue, read: ReadDocument): ValidationIssue {
-  const path = [...issue.path] as (string | number)[];
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0]!;
-    const hint = suggest(key, KNOWN_KEYS.filter((k) => k !== key));
-    return {
-      path: formatPath([...path, key]),
-      message: `unknown key "${key}"`,
-      hint: hint?.startsWith('did you mean') ? hint : 'remove it, or check the spelling and the indentation',
-      ...read.locatePath(formatPath([...path, key])),
-    };
-  }
-  if (issue.code === 'invalid_union' && (issue as { discriminator?: string }).discriminator) {
-    if (path[path.length - 1] === 'kind') path.pop();
-    const value = valueAt(read.data, [...path, 'kind']);
-    return {
-      path: formatPath([...path, 'kind']),
-      message: value === undefined ? 'missing "kind"' : `unknown kind "${String(value)}"`,
-      hint: value === undefined ? `one of ${KINDS.join(', ')}` : suggest(String(value), KINDS),
-      ...read.locatePath(formatPath([...path, 'kind'])),
-    };
-  }
-  if (issue.code === 'invalid_type' && valueAt(read.data, path) === undefined) {
-    return {
-      path: formatPath(path),
-      message: `missing required key "${String(path[path.length - 1] ?? '')}"`,
-      hint: issue.message,
-      ...read.locatePath(formatPath(path)),
-    };
-  }
-  return { path: formatPath(path), message: issue.message, ...read.locatePath(formatPath(path)) };
-}
 
 // --- meaning ---------------------------------------------------------------------------------
 
@@ -217,16 +135,3 @@ function usedByIncludes(resource: unknown, service: string): boolean {
   const usedBy = asObject(resource)?.['usedBy'];
   return usedBy === 'all' || (Array.isArray(usedBy) && usedBy.includes(service));
 }
-
-// --- helpers ---------------------------------------------------------------------------------
-
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let current: unknown = data;
-  for (const part of path) {
-    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, part as string)) return undefined;
-    current = (current as Record<PropertyKey, unknown>)[part];
-  }
-  return current;
-}
-
-
