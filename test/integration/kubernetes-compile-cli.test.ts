@@ -4,22 +4,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { main } from '../../src/cli/main.js';
 import { chaosMeshFixtures, litmusFixtures } from '../helpers/golden.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main({ argv, env: {}, cwd: process.cwd(), stdout, stderr, signal: new AbortController().signal });
-  return { code, stdout: out, stderr: err };
-}
+const cli = (argv: string[]): Promise<CliResult> => runCli(argv);
 
 const fixture = (name: string): string => join(chaosMeshFixtures, 'experiments', name);
 

@@ -20,29 +20,19 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { main } from '../../src/cli/main.js';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
 import type { Journal } from '../../src/runner/journal.js';
 import { KubernetesClient } from '../../src/targets/kubernetes/client.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../helpers/fake-kubernetes.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
-async function cli(argv: string[], env: Record<string, string>, signal = new AbortController().signal): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main({ argv, env, cwd: process.cwd(), stdout, stderr, signal });
-  return { code, stdout: out, stderr: err };
-}
+const cli = (argv: string[], env: Record<string, string>, signal = new AbortController().signal): Promise<CliResult> => runCli(argv, { env, signal });
 
 /** Resolves when a live journal in `stateDir` records an applied fault (the runner saw it injected). */
 async function waitForApplied(stateDir: string): Promise<void> {

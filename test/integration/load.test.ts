@@ -5,10 +5,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { performance } from 'node:perf_hooks';
-import { PassThrough } from 'node:stream';
-import { main } from '../../src/cli/main.js';
 import { runLoad } from '../../src/load/generator.js';
 import type { LoadMetrics } from '../../src/load/metrics.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 
 /** A server that, one second after its first request, stalls every answer for `stallMs`. */
 async function stallingServer(stallMs: number): Promise<{ url: string; server: Server }> {
@@ -138,16 +137,7 @@ describe('load generator', () => {
 });
 
 describe('faultline load (CLI)', () => {
-  async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (c: Buffer) => (out += c.toString()));
-    stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await main({ argv, env: {}, cwd: process.cwd(), stdout, stderr, signal: new AbortController().signal });
-    return { code, stdout: out, stderr: err };
-  }
+  const cli = (argv: string[]): Promise<CliResult> => runCli(argv);
 
   it('takes --send-window for exact spacing, and refuses a bad one with exit 2', { timeout: 30_000 }, async () => {
     const server = createServer((_req, res) => res.end('ok'));

@@ -9,12 +9,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
-import { main } from '../../src/cli/main.js';
 import { readDocument, validateExperiment } from '../../src/experiment/load.js';
 import { ProxyCollection } from '../../src/faults/proxy/proxy-collection.js';
 import { loadArchitectureFile } from '../../src/planner/architecture-load.js';
@@ -25,6 +23,7 @@ import { renderTable } from '../../src/planner/render.js';
 import { loadDocument } from '../../src/runner/load-plan.js';
 import { checkGuardrails } from '../../src/targets/kubernetes/guardrails.js';
 import { compileForPlatform } from '../../src/targets/platform-compile.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const fixtures = join(root, 'test/fixtures');
@@ -43,16 +42,7 @@ function assertGolden(relative: string, actual: string): void {
   assert.equal(actual, readFileSync(path, 'utf8'), `${relative} differs from its golden file (UPDATE_GOLDEN=1 rewrites it after review)`);
 }
 
-async function cli(argv: string[], cwd = root): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main({ argv, env: {}, cwd, stdout, stderr, signal: new AbortController().signal });
-  return { code, stdout: out, stderr: err };
-}
+const cli = (argv: string[], cwd = root): Promise<CliResult> => runCli(argv, { cwd });
 
 describe('faultline plan on the fintech architecture', () => {
   let plan: Plan;

@@ -8,18 +8,17 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
 import { chromium, type Browser } from 'playwright-core';
 import { stringify } from 'yaml';
-import { main } from '../../src/cli/main.js';
 import type { Journal } from '../../src/runner/journal.js';
 import { hypothesisRows } from '../../src/reporting/hypotheses.js';
 import { buildReportModel } from '../../src/reporting/report-model.js';
 import { writeReports } from '../../src/reporting/write-reports.js';
 import { freePort, startEcho, startService } from '../helpers/services.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
 /** A title and a rollback name that would break the page if any journal text went in unescaped. */
@@ -53,16 +52,7 @@ function findChromium(): string | undefined {
   return undefined;
 }
 
-async function cli(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c: Buffer) => (stdout += c.toString()));
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
-  const code = await main({ argv, env: { PATH: process.env['PATH'], ...env }, cwd, stdout: out, stderr: err, signal: new AbortController().signal });
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> => runCli(argv, { cwd, env: { PATH: process.env['PATH'], ...env } });
 
 describe('reports from real runs', () => {
   let dir: string;

@@ -6,27 +6,17 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Cron } from 'croner';
 import { parseAllDocuments } from 'yaml';
-import { main } from '../../src/cli/main.js';
 import { loadCrdValidator } from '../helpers/crd-validator.js';
 import { assertGolden, chaosMeshFixtures } from '../helpers/golden.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 
 const crds = loadCrdValidator(join(chaosMeshFixtures, 'crds'));
 const schedules = join(chaosMeshFixtures, 'schedules');
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main({ argv, env: {}, cwd: process.cwd(), stdout, stderr, signal: new AbortController().signal });
-  return { code, stdout: out, stderr: err };
-}
+const cli = (argv: string[]): Promise<CliResult> => runCli(argv);
 
 interface ScheduleDoc {
   kind: string;
