@@ -129,11 +129,15 @@ export async function startAgent(spec: AgentSpec, signal?: AbortSignal): Promise
 export async function findAgents(tag: string): Promise<number[]> {
   const found: number[] = [];
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.split('\0').includes(`${AGENT_FLAG}${tag}`) && !(await isZombie(Number(entry)))) found.push(Number(entry));
+    if (/^\d+$/.test(entry) && (await isAgent(Number(entry), tag))) found.push(Number(entry));
   }
   return found;
+}
+
+/** Whether `pid` is a live agent of `tag` (its command line says so: a recycled pid does not). */
+async function isAgent(pid: number, tag: string): Promise<boolean> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmdline.split('\0').includes(`${AGENT_FLAG}${tag}`) && !(await isZombie(pid));
 }
 
 async function isZombie(pid: number): Promise<boolean> {
@@ -150,17 +154,21 @@ async function isZombie(pid: number): Promise<boolean> {
 export async function stopAgents(tag: string, options: { graceMs?: number; signal?: AbortSignal | undefined } = {}): Promise<void> {
   const grace = options.graceMs ?? 10_000;
   const started = Date.now();
-  let sentKill = false;
-  let pids = await findAgents(tag);
-  for (const pid of pids) signalPid(pid, 'SIGTERM');
-  while (pids.length > 0) {
-    if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new FaultError('interrupted');
-    if (!sentKill && Date.now() - started > grace) {
-      for (const pid of pids) signalPid(pid, 'SIGKILL');
-      sentKill = true;
+  // The agents found are watched by pid (the whole of /proc is read once per pass, not every
+  // 20 ms); a last full pass catches one that started meanwhile (an apply being interrupted).
+  for (let pids = await findAgents(tag); pids.length > 0; pids = await findAgents(tag)) {
+    let sentKill = false;
+    for (const pid of pids) signalPid(pid, 'SIGTERM');
+    while (pids.length > 0) {
+      if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new FaultError('interrupted');
+      if (!sentKill && Date.now() - started > grace) {
+        for (const pid of pids) signalPid(pid, 'SIGKILL');
+        sentKill = true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20)); // polling /proc: a non-child's exit has no event
+      const alive = await Promise.all(pids.map((pid) => isAgent(pid, tag)));
+      pids = pids.filter((_, i) => alive[i]);
     }
-    await new Promise((resolve) => setTimeout(resolve, 20)); // polling /proc: a non-child's exit has no event
-    pids = await findAgents(tag);
   }
 }
 
