@@ -15,7 +15,8 @@
  */
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { Link, READ_BUFFER_SIZE, type DirectionCounters, type LinkHost } from './link.js';
+import { Link, PARKING_READ_BUFFER, type DirectionCounters, type LinkHost } from './link.js';
+import { adoptWithUserReads } from './user-reads.js';
 import type { StreamDirection } from '../toxics/toxic.js';
 import type { ToxicEntry } from './toxic-entry.js';
 
@@ -34,6 +35,8 @@ export interface ConnectionHost {
 
 export class ProxyConnection implements LinkHost {
   readonly client: Socket;
+  /** The client socket delivers its reads through {@link upRead} (see user-reads.ts). */
+  private readonly clientUserReads: boolean;
   private upstream: Socket | undefined;
   private up: Link | undefined;
   private down: Link | undefined;
@@ -44,10 +47,17 @@ export class ProxyConnection implements LinkHost {
   blackholedBy: ToxicEntry | undefined;
 
   constructor(client: Socket, host: ConnectionHost) {
-    this.client = client;
+    // Reads from the client go into the upstream link's reused buffer, as the upstream's do
+    // into the downstream link's: no allocation per read in either direction.
+    const adopted = adoptWithUserReads(client, {
+      buffer: () => this.upReadBuffer(),
+      callback: (n: number, b: Uint8Array) => this.upRead(n, b),
+    });
+    this.client = adopted ?? client;
+    this.clientUserReads = adopted !== undefined;
     this.host = host;
-    client.on('error', this.onClientError);
-    client.on('close', this.onSocketClose);
+    this.client.on('error', this.onClientError);
+    this.client.on('close', this.onSocketClose);
   }
 
   /** Dials the upstream (after `delay` ms for a connect_delay toxic) and starts both links. */
@@ -65,9 +75,12 @@ export class ProxyConnection implements LinkHost {
   /** Accepts and never answers: read and discard whatever the client sends. */
   blackhole(toxic: ToxicEntry): void {
     this.blackholedBy = toxic;
-    this.client.on('data', (chunk: Buffer) => {
-      toxic.stats.bytes += chunk.length;
-    });
+    // With user reads the bytes arrive through upRead, which counts and drops them.
+    if (!this.clientUserReads) {
+      this.client.on('data', (chunk: Buffer) => {
+        toxic.stats.bytes += chunk.length;
+      });
+    }
     this.client.resume();
   }
 
@@ -97,7 +110,9 @@ export class ProxyConnection implements LinkHost {
     upstream.on('close', this.onSocketClose);
     upstream.once(tls ? 'secureConnect' : 'connect', () => {
       if (this.closed) return;
-      this.up = new Link('upstream', this.client, upstream, this, this.host.upstreamCounters);
+      this.up = new Link('upstream', this.client, upstream, this, this.host.upstreamCounters, {
+        userReads: this.clientUserReads,
+      });
       this.down = new Link('downstream', upstream, this.client, this, this.host.downstreamCounters, {
         userReads: !tls,
       });
@@ -108,19 +123,32 @@ export class ProxyConnection implements LinkHost {
     });
   }
 
-  private spareReadBuffer: Buffer | undefined;
-
-  /** The upstream socket's next read buffer: the downstream link's, once it exists. */
-  private downReadBuffer(): Buffer {
-    if (this.down) return this.down.nextReadBuffer();
-    // Node asks for the first buffer when the socket is created, before it connects.
-    return (this.spareReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE));
+  /** The upstream socket's next read buffer: the downstream link's, once it exists. Node asks
+   * for the first one when the socket is created, before the link; no read lands in it before
+   * the link exists, and the link copies what arrives in a buffer that is not its own. */
+  private downReadBuffer(): Uint8Array {
+    return this.down ? this.down.nextReadBuffer() : PARKING_READ_BUFFER;
   }
 
-  /** Bytes read from the upstream. None can arrive before 'connect' has created the link; if
-   * some did (or the connection is closing), reading stops rather than dropping them. */
+  /** Bytes read from the upstream. None can arrive before 'connect' has created the link. */
   private downRead(length: number, buffer: Uint8Array): boolean {
     return this.down ? this.down.onRead(length, buffer) : false;
+  }
+
+  /** The client socket's next read buffer (an adopted socket): the upstream link's, once it exists. */
+  private upReadBuffer(): Uint8Array {
+    return this.up ? this.up.nextReadBuffer() : PARKING_READ_BUFFER;
+  }
+
+  /** Bytes read from an adopted client socket. Reading starts when the upstream link starts,
+   * or when a blackhole toxic swallows the connection (it counts the bytes and drops them). */
+  private upRead(length: number, buffer: Uint8Array): boolean {
+    if (this.up) return this.up.onRead(length, buffer);
+    if (this.blackholedBy) {
+      this.blackholedBy.stats.bytes += length;
+      return true;
+    }
+    return false;
   }
 
   /** Re-applies the proxy's current toxics to this live connection (one direction, or both). */

@@ -20,6 +20,13 @@ import type { ToxicEntry } from './toxic-entry.js';
 /** Size of a link's reused read buffer (libuv's own read size: one read fills at most this). */
 export const READ_BUFFER_SIZE = 64 * 1024;
 
+/**
+ * The read buffer a socket made with `onread` is handed before its link exists (Node asks for
+ * one when the socket is created). Shared by every connection: a link copies whatever arrives
+ * in a buffer that is not its own before the read callback returns, so nothing outlives a read.
+ */
+export const PARKING_READ_BUFFER: Uint8Array = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+
 /** Bytes stages may hold per link before the source is paused. */
 export const HIGH_WATER_MARK = 1024 * 1024;
 /** Bytes held below which a paused source is resumed. */
@@ -123,12 +130,13 @@ export class Link implements StageSink {
    * stage, nothing queued on the destination) the bytes are written straight from it; if the
    * kernel does not take them all at once, the pending write still references the buffer, so
    * the next read gets a fresh one. Anything else (stages that may hold chunks, a write already
-   * queued) gets a copy, since the buffer is overwritten by the next read.
+   * queued, the shared parking buffer of the first read) gets a copy, since the buffer is
+   * overwritten by the next read.
    */
   readonly onRead = (length: number, buffer: Uint8Array): boolean => {
     this.counters.received += length;
     const dst = this.dst;
-    if (this.head === this && dst.writableLength === 0) {
+    if (buffer === this.readBuffer && this.head === this && dst.writableLength === 0) {
       this.write(Buffer.from(buffer.buffer, buffer.byteOffset, length));
       if (dst.writableLength > 0) this.lent = true;
     } else {
