@@ -27,6 +27,9 @@ export const READ_BUFFER_SIZE = 64 * 1024;
  */
 export const PARKING_READ_BUFFER: Uint8Array = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
 
+/** A read at least this large is bulk traffic: the link reads into a buffer of its own. */
+const BULK_READ = 16 * 1024;
+
 /** Bytes stages may hold per link before the source is paused. */
 export const HIGH_WATER_MARK = 1024 * 1024;
 /** Bytes held below which a paused source is resumed. */
@@ -75,6 +78,8 @@ export class Link implements StageSink {
   private ended = false;
   /** Reused read buffer of a source socket created with `onread` (see {@link onRead}). */
   private readBuffer: Buffer | undefined;
+  /** Bytes of the last read (decides the next read's buffer: see {@link nextReadBuffer}). */
+  private lastRead = 0;
   /** True while the current read buffer's bytes may still be referenced by a pending write. */
   private lent = false;
   /** The source delivers chunks through {@link onRead} instead of 'data' events. */
@@ -115,9 +120,17 @@ export class Link implements StageSink {
    * external memory that V8 counts against the old generation's limit until a scavenge frees
    * them (every 32 MiB), which in a process whose heap is past V8's 8 MB marking threshold (any
    * process that loads more than a few modules) starts a full mark-compact every few hundred
-   * reads. Reusing one buffer per link makes the fast path allocate nothing per read.
+   * reads. Reusing one buffer per link makes the bulk path allocate nothing per read.
    */
-  readonly nextReadBuffer = (): Buffer => {
+  readonly nextReadBuffer = (): Uint8Array => {
+    // Small reads (requests, replies, an idle connection's first bytes) go into the shared
+    // parking buffer and are copied, as Node itself would copy them: an idle connection then
+    // holds no 64 KiB buffer of its own. A link gets its own buffer once reads come in bulk.
+    if (this.lastRead < BULK_READ) {
+      this.readBuffer = undefined;
+      this.lent = false;
+      return PARKING_READ_BUFFER;
+    }
     if (!this.readBuffer || this.lent) {
       this.readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
       this.lent = false;
@@ -135,6 +148,7 @@ export class Link implements StageSink {
    */
   readonly onRead = (length: number, buffer: Uint8Array): boolean => {
     this.counters.received += length;
+    this.lastRead = length;
     const dst = this.dst;
     if (buffer === this.readBuffer && this.head === this && dst.writableLength === 0) {
       this.write(Buffer.from(buffer.buffer, buffer.byteOffset, length));
