@@ -21,10 +21,21 @@ import { after, before, describe, test } from 'node:test';
 import { FaultResolver } from '../../src/faults/dns/resolver.js';
 import { compilePatterns } from '../../src/faults/dns/pattern.js';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+
+/** execFile, failing loudly (not as an empty answer) when the command is not installed. */
+function run(command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return execFileAsync(command, args).catch((err: NodeJS.ErrnoException & { stdout?: string }) => {
+    if (err.code === 'ENOENT') throw new Error(`${command} is not installed (Debian: apt-get install bind9-dnsutils)`);
+    throw err;
+  });
+}
 
 async function dig(port: number, name: string, ...flags: string[]): Promise<{ status: string; answers: string[]; timedOut: boolean }> {
-  const { stdout } = await run('dig', [`@127.0.0.1`, '-p', String(port), name, 'A', '+time=1', '+tries=1', ...flags]).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+  const { stdout } = await run('dig', [`@127.0.0.1`, '-p', String(port), name, 'A', '+time=1', '+tries=1', ...flags]).catch((err: Error & { stdout?: string }) => {
+    if (err.stdout === undefined) throw err;
+    return { stdout: err.stdout };
+  });
   const status = /status: (\w+)/.exec(stdout)?.[1] ?? 'NONE';
   const answers = [...stdout.matchAll(/^\S+\s+\d+\s+IN\s+A\s+(\S+)$/gm)].map((m) => m[1]!);
   return { status, answers, timedOut: /timed out|no servers could be reached/.test(stdout) };
@@ -183,7 +194,10 @@ describe('dns-error through the runner (a dns target, dig as the service)', () =
 });
 
 async function digAt(port: number, name: string): Promise<{ status: string }> {
-  const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), name, '+time=1', '+tries=1']).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+  const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), name, '+time=1', '+tries=1']).catch((err: Error & { stdout?: string }) => {
+    if (err.stdout === undefined) throw err;
+    return { stdout: err.stdout };
+  });
   return { status: /status: (\w+)/.exec(stdout)?.[1] ?? 'NONE' };
 }
 
