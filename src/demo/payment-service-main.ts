@@ -5,7 +5,8 @@
  * as it would be in production, and so that `faultline demo` can always kill it.
  *
  * Environment: BUILD (fragile | resilient | pool-refactor), DATABASE_URL, LEDGER_FILE, and
- * optionally REDIS_URL, AUTH_URL, PORT.
+ * optionally REDIS_URL, AUTH_URL, PORT, and STOP_ON_STDIN_EOF=1: stop when standard input (a
+ * pipe the demo holds) closes, which the kernel does when the demo dies, even by SIGKILL.
  */
 import { BUILDS, startPaymentService, type Build } from './payment-service.js';
 
@@ -35,3 +36,8 @@ const stop = (): void => {
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
+if (env['STOP_ON_STDIN_EOF'] === '1') {
+  process.stdin.once('end', stop);
+  process.stdin.once('error', stop);
+  process.stdin.resume();
+}

@@ -4,7 +4,9 @@
  * else a Redis answering on 127.0.0.1:6379; else none, and the demo says so in one line.
  *
  * A private server comes first so that the demo never depends on, or writes into, a Redis the
- * user runs for something else unless they ask for it.
+ * user runs for something else unless they ask for it. It is held by a small `sh` wrapper that
+ * stops it when its standard input closes, which the kernel does when the demo dies, even by
+ * SIGKILL: no redis-server is left behind that nobody owns.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -40,11 +42,36 @@ function onPath(command: string): Promise<boolean> {
   });
 }
 
+/**
+ * Runs redis-server in the background and stops it once standard input (a pipe from this
+ * process) reaches EOF: the demo ends it on close, the kernel when the demo dies. Exits with
+ * redis-server's status. (A background job of a non-interactive shell reads /dev/null, hence
+ * the copy of stdin on fd 3.)
+ */
+const HELD_BY_STDIN = 'redis-server "$@" </dev/null & r=$!; exec 3<&0; { cat <&3 >/dev/null; kill $r 2>/dev/null; } & exec 3<&-; wait $r';
+
+/** Stops a held redis-server: EOF on its wrapper's stdin, then waits (SIGKILL after 5 s). */
+async function release(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    child.stdin?.end();
+    return;
+  }
+  const exited = once(child, 'exit');
+  child.stdin?.end();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 /** Starts `redis-server` on a free port and waits until it answers. */
 async function startPrivate(signal?: AbortSignal): Promise<DemoRedis> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const child: ChildProcess = spawn(
+      'sh',
+      ['-c', HELD_BY_STDIN, 'sh', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['pipe', 'ignore', 'ignore'] },
+    );
     const url = `redis://127.0.0.1:${port}`;
     const deadline = Date.now() + 5_000;
     let exited = false;
@@ -58,16 +85,12 @@ async function startPrivate(signal?: AbortSignal): Promise<DemoRedis> {
           host: '127.0.0.1',
           port,
           describe: `a private redis-server on 127.0.0.1:${port}`,
-          async close() {
-            if (child.exitCode !== null || child.signalCode !== null) return;
-            child.kill('SIGTERM');
-            await once(child, 'exit');
-          },
+          close: () => release(child),
         };
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    child.kill('SIGKILL');
+    await release(child);
     if (attempt >= 2 || signal?.aborted) throw new Error('redis-server did not start');
   }
 }

@@ -70,8 +70,11 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
       AUTH_URL: options.authUrl ?? '',
       PORT: '0',
       NODE_OPTIONS: '',
+      // The service stops when this pipe closes: if the demo is SIGKILLed (no exit hook runs),
+      // the kernel closes it and the service does not outlive the demo.
+      STOP_ON_STDIN_EOF: '1',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   running.add(child);
   const stderr: string[] = [];

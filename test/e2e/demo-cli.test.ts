@@ -2,7 +2,7 @@
 // embedded PostgreSQL (PGlite), its own Redis, both builds. Then Ctrl-C in the middle of a
 // fault: exit 130 and nothing left running (no service, no redis-server, no proxy).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ const TSX = import.meta.resolve('tsx');
 
 /** Processes whose environment or command line mentions `dir` (what the demo started there). */
 async function processesUsing(dir: string): Promise<string[]> {
+  // (`dir` may also be any other marker, such as `redis-server 127.0.0.1:PORT`.)
   const found: string[] = [];
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
@@ -29,6 +30,8 @@ async function processesUsing(dir: string): Promise<string[]> {
   }
   return found;
 }
+
+const hasRedisServer = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 
 function startDemo(cwd: string, args: string[] = []): { child: ReturnType<typeof spawn>; output: () => string; exited: Promise<number | null> } {
   let out = '';
@@ -80,18 +83,7 @@ describe('faultline demo (the CLI, embedded PostgreSQL)', () => {
 
   it('Ctrl-C during the fault: exit 130, the fault removed, nothing left running', { timeout: 120_000 }, async () => {
     const demo = startDemo(cwd, ['--dir', join(cwd, 'interrupted')]);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (demo.output().includes('⚡')) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 50);
-      demo.exited.then(() => {
-        clearInterval(timer);
-        reject(new Error(`exited before the fault: ${demo.output()}`));
-      });
-    });
+    await waitForFault(demo);
     demo.child.kill('SIGINT');
     const code = await demo.exited;
     const out = demo.output();
@@ -100,4 +92,43 @@ describe('faultline demo (the CLI, embedded PostgreSQL)', () => {
     assert.match(out, /interrupted/);
     assert.deepEqual(await processesUsing(cwd), []);
   });
+
+  it('SIGKILLed during the fault: the service and redis-server it started stop by themselves', { timeout: 120_000 }, async () => {
+    const demo = startDemo(cwd, ['--dir', join(cwd, 'killed')]);
+    await waitForFault(demo);
+    const before = await processesUsing(cwd);
+    assert.ok(before.some((p) => p.includes('payment-service-main')), `the payment service runs: ${before.join('\n')}`);
+    // redis-server rewrites its command line (and environment) to `redis-server HOST:PORT`, so it
+    // is found by the port the demo printed.
+    const redisPort = /session cache: a private redis-server on 127\.0\.0\.1:(\d+)/.exec(demo.output())?.[1];
+    if (hasRedisServer) assert.ok(redisPort, `a private redis-server was started: ${demo.output()}`);
+    const redisServers = async (): Promise<string[]> => (redisPort ? await processesUsing(`redis-server 127.0.0.1:${redisPort}`) : []);
+    if (redisPort) assert.equal((await redisServers()).length, 1, 'the private redis-server runs');
+    // No exit hook, no signal handler runs: only the pipes the kernel closes tell the children.
+    demo.child.kill('SIGKILL');
+    await demo.exited;
+    const deadline = Date.now() + 15_000;
+    let left = [...(await processesUsing(cwd)), ...(await redisServers())];
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = [...(await processesUsing(cwd)), ...(await redisServers())];
+    }
+    assert.deepEqual(left, [], 'nothing the demo started outlives it');
+  });
 });
+
+/** Resolves when the demo prints its first fault line (⚡); rejects if it exits first. */
+function waitForFault(demo: ReturnType<typeof startDemo>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (demo.output().includes('⚡')) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 50);
+    demo.exited.then(() => {
+      clearInterval(timer);
+      reject(new Error(`exited before the fault: ${demo.output()}`));
+    });
+  });
+}
