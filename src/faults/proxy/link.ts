@@ -30,6 +30,55 @@ export const PARKING_READ_BUFFER: Uint8Array = Buffer.allocUnsafeSlow(READ_BUFFE
 /** A read at least this large is bulk traffic: the link reads into a buffer of its own. */
 const BULK_READ = 16 * 1024;
 
+/**
+ * Bulk reads one loop turn may carry (64 KiB each) before further links give way. libuv reads up
+ * to 32 × 64 KiB from every readable socket per turn, so with a thousand saturated connections a
+ * turn lasts a second and nothing else (the control API, timers, a stop condition) runs in the
+ * meantime. Past this many bulk reads in a turn, a link that reads in bulk stops reading and
+ * queues; at the end of the turn (setImmediate) the queue's oldest links resume, as many as the
+ * budget allows, round-robin. One bulk stream never reaches the budget and pays nothing.
+ */
+const BULK_READS_PER_TURN = 64;
+
+class TurnBudget {
+  private reads = 0;
+  private scheduled = false;
+  private readonly waiting: Link[] = [];
+  private head = 0;
+
+  /** Counts a bulk read; false when the link must give way until its turn. */
+  admit(link: Link): boolean {
+    if (!this.scheduled) this.schedule();
+    if (++this.reads <= BULK_READS_PER_TURN) return true;
+    this.waiting.push(link);
+    return false;
+  }
+
+  private schedule(): void {
+    this.scheduled = true;
+    setImmediate(this.endTurn);
+  }
+
+  private readonly endTurn = (): void => {
+    this.scheduled = false;
+    this.reads = 0;
+    const until = Math.min(this.waiting.length, this.head + BULK_READS_PER_TURN);
+    const resume = this.waiting.slice(this.head, until);
+    this.head = until;
+    if (this.head === this.waiting.length) {
+      this.waiting.length = 0;
+      this.head = 0;
+    } else if (this.head > 4096) {
+      this.waiting.splice(0, this.head);
+      this.head = 0;
+    }
+    for (const link of resume) link.resumeTurn();
+    if (this.waiting.length > this.head && !this.scheduled) this.schedule();
+  };
+}
+
+const turns = new TurnBudget();
+
 /** Bytes stages may hold per link before the source is paused. */
 export const HIGH_WATER_MARK = 1024 * 1024;
 /** Bytes held below which a paused source is resumed. */
@@ -156,9 +205,15 @@ export class Link implements StageSink {
     } else {
       this.head.write(Buffer.from(buffer.subarray(0, length)));
     }
-    // Flow control is updateFlow's (pause/resume); `false` here would stop reading behind its back.
-    return true;
+    // Flow control is updateFlow's (pause/resume); `false` stops reading until the link's turn.
+    // Only a read that filled the buffer counts against the turn: the socket has more waiting.
+    return length < buffer.length || turns.admit(this);
   };
+
+  /** The link's turn has come after it gave way to others (see {@link TurnBudget}). */
+  resumeTurn(): void {
+    if (!this.paused && !this.src.destroyed) this.src.resume();
+  }
 
   private readonly onEnd = (): void => {
     this.head.end();
