@@ -5,7 +5,10 @@
 // the state directory is passed changes, the tests change in one place.
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // Resolved here: the children run in temporary directories where `tsx` is not resolvable.
@@ -48,6 +51,24 @@ export function startRunner(args: string[], options: FaultlineChildOptions): Run
   });
   applied.catch(() => undefined);
   return { child, output: () => output, applied };
+}
+
+/**
+ * Writes `doc` as DIR/NAME (titled NAME, `safety.maxDuration: 2m` unless the doc says
+ * otherwise), starts `faultline run` on it as a child and resolves once its first fault is
+ * applied. The caller owns the child (kill it, or let it run to its end).
+ */
+export async function runUntilApplied(name: string, doc: Record<string, unknown>, options: FaultlineChildOptions): Promise<ChildProcessWithoutNullStreams> {
+  const file = join(options.cwd, name);
+  await writeFile(file, stringify({ title: name, safety: { maxDuration: '2m' }, ...doc }));
+  const { child, applied } = startRunner(['run', file], options);
+  try {
+    await applied;
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return child;
 }
 
 /** Resolves with the child's exit code once it has exited (at once if it already has). */

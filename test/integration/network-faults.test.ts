@@ -7,14 +7,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
 import { findAgents } from '../../src/faults/local/agent.js';
 import type { Journal } from '../../src/runner/journal.js';
-import { startRunner, killRunner, runFaultline } from '../helpers/runner-child.js';
+import { runUntilApplied, killRunner, runFaultline } from '../helpers/runner-child.js';
 import { runExperimentDoc, type FaultApplied } from '../helpers/run-experiment.js';
 
 const SUBNET = `10.231.${process.pid % 250}`;
@@ -190,11 +189,8 @@ describe('network faults (namespaces the test creates, through the runner)', () 
     });
 
     async function startAndKill(name: string, doc: Record<string, unknown>): Promise<void> {
-      const file = join(dir, name);
-      await writeFile(file, stringify({ title: name, safety: { maxDuration: '2m' }, ...doc }));
-      const { child, applied } = startRunner(['run', file], { stateDir, cwd: dir });
+      const child = await runUntilApplied(name, doc, { stateDir, cwd: dir });
       children.push(child);
-      await applied;
       await killRunner(child);
     }
 

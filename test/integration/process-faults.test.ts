@@ -6,16 +6,15 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
 import type { Journal } from '../../src/runner/journal.js';
 import { findAgents } from '../../src/faults/local/agent.js';
 import { isStopped, readStat } from '../../src/faults/process/proc.js';
 import { freePort } from '../helpers/services.js';
-import { startRunner, killRunner, runFaultline } from '../helpers/runner-child.js';
+import { runUntilApplied, killRunner, runFaultline } from '../helpers/runner-child.js';
 import { runExperimentDoc, type FaultApplied } from '../helpers/run-experiment.js';
 
 
@@ -283,11 +282,8 @@ describe('process faults (real processes, through the runner)', () => {
     });
 
     async function startRun(name: string, doc: Record<string, unknown>): Promise<ChildProcess> {
-      const file = join(dir, name);
-      await writeFile(file, stringify({ safety: { maxDuration: '2m' }, ...doc }));
-      const { child, applied } = startRunner(['run', file], { stateDir, cwd: dir });
+      const child = await runUntilApplied(name, doc, { stateDir, cwd: dir });
       children.push(child);
-      await applied;
       return child;
     }
 

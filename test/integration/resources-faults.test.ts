@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { parseExperiment } from '../../src/experiment/load.js';
 import { findAgents } from '../../src/faults/local/agent.js';
 import type { Journal } from '../../src/runner/journal.js';
-import { startRunner, killRunner, runFaultline } from '../helpers/runner-child.js';
+import { runUntilApplied, killRunner, runFaultline } from '../helpers/runner-child.js';
 import { runExperimentDoc, type FaultApplied } from '../helpers/run-experiment.js';
 
 const MB = 1024 ** 2;
@@ -157,14 +157,10 @@ describe('resources faults (host target, through the runner)', () => {
       stateDir = await mkdtemp(join(dir, 'state-'));
     });
 
-    async function startRun(name: string, doc: Record<string, unknown>): Promise<ChildProcess> {
-      const file = join(dir, name);
-      await writeFile(file, stringify({ title: name, safety: { maxDuration: '2m' }, ...doc }));
-      const { child, applied } = startRunner(['run', file], { stateDir, cwd: dir });
+    async function startRun(name: string, doc: Record<string, unknown>): Promise<void> {
+      const child = await runUntilApplied(name, doc, { stateDir, cwd: dir });
       children.push(child);
-      await applied;
       await killRunner(child);
-      return child;
     }
 
     async function agentsOf(pattern: RegExp): Promise<number[]> {
