@@ -50,7 +50,11 @@ function onPath(command: string): Promise<boolean> {
  */
 const HELD_BY_STDIN = 'redis-server "$@" </dev/null & r=$!; exec 3<&0; { cat <&3 >/dev/null; kill $r 2>/dev/null; } & exec 3<&-; wait $r';
 
-/** Stops a held redis-server: EOF on its wrapper's stdin, then waits (SIGKILL after 5 s). */
+/**
+ * Stops a held redis-server: EOF on its wrapper's stdin, then waits. After 5 s the wrapper's
+ * whole process group (wrapper, redis-server, watcher: it was started as a group leader) gets
+ * SIGKILL, so a stuck redis-server cannot outlive the wrapper.
+ */
 async function release(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) {
     child.stdin?.end();
@@ -58,7 +62,13 @@ async function release(child: ChildProcess): Promise<void> {
   }
   const exited = once(child, 'exit');
   child.stdin?.end();
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }, 5_000);
   await exited;
   clearTimeout(timer);
 }
@@ -70,7 +80,9 @@ async function startPrivate(signal?: AbortSignal): Promise<DemoRedis> {
     const child: ChildProcess = spawn(
       'sh',
       ['-c', HELD_BY_STDIN, 'sh', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['pipe', 'ignore', 'ignore'] },
+      // A group of its own, so that release() can stop all of it; the demo still stops it on
+      // Ctrl-C (close), and the pipe stops it if the demo dies.
+      { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
     );
     const url = `redis://127.0.0.1:${port}`;
     const deadline = Date.now() + 5_000;
