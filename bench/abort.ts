@@ -9,8 +9,8 @@ import { stringify } from 'yaml';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseExperiment } from '../src/experiment/load.js';
-import { compileExperiment } from '../src/runner/compile.js';
+import { parseExperiment } from '../src/run-plan/read-experiment.js';
+import { planExperiment } from '../src/run-plan/from-experiment.js';
 import { runExperiment } from '../src/runner/runner.js';
 import { freePort, startEcho, startService } from '../test/helpers/services.js';
 
@@ -25,17 +25,26 @@ for (let i = 0; i < trials; i++) {
   const doc = {
     title: 'abort reaction',
     targets: { db: { type: 'proxy', listen: `127.0.0.1:${port}`, upstream: echo.address } },
-    steadyState: { load: { url: `${service.url}/health`, rate: '200/s', baseline: '1s', recovery: '1s' }, thresholds: ['error_rate < 50%'] },
+    steadyState: {
+      load: { url: `${service.url}/health`, rate: '200/s', baseline: '1s', recovery: '1s' },
+      thresholds: ['error_rate < 50%'],
+    },
     method: [{ fault: 'reset-peer', target: 'db', duration: '30s' }],
     safety: { maxDuration: '60s', abortWhen: ['error_rate > 20% over 500ms'] },
   };
-  const plan = compileExperiment(parseExperiment(stringify(doc), 'abort.yaml'), { file: 'abort.yaml', env: {} });
+  const plan = planExperiment(parseExperiment(stringify(doc), 'abort.yaml'), {
+    file: 'abort.yaml',
+    env: {},
+  });
   const journal = await runExperiment(plan, { journalPath: join(dir, `${i}.json`) });
   await service.close();
   const reaction = journal.faultline.stop?.reaction_ms;
-  if (journal.status !== 'aborted' || reaction === undefined) throw new Error(`trial ${i}: the run was not aborted (${journal.faultline.reason})`);
+  if (journal.status !== 'aborted' || reaction === undefined)
+    throw new Error(`trial ${i}: the run was not aborted (${String(journal.faultline.reason)})`);
   reactions.push(reaction);
-  process.stderr.write(`trial ${i + 1}/${trials}: faults removed ${reaction} ms after the breach was measurable\n`);
+  process.stderr.write(
+    `trial ${i + 1}/${trials}: faults removed ${reaction} ms after the breach was measurable\n`,
+  );
 }
 await echo.close();
 await rm(dir, { recursive: true, force: true });
@@ -51,5 +60,7 @@ const summary = {
 if (args.includes('--json')) console.log(JSON.stringify(summary, null, 2));
 else {
   console.log(`\nstop condition → every fault removed, ${trials} trials`);
-  console.log(`| min | p50 | max | target |\n|---|---|---|---|\n| ${summary.min_ms} ms | ${summary.p50_ms} ms | ${summary.max_ms} ms | ≤ 250 ms |`);
+  console.log(
+    `| min | p50 | max | target |\n|---|---|---|---|\n| ${String(summary.min_ms)} ms | ${String(summary.p50_ms)} ms | ${String(summary.max_ms)} ms | ≤ 250 ms |`,
+  );
 }

@@ -43,7 +43,12 @@ async function child(): Promise<void> {
   let result: Omit<Result, 'cpu_us_per_request'>;
   if (tool === 'faultline' || tool === 'faultline-fine') {
     const fine = tool === 'faultline-fine';
-    const report = await runLoad({ url: url!, stages: [{ durationMs: duration * 1000, from: rate }], connections: 50, sendWindowMs: fine ? 0.5 : undefined });
+    const report = await runLoad({
+      url: url!,
+      stages: [{ durationMs: duration * 1000, from: rate }],
+      connections: 50,
+      sendWindowMs: fine ? 0.5 : undefined,
+    });
     const full = report.series.filter((s) => s.second < duration);
     const worst = Math.max(...full.map((s) => Math.abs(s.scheduled - rate) / rate));
     result = {
@@ -74,7 +79,10 @@ async function child(): Promise<void> {
     };
   }
   const cpu = process.cpuUsage(cpu0);
-  process.send!({ ...result, cpu_us_per_request: (cpu.user + cpu.system) / Math.max(1, result.requests) });
+  process.send!({
+    ...result,
+    cpu_us_per_request: (cpu.user + cpu.system) / Math.max(1, result.requests),
+  });
 }
 
 async function main(): Promise<void> {
@@ -82,20 +90,39 @@ async function main(): Promise<void> {
   const duration = Number(flag('duration', '10'));
   const rounds = Number(flag('rounds', '2'));
   // The server runs in its own process: a trivial 200 "ok".
-  const server = spawn(process.execPath, ['-e', "const s=require('http').createServer((q,r)=>r.end('ok'));s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [portLine] = (await once(server.stdout!, 'data')) as [Buffer];
+  const server = spawn(
+    process.execPath,
+    [
+      '-e',
+      "const s=require('http').createServer((q,r)=>r.end('ok'));s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const [portLine] = (await once(server.stdout, 'data')) as [Buffer];
   const url = `http://127.0.0.1:${portLine.toString().trim()}/`;
   const results: Result[] = [];
   // Warm the server up (JIT, sockets) before the first measured round, unmeasured: otherwise
   // whichever tool runs first meets a slower server, and answers that trickle in cost wake-ups.
   {
-    const warm = fork(fileURLToPath(import.meta.url), ['--child', 'autocannon', url, String(rate), '2'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const warm = fork(
+      fileURLToPath(import.meta.url),
+      ['--child', 'autocannon', url, String(rate), '2'],
+      { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+    );
     await once(warm, 'exit');
   }
-  const tools = Array.from({ length: rounds }, () => ['faultline', 'autocannon', 'faultline-fine']).flat();
+  const tools = Array.from({ length: rounds }, () => [
+    'faultline',
+    'autocannon',
+    'faultline-fine',
+  ]).flat();
   for (const tool of tools) {
     process.stderr.write(`running ${tool} at ${rate}/s for ${duration} s…\n`);
-    const c = fork(fileURLToPath(import.meta.url), ['--child', tool, url, String(rate), String(duration)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const c = fork(
+      fileURLToPath(import.meta.url),
+      ['--child', tool, url, String(rate), String(duration)],
+      { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+    );
     const [message] = (await once(c, 'message')) as [Result];
     results.push(message);
     await once(c, 'exit');
@@ -105,19 +132,30 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(results, null, 2));
     return;
   }
-  console.log(`\nload generators against one local HTTP server (own process), ${rate}/s for ${duration} s, 50 connections, ${rounds} interleaved rounds\n`);
-  console.log('| tool | model | requests | achieved/s | rate error | worst second | late sends | CPU µs/request | p50 ms | p99 ms |');
+  console.log(
+    `\nload generators against one local HTTP server (own process), ${rate}/s for ${duration} s, 50 connections, ${rounds} interleaved rounds\n`,
+  );
+  console.log(
+    '| tool | model | requests | achieved/s | rate error | worst second | late sends | CPU µs/request | p50 ms | p99 ms |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.tool} | ${r.model} | ${r.requests} | ${r.achieved_rate.toFixed(1)} | ${r.rate_error_pct.toFixed(2)} % | ${r.worst_second_error_pct === null ? 'n/a' : `${r.worst_second_error_pct.toFixed(2)} %`} | ${r.late ?? 'n/a'} | ${r.cpu_us_per_request.toFixed(1)} | ${r.p50_ms} | ${r.p99_ms} |`);
+    console.log(
+      `| ${r.tool} | ${r.model} | ${r.requests} | ${r.achieved_rate.toFixed(1)} | ${r.rate_error_pct.toFixed(2)} % | ${r.worst_second_error_pct === null ? 'n/a' : `${r.worst_second_error_pct.toFixed(2)} %`} | ${r.late ?? 'n/a'} | ${r.cpu_us_per_request.toFixed(1)} | ${r.p50_ms} | ${r.p99_ms} |`,
+    );
   }
   const f = results.filter((r) => r.tool === 'faultline load');
   const fine = results.filter((r) => r.tool !== 'faultline load' && r.tool.startsWith('faultline'));
   const a = results.filter((r) => r.tool.startsWith('autocannon'));
-  const mean = (xs: Result[]): number => xs.reduce((s, r) => s + r.cpu_us_per_request, 0) / xs.length;
+  const mean = (xs: Result[]): number =>
+    xs.reduce((s, r) => s + r.cpu_us_per_request, 0) / xs.length;
   const worst = Math.max(...[...f, ...fine].map((r) => r.worst_second_error_pct ?? 0));
-  console.log(`\nCPU per request, faultline / autocannon: ${(mean(f) / mean(a)).toFixed(2)} (≤ 1.00 is the target); with the 0.5 ms window: ${(mean(fine) / mean(a)).toFixed(2)}`);
-  console.log(`faultline's worst second: ${worst.toFixed(2)} % off the target rate (≤ 1 % is the target)`);
+  console.log(
+    `\nCPU per request, faultline / autocannon: ${(mean(f) / mean(a)).toFixed(2)} (≤ 1.00 is the target); with the 0.5 ms window: ${(mean(fine) / mean(a)).toFixed(2)}`,
+  );
+  console.log(
+    `faultline's worst second: ${worst.toFixed(2)} % off the target rate (≤ 1 % is the target)`,
+  );
 }
 
 if (process.argv[2] === '--child') await child();

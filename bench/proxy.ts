@@ -67,12 +67,16 @@ for (const s of only) {
 const KNOWN = ['--quick', '--json', '--cpu-prof', '--source', '--help', '-h'];
 for (const a of argv) {
   if (!KNOWN.includes(a) && !a.startsWith('--only=')) {
-    process.stderr.write(`unknown option "${a}"; usage: npm run bench -- [--quick] [--json] [--only=stage,…] [--cpu-prof] [--source]\n`);
+    process.stderr.write(
+      `unknown option "${a}"; usage: npm run bench -- [--quick] [--json] [--only=stage,…] [--cpu-prof] [--source]\n`,
+    );
     process.exit(2);
   }
 }
 if (argv.includes('--help') || argv.includes('-h')) {
-  process.stdout.write('usage: npm run bench -- [--quick] [--json] [--only=stage,…] [--cpu-prof] [--source]\n');
+  process.stdout.write(
+    'usage: npm run bench -- [--quick] [--json] [--only=stage,…] [--cpu-prof] [--source]\n',
+  );
   process.exit(0);
 }
 
@@ -135,7 +139,11 @@ function progress(message: string): void {
 
 const systems = ['direct', 'bare', 'faultline'] as const;
 type System = (typeof systems)[number];
-const label: Record<System, string> = { direct: 'direct', bare: 'bare pipe', faultline: 'faultline' };
+const label: Record<System, string> = {
+  direct: 'direct',
+  bare: 'bare pipe',
+  faultline: 'faultline',
+};
 
 // --- results -----------------------------------------------------------------------------------
 
@@ -155,11 +163,37 @@ interface ThroughputResult {
 }
 
 interface Results {
-  machine: { nproc: number; cpu: string; node: string; platform: string; fdLimit: number; quick: boolean; date: string; loadavgStart: number[]; loadavgEnd?: number[]; faultlineCode?: string; diagnosisEnv?: Record<string, string> };
+  machine: {
+    nproc: number;
+    cpu: string;
+    node: string;
+    platform: string;
+    fdLimit: number;
+    quick: boolean;
+    date: string;
+    loadavgStart: number[];
+    loadavgEnd?: number[];
+    faultlineCode?: string;
+    diagnosisEnv?: Record<string, string>;
+  };
   config: typeof config;
-  throughput?: { upload: Record<System, ThroughputResult>; download: Record<System, ThroughputResult>; bytes: number };
+  throughput?: {
+    upload: Record<System, ThroughputResult>;
+    download: Record<System, ThroughputResult>;
+    bytes: number;
+  };
   rtt?: Record<System, Summary>;
-  cps?: Record<System, { perSecond: number; best: number; samples: number[]; errors: number; cycleP50Us: number; cycleP99Us: number }>;
+  cps?: Record<
+    System,
+    {
+      perSecond: number;
+      best: number;
+      samples: number[];
+      errors: number;
+      cycleP50Us: number;
+      cycleP99Us: number;
+    }
+  >;
   /** Connections the proxies still held 1 s after the connection-rate stage (a leak check). */
   cpsLeftoverConnections?: { bare: number; faultline: number };
   latency?: {
@@ -170,12 +204,28 @@ interface Results {
     /** The same figures for a plain setTimeout delay proxy (the host's timer noise). */
     reference: { sequential: LatencyFigures; concurrent: LatencyFigures };
   };
-  bandwidth?: { rateKBps: number; bytes: number; seconds: number; measuredKBps: number; errorPct: number }[];
-  control?: Record<StreamLoad, ControlVariant>;
+  bandwidth?: {
+    rateKBps: number;
+    bytes: number;
+    seconds: number;
+    measuredKBps: number;
+    errorPct: number;
+  }[];
+  control?: Partial<Record<StreamLoad, ControlVariant>>;
   memory?: {
     connections: number;
     requested: number;
-    perConnection: Record<SutMode, { rss: number; heap: number; external: number; before: MemorySample; after: MemorySample; active: number }>;
+    perConnection: Record<
+      SutMode,
+      {
+        rss: number;
+        heap: number;
+        external: number;
+        before: MemorySample;
+        after: MemorySample;
+        active: number;
+      }
+    >;
     /** Control API calls (add/remove a latency toxic) with that many idle connections through faultline. */
     idleApi?: Summary & { connections: number };
   };
@@ -218,16 +268,30 @@ function buildFaultline(): string | undefined {
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const run = spawnSync(
     process.execPath,
-    [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir, '--declaration', 'false', '--sourceMap', 'false'],
+    [
+      tsc,
+      '-p',
+      join(root, 'tsconfig.build.json'),
+      '--outDir',
+      outDir,
+      '--declaration',
+      'false',
+      '--sourceMap',
+      'false',
+    ],
     { encoding: 'utf8' },
   );
   const entry = join(outDir, 'index.js');
   if (!existsSync(entry)) {
-    throw new Error(`could not build faultline with tsc (use --source to run src/ through tsx):\n${run.stdout}${run.stderr}`);
+    throw new Error(
+      `could not build faultline with tsc (use --source to run src/ through tsx):\n${run.stdout}${run.stderr}`,
+    );
   }
   if (run.status !== 0) {
     const lines = run.stdout.trim().split('\n');
-    progress(`tsc reported ${lines.length} type error lines in src/ (the build was emitted anyway):\n${lines.slice(0, 10).join('\n')}`);
+    progress(
+      `tsc reported ${lines.length} type error lines in src/ (the build was emitted anyway):\n${lines.slice(0, 10).join('\n')}`,
+    );
   }
   compileSut(root, outDir);
   return pathToFileURL(entry).href;
@@ -247,7 +311,11 @@ function compileSut(root: string, outDir: string): void {
   for (const name of ['sut', 'ipc']) {
     const source = readFileSync(join(root, 'bench', 'lib', `${name}.ts`), 'utf8');
     const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+      compilerOptions: {
+        module: ts.ModuleKind.ESNext,
+        target: ts.ScriptTarget.ES2022,
+        verbatimModuleSyntax: false,
+      },
       fileName: `${name}.ts`,
     });
     writeFileSync(join(dir, `${name}.js`), outputText);
@@ -263,14 +331,21 @@ async function startSut(mode: SutMode, upstream: Child<UpstreamInfo>): Promise<C
   // faultline prints a TimeoutOverflowWarning per stalled connection (bandwidth rate 0): see BENCHMARKS.md.
   const quiet = ['--disable-warning=TimeoutOverflowWarning'];
   // The bare pipe gets the entry too, for BENCH_BARE_BALLAST=1 (a compiled child cannot load src/).
-  const args = [mode, JSON.stringify(upstream.info), ...(mode !== 'delay' && faultlineEntry ? [faultlineEntry] : [])];
-  return spawnChild<SutInfo>(mode, 'sut', args, { execArgv: [...quiet, ...sutExecArgv(mode)], compiled: sutScript });
+  const args = [
+    mode,
+    JSON.stringify(upstream.info),
+    ...(mode !== 'delay' && faultlineEntry ? [faultlineEntry] : []),
+  ];
+  return spawnChild<SutInfo>(mode, 'sut', args, {
+    execArgv: [...quiet, ...sutExecArgv(mode)],
+    compiled: sutScript,
+  });
 }
 
 const children: Child<unknown>[] = [];
 async function track<T>(child: Promise<Child<T>>): Promise<Child<T>> {
   const c = await child;
-  children.push(c as Child<unknown>);
+  children.push(c);
   return c;
 }
 
@@ -278,7 +353,12 @@ async function stopAll(): Promise<void> {
   await Promise.all(children.splice(0).map((c) => c.stop()));
 }
 
-function portsOf(system: System, upstream: UpstreamInfo, bare?: Child<SutInfo>, fl?: Child<SutInfo>): UpstreamInfo {
+function portsOf(
+  system: System,
+  upstream: UpstreamInfo,
+  bare?: Child<SutInfo>,
+  fl?: Child<SutInfo>,
+): UpstreamInfo {
   if (system === 'direct') return upstream;
   const child = system === 'bare' ? bare : fl;
   if (!child) throw new Error(`${system} is not running`);
@@ -289,13 +369,29 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 // --- stages ------------------------------------------------------------------------------------
 
-async function stageThroughput(upstream: Child<UpstreamInfo>, bare: Child<SutInfo>, fl: Child<SutInfo>): Promise<void> {
+async function stageThroughput(
+  upstream: Child<UpstreamInfo>,
+  bare: Child<SutInfo>,
+  fl: Child<SutInfo>,
+): Promise<void> {
   const bytes = config.throughputBytes;
-  const out = { upload: {} as Record<System, ThroughputResult>, download: {} as Record<System, ThroughputResult>, bytes };
+  const out = {
+    upload: {} as Record<System, ThroughputResult>,
+    download: {} as Record<System, ThroughputResult>,
+    bytes,
+  };
   for (const direction of ['upload', 'download'] as const) {
     const samples: Record<System, number[]> = { direct: [], bare: [], faultline: [] };
-    const cpu: Record<System, { user: number; system: number }[]> = { direct: [], bare: [], faultline: [] };
-    const io: Record<System, { reads: number; writes: number }[]> = { direct: [], bare: [], faultline: [] };
+    const cpu: Record<System, { user: number; system: number }[]> = {
+      direct: [],
+      bare: [],
+      faultline: [],
+    };
+    const io: Record<System, { reads: number; writes: number }[]> = {
+      direct: [],
+      bare: [],
+      faultline: [],
+    };
     // Unrecorded warm-up through each system: JIT, and the V8 background work that follows
     // start-up (faultline's process has loaded a much larger module graph than the bare pipe).
     for (const system of systems) {
@@ -310,19 +406,30 @@ async function stageThroughput(upstream: Child<UpstreamInfo>, bare: Child<SutInf
         type Cpu = { user: number; system: number };
         const cpuBefore = proxy ? await proxy.call<Cpu>('cpuSplit') : undefined;
         const ioBefore = proxy ? await proxy.call<IoCounters>('io') : undefined;
-        const ms = direction === 'upload' ? await upload(ports.sink, bytes) : await download(ports.source, bytes);
+        const ms =
+          direction === 'upload'
+            ? await upload(ports.sink, bytes)
+            : await download(ports.source, bytes);
         const cpuAfter = proxy ? await proxy.call<Cpu>('cpuSplit') : undefined;
         const ioAfter = proxy ? await proxy.call<IoCounters>('io') : undefined;
         if (ioBefore && ioAfter) {
-          io[system].push({ reads: ioAfter.syscr - ioBefore.syscr, writes: ioAfter.syscw - ioBefore.syscw });
+          io[system].push({
+            reads: ioAfter.syscr - ioBefore.syscr,
+            writes: ioAfter.syscw - ioBefore.syscw,
+          });
         }
         const mbps = bytes / 1e6 / (ms / 1000);
         samples[system].push(mbps);
         const perGiB = (1024 * MiB) / bytes;
         if (cpuBefore && cpuAfter) {
-          cpu[system].push({ user: (cpuAfter.user - cpuBefore.user) * perGiB, system: (cpuAfter.system - cpuBefore.system) * perGiB });
+          cpu[system].push({
+            user: (cpuAfter.user - cpuBefore.user) * perGiB,
+            system: (cpuAfter.system - cpuBefore.system) * perGiB,
+          });
         }
-        progress(`throughput ${direction} round ${round}/${config.throughputRounds} ${label[system]}: ${fmt(mbps, 0)} MB/s`);
+        progress(
+          `throughput ${direction} round ${round}/${config.throughputRounds} ${label[system]}: ${fmt(mbps, 0)} MB/s`,
+        );
         await sleep(200);
       }
     }
@@ -351,14 +458,20 @@ async function stageThroughput(upstream: Child<UpstreamInfo>, bare: Child<SutInf
   results.throughput = out;
 }
 
-async function stageRtt(upstream: Child<UpstreamInfo>, bare: Child<SutInfo>, fl: Child<SutInfo>): Promise<void> {
+async function stageRtt(
+  upstream: Child<UpstreamInfo>,
+  bare: Child<SutInfo>,
+  fl: Child<SutInfo>,
+): Promise<void> {
   const samples: Record<System, number[]> = { direct: [], bare: [], faultline: [] };
   for (let round = 1; round <= config.rttRounds; round++) {
     for (const system of systems) {
       const ports = portsOf(system, upstream.info, bare, fl);
       const s = await pingPong(ports.echo, config.rttCount, config.rttWarmup, 64);
       for (const v of s) samples[system].push(v);
-      progress(`round trip 64 B round ${round}/${config.rttRounds} ${label[system]}: p50 ${fmt(summarize([...s]).p50)} µs`);
+      progress(
+        `round trip 64 B round ${round}/${config.rttRounds} ${label[system]}: p50 ${fmt(summarize([...s]).p50)} µs`,
+      );
     }
   }
   results.rtt = {
@@ -368,7 +481,11 @@ async function stageRtt(upstream: Child<UpstreamInfo>, bare: Child<SutInfo>, fl:
   };
 }
 
-async function stageCps(upstream: Child<UpstreamInfo>, bare: Child<SutInfo>, fl: Child<SutInfo>): Promise<void> {
+async function stageCps(
+  upstream: Child<UpstreamInfo>,
+  bare: Child<SutInfo>,
+  fl: Child<SutInfo>,
+): Promise<void> {
   const out = {} as NonNullable<Results['cps']>;
   const perRound: Record<System, number[]> = { direct: [], bare: [], faultline: [] };
   const cycles: Record<System, number[]> = { direct: [], bare: [], faultline: [] };
@@ -381,19 +498,33 @@ async function stageCps(upstream: Child<UpstreamInfo>, bare: Child<SutInfo>, fl:
       perRound[system].push(rate);
       errors[system] += r.errors;
       for (const c of r.cycleUs) cycles[system].push(c);
-      progress(`connections/s round ${round}/${config.cpsRounds} ${label[system]}: ${fmtInt(rate)}/s${r.errors ? ` (${r.errors} errors)` : ''}`);
+      progress(
+        `connections/s round ${round}/${config.cpsRounds} ${label[system]}: ${fmtInt(rate)}/s${r.errors ? ` (${r.errors} errors)` : ''}`,
+      );
       // Let the proxies finish tearing down before the next system is measured.
       await sleep(500);
     }
   }
   // Leak check: every cycle closed its connection, so nothing should remain open.
   await sleep(1_000);
-  const leftover = { bare: await bare.call<number>('active'), faultline: await fl.call<number>('active') };
-  progress(`connections/s: connections still open 1 s later: bare pipe ${leftover.bare}, faultline ${leftover.faultline}`);
+  const leftover = {
+    bare: await bare.call<number>('active'),
+    faultline: await fl.call<number>('active'),
+  };
+  progress(
+    `connections/s: connections still open 1 s later: bare pipe ${leftover.bare}, faultline ${leftover.faultline}`,
+  );
   results.cpsLeftoverConnections = leftover;
   for (const system of systems) {
     const s = summarize(cycles[system]);
-    out[system] = { perSecond: median(perRound[system]), best: Math.max(...perRound[system]), samples: perRound[system], errors: errors[system], cycleP50Us: s.p50, cycleP99Us: s.p99 };
+    out[system] = {
+      perSecond: median(perRound[system]),
+      best: Math.max(...perRound[system]),
+      samples: perRound[system],
+      errors: errors[system],
+      cycleP50Us: s.p50,
+      cycleP99Us: s.p99,
+    };
   }
   results.cps = out;
 }
@@ -405,21 +536,48 @@ interface LatencyFigures extends Summary {
   connections: number;
 }
 
-async function latencyRuns(port: number, baselineMs: number): Promise<{ sequential: LatencyFigures; concurrent: LatencyFigures }> {
-  const seq = summarize([...(await pingPong(port, config.latencySequential, 5, 64))].map((us) => us / 1000));
-  const conc = summarize(await concurrentRoundTrips(port, config.latencyConnections, config.latencyRounds, 2, 64));
+async function latencyRuns(
+  port: number,
+  baselineMs: number,
+): Promise<{ sequential: LatencyFigures; concurrent: LatencyFigures }> {
+  const seq = summarize(
+    [...(await pingPong(port, config.latencySequential, 5, 64))].map((us) => us / 1000),
+  );
+  const conc = summarize(
+    await concurrentRoundTrips(port, config.latencyConnections, config.latencyRounds, 2, 64),
+  );
   return {
-    sequential: { ...seq, addedP50: seq.p50 - baselineMs, addedP99: seq.p99 - baselineMs, connections: 1 },
-    concurrent: { ...conc, addedP50: conc.p50 - baselineMs, addedP99: conc.p99 - baselineMs, connections: config.latencyConnections },
+    sequential: {
+      ...seq,
+      addedP50: seq.p50 - baselineMs,
+      addedP99: seq.p99 - baselineMs,
+      connections: 1,
+    },
+    concurrent: {
+      ...conc,
+      addedP50: conc.p50 - baselineMs,
+      addedP99: conc.p99 - baselineMs,
+      connections: config.latencyConnections,
+    },
   };
 }
 
 async function stageLatency(upstream: Child<UpstreamInfo>, fl: Child<SutInfo>): Promise<void> {
   const set = 50;
   // Baselines: the same paths without a delay, so "added" is what the delay adds.
-  const base = summarize([...(await pingPong(fl.info.ports.echo, 2_000, 500, 64))].map((us) => us / 1000));
+  const base = summarize(
+    [...(await pingPong(fl.info.ports.echo, 2_000, 500, 64))].map((us) => us / 1000),
+  );
   const what = `${config.latencySequential} round trips on 1 connection, then ${config.latencyConnections} connections × ${config.latencyRounds}`;
-  await fl.call('addToxic', { proxy: 'echo', spec: { name: 'bench_latency', type: 'latency', stream: 'downstream', attributes: { latency: set, jitter: 0 } } });
+  await fl.call('addToxic', {
+    proxy: 'echo',
+    spec: {
+      name: 'bench_latency',
+      type: 'latency',
+      stream: 'downstream',
+      attributes: { latency: set, jitter: 0 },
+    },
+  });
   let faultline: Awaited<ReturnType<typeof latencyRuns>>;
   try {
     progress(`latency toxic ${set} ms (faultline): ${what}`);
@@ -427,7 +585,9 @@ async function stageLatency(upstream: Child<UpstreamInfo>, fl: Child<SutInfo>): 
   } finally {
     await fl.call('removeToxic', { proxy: 'echo', name: 'bench_latency' });
   }
-  progress(`latency toxic: 1 connection added p50 ${fmt(faultline.sequential.addedP50, 2)} p99 ${fmt(faultline.sequential.addedP99, 2)} ms; ${config.latencyConnections} connections p50 ${fmt(faultline.concurrent.addedP50, 2)} p99 ${fmt(faultline.concurrent.addedP99, 2)} ms`);
+  progress(
+    `latency toxic: 1 connection added p50 ${fmt(faultline.sequential.addedP50, 2)} p99 ${fmt(faultline.sequential.addedP99, 2)} ms; ${config.latencyConnections} connections p50 ${fmt(faultline.concurrent.addedP50, 2)} p99 ${fmt(faultline.concurrent.addedP99, 2)} ms`,
+  );
   // The reference: a plain setTimeout(50) per chunk in a bare Node proxy, same host, same run.
   const delay = await track(startSut('delay', upstream));
   let reference: Awaited<ReturnType<typeof latencyRuns>>;
@@ -436,9 +596,11 @@ async function stageLatency(upstream: Child<UpstreamInfo>, fl: Child<SutInfo>): 
     reference = await latencyRuns(delay.info.ports.echo, base.p50);
   } finally {
     await delay.stop();
-    children.splice(children.indexOf(delay as Child<unknown>), 1);
+    children.splice(children.indexOf(delay), 1);
   }
-  progress(`latency reference: 1 connection added p50 ${fmt(reference.sequential.addedP50, 2)} p99 ${fmt(reference.sequential.addedP99, 2)} ms; ${config.latencyConnections} connections p50 ${fmt(reference.concurrent.addedP50, 2)} p99 ${fmt(reference.concurrent.addedP99, 2)} ms`);
+  progress(
+    `latency reference: 1 connection added p50 ${fmt(reference.sequential.addedP50, 2)} p99 ${fmt(reference.sequential.addedP99, 2)} ms; ${config.latencyConnections} connections p50 ${fmt(reference.concurrent.addedP50, 2)} p99 ${fmt(reference.concurrent.addedP99, 2)} ms`,
+  );
   results.latency = { set, baselineP50Ms: base.p50, ...faultline, reference };
 }
 
@@ -446,13 +608,23 @@ async function stageBandwidth(fl: Child<SutInfo>): Promise<void> {
   const out: NonNullable<Results['bandwidth']> = [];
   for (const rate of config.bandwidthRates) {
     const bytes = Math.round(rate * 1000 * config.bandwidthSeconds);
-    await fl.call('addToxic', { proxy: 'source', spec: { name: 'bench_bandwidth', type: 'bandwidth', stream: 'downstream', attributes: { rate } } });
+    await fl.call('addToxic', {
+      proxy: 'source',
+      spec: {
+        name: 'bench_bandwidth',
+        type: 'bandwidth',
+        stream: 'downstream',
+        attributes: { rate },
+      },
+    });
     try {
       const ms = await download(fl.info.ports.source, bytes);
       const measured = bytes / ms; // bytes per ms = KB/s
       const errorPct = ((measured - rate) / rate) * 100;
       out.push({ rateKBps: rate, bytes, seconds: ms / 1000, measuredKBps: measured, errorPct });
-      progress(`bandwidth ${fmtInt(rate)} KB/s: ${fmtInt(bytes)} bytes in ${fmt(ms / 1000, 2)} s = ${fmt(measured, 1)} KB/s (${errorPct >= 0 ? '+' : ''}${fmt(errorPct, 2)} %)`);
+      progress(
+        `bandwidth ${fmtInt(rate)} KB/s: ${fmtInt(bytes)} bytes in ${fmt(ms / 1000, 2)} s = ${fmt(measured, 1)} KB/s (${errorPct >= 0 ? '+' : ''}${fmt(errorPct, 2)} %)`,
+      );
     } finally {
       await fl.call('removeToxic', { proxy: 'source', name: 'bench_bandwidth' });
     }
@@ -492,7 +664,10 @@ interface ControlVariant {
 const CONTROL_TOXICS = [
   { label: 'latency 10 ms', spec: { type: 'latency', attributes: { latency: 10, jitter: 0 } } },
   { label: 'bandwidth 1 MB/s', spec: { type: 'bandwidth', attributes: { rate: 1_000 } } },
-  { label: 'latency 100±20 ms', spec: { type: 'latency', attributes: { latency: 100, jitter: 20 } } },
+  {
+    label: 'latency 100±20 ms',
+    spec: { type: 'latency', attributes: { latency: 100, jitter: 20 } },
+  },
   { label: 'bandwidth 0 (stall)', spec: { type: 'bandwidth', attributes: { rate: 0 } } },
 ];
 
@@ -513,7 +688,9 @@ async function stageControl(upstream: Child<UpstreamInfo>): Promise<void> {
         const b0 = await clients.call<number>('bytes');
         const s = performance.now();
         await sleep(ms);
-        return ((await clients.call<number>('bytes')) - b0) / 1e6 / ((performance.now() - s) / 1000);
+        return (
+          ((await clients.call<number>('bytes')) - b0) / 1e6 / ((performance.now() - s) / 1000)
+        );
       };
       const before = await rate(config.controlSettleMs);
       await sut.call('eldStart');
@@ -521,9 +698,13 @@ async function stageControl(upstream: Child<UpstreamInfo>): Promise<void> {
         const streamMBps = await rate(config.controlBareSeconds * 1000);
         const loop = await sut.call<LoopDelay>('eldStop');
         bareFigures = { connections: active, streamMBps, eventLoopDelayMs: loop };
-        progress(`control API (${load}): bare pipe, ${fmtInt(active)} streams at ${fmt(streamMBps, 0)} MB/s: event-loop delay p50 ${fmt(loop.p50, 1)} ms, p99 ${fmt(loop.p99, 1)} ms`);
+        progress(
+          `control API (${load}): bare pipe, ${fmtInt(active)} streams at ${fmt(streamMBps, 0)} MB/s: event-loop delay p50 ${fmt(loop.p50, 1)} ms, p99 ${fmt(loop.p99, 1)} ms`,
+        );
       } else {
-        progress(`control API (${load}): faultline, ${fmtInt(active)} streams at ${fmt(before, 0)} MB/s; ${config.controlCycles} add/remove cycles (cap ${config.controlCapSeconds} s)`);
+        progress(
+          `control API (${load}): faultline, ${fmtInt(active)} streams at ${fmt(before, 0)} MB/s; ${config.controlCycles} add/remove cycles (cap ${config.controlCapSeconds} s)`,
+        );
         const add: number[] = [];
         const remove: number[] = [];
         const byType = new Map<string, { add: number[]; remove: number[] }>();
@@ -531,8 +712,12 @@ async function stageControl(upstream: Child<UpstreamInfo>): Promise<void> {
         let timeCapped = false;
         // One untimed round of each toxic type first (JIT, first-use allocations).
         for (const [i, toxic] of CONTROL_TOXICS.entries()) {
-          await timedRequest(`${sut.info.api}/proxies/stream/toxics`, 'POST', { name: `warm_${i}`, stream: 'downstream', ...toxic.spec });
-          await timedRequest(`${sut.info.api}/proxies/stream/toxics/warm_${i}`, 'DELETE');
+          await timedRequest(`${String(sut.info.api)}/proxies/stream/toxics`, 'POST', {
+            name: `warm_${i}`,
+            stream: 'downstream',
+            ...toxic.spec,
+          });
+          await timedRequest(`${String(sut.info.api)}/proxies/stream/toxics/warm_${i}`, 'DELETE');
         }
         await sleep(200);
         const b0 = await clients.call<number>('bytes');
@@ -546,19 +731,27 @@ async function stageControl(upstream: Child<UpstreamInfo>): Promise<void> {
           const toxic = CONTROL_TOXICS[i % CONTROL_TOXICS.length]!;
           const slot = byType.get(toxic.label) ?? { add: [], remove: [] };
           byType.set(toxic.label, slot);
-          const a = await timedRequest(`${sut.info.api}/proxies/stream/toxics`, 'POST', { name, stream: 'downstream', ...toxic.spec });
+          const a = await timedRequest(`${String(sut.info.api)}/proxies/stream/toxics`, 'POST', {
+            name,
+            stream: 'downstream',
+            ...toxic.spec,
+          });
           if (a.status !== 200) failures++;
           add.push(a.ms);
           slot.add.push(a.ms);
           // Let the toxic act (hold bytes) for a moment before it is removed.
           await sleep(20);
-          const d = await timedRequest(`${sut.info.api}/proxies/stream/toxics/${name}`, 'DELETE');
+          const d = await timedRequest(
+            `${String(sut.info.api)}/proxies/stream/toxics/${name}`,
+            'DELETE',
+          );
           if (d.status !== 204) failures++;
           remove.push(d.ms);
           slot.remove.push(d.ms);
           await sleep(5);
         }
-        const during = ((await clients.call<number>('bytes')) - b0) / 1e6 / ((performance.now() - s0) / 1000);
+        const during =
+          ((await clients.call<number>('bytes')) - b0) / 1e6 / ((performance.now() - s0) / 1000);
         const loop = await sut.call<LoopDelay>('eldStop');
         closeAgent();
         const all = summarize([...add, ...remove]);
@@ -570,7 +763,11 @@ async function stageControl(upstream: Child<UpstreamInfo>): Promise<void> {
           add: summarize(add),
           remove: summarize(remove),
           all,
-          byType: [...byType].map(([type, t]) => ({ type, add: summarize(t.add), remove: summarize(t.remove) })),
+          byType: [...byType].map(([type, t]) => ({
+            type,
+            add: summarize(t.add),
+            remove: summarize(t.remove),
+          })),
           failures,
           streamMBpsBefore: before,
           streamMBpsDuring: during,
@@ -578,9 +775,13 @@ async function stageControl(upstream: Child<UpstreamInfo>): Promise<void> {
           bare: bareFigures!,
         };
         for (const t of variants[load].byType) {
-          progress(`control API (${load}): ${t.type}: add p50 ${fmt(t.add.p50, 2)} p99 ${fmt(t.add.p99, 2)} ms, remove p50 ${fmt(t.remove.p50, 2)} p99 ${fmt(t.remove.p99, 2)} ms`);
+          progress(
+            `control API (${load}): ${t.type}: add p50 ${fmt(t.add.p50, 2)} p99 ${fmt(t.add.p99, 2)} ms, remove p50 ${fmt(t.remove.p50, 2)} p99 ${fmt(t.remove.p99, 2)} ms`,
+          );
         }
-        progress(`control API (${load}): ${all.n} calls p50 ${fmt(all.p50, 2)} ms, p99 ${fmt(all.p99, 2)} ms, max ${fmt(all.max, 2)} ms, ${failures} failures${timeCapped ? ' (time cap reached)' : ''}; event-loop delay p50 ${fmt(loop.p50, 1)} ms, p99 ${fmt(loop.p99, 1)} ms`);
+        progress(
+          `control API (${load}): ${all.n} calls p50 ${fmt(all.p50, 2)} ms, p99 ${fmt(all.p99, 2)} ms, max ${fmt(all.max, 2)} ms, ${failures} failures${timeCapped ? ' (time cap reached)' : ''}; event-loop delay p50 ${fmt(loop.p50, 1)} ms, p99 ${fmt(loop.p99, 1)} ms`,
+        );
       }
       await clients.call('closeAll');
       await upstream.call('closeAll');
@@ -599,7 +800,9 @@ async function stageMemory(upstream: Child<UpstreamInfo>): Promise<void> {
   const maxByFd = Math.floor((fdLimit - 300) / 2);
   const n = Math.min(config.idleConnections, maxByFd);
   if (n < config.idleConnections) {
-    progress(`memory: the fd limit is ${fdLimit} (ulimit -n), so ${fmtInt(n)} connections instead of ${fmtInt(config.idleConnections)}`);
+    progress(
+      `memory: the fd limit is ${fdLimit} (ulimit -n), so ${fmtInt(n)} connections instead of ${fmtInt(config.idleConnections)}`,
+    );
   }
   const perConnection = {} as NonNullable<Results['memory']>['perConnection'];
   let idleApi: (Summary & { connections: number }) | undefined;
@@ -626,28 +829,42 @@ async function stageMemory(upstream: Child<UpstreamInfo>): Promise<void> {
       after,
       active,
     };
-    progress(`memory ${label[mode]}: ${fmtInt(active)} active, rss +${fmtInt(after.rss - before.rss)} B = ${fmtInt(perConnection[mode].rss)} B/conn, heap ${fmtInt(perConnection[mode].heap)} B/conn`);
+    progress(
+      `memory ${label[mode]}: ${fmtInt(active)} active, rss +${fmtInt(after.rss - before.rss)} B = ${fmtInt(perConnection[mode].rss)} B/conn, heap ${fmtInt(perConnection[mode].heap)} B/conn`,
+    );
     if (mode === 'faultline' && sut.info.api) {
       // Adding or removing a toxic rewires every live connection: time it with this many.
       const calls: number[] = [];
       for (let i = 0; i < config.idleApiCycles; i++) {
-        const a = await timedRequest(`${sut.info.api}/proxies/echo/toxics`, 'POST', { name: `idle_${i}`, type: 'latency', attributes: { latency: 10 } });
+        const a = await timedRequest(`${sut.info.api}/proxies/echo/toxics`, 'POST', {
+          name: `idle_${i}`,
+          type: 'latency',
+          attributes: { latency: 10 },
+        });
         const d = await timedRequest(`${sut.info.api}/proxies/echo/toxics/idle_${i}`, 'DELETE');
-        if (a.status !== 200 || d.status !== 204) throw new Error(`control API answered ${a.status} / ${d.status}`);
+        if (a.status !== 200 || d.status !== 204)
+          throw new Error(`control API answered ${a.status} / ${d.status}`);
         if (i > 0) calls.push(a.ms, d.ms); // the first cycle warms up
       }
       closeAgent();
       idleApi = { connections: active, ...summarize(calls) };
-      progress(`memory faultline: add/remove toxic with ${fmtInt(active)} idle connections: p50 ${fmt(idleApi.p50, 2)} ms, p99 ${fmt(idleApi.p99, 2)} ms`);
+      progress(
+        `memory faultline: add/remove toxic with ${fmtInt(active)} idle connections: p50 ${fmt(idleApi.p50, 2)} ms, p99 ${fmt(idleApi.p99, 2)} ms`,
+      );
     }
     await clients.call('closeAll');
     await clients.stop();
     await sut.stop();
-    children.splice(children.indexOf(clients as Child<unknown>), 1);
-    children.splice(children.indexOf(sut as Child<unknown>), 1);
+    children.splice(children.indexOf(clients), 1);
+    children.splice(children.indexOf(sut), 1);
     await upstream.call('closeAll');
   }
-  results.memory = { connections: n, requested: config.idleConnections, perConnection, ...(idleApi ? { idleApi } : {}) };
+  results.memory = {
+    connections: n,
+    requested: config.idleConnections,
+    perConnection,
+    ...(idleApi ? { idleApi } : {}),
+  };
 }
 
 // --- report ------------------------------------------------------------------------------------
@@ -660,14 +877,23 @@ function report(r: Results): string {
   const out: string[] = [];
   const m = r.machine;
   out.push(`faultline proxy benchmark — ${m.quick ? 'QUICK run' : 'full run'}, ${m.date}`);
-  out.push(`machine: ${m.nproc} × ${m.cpu}, ${m.platform}, node ${m.node}, ulimit -n ${m.fdLimit}; faultline: ${m.faultlineCode ?? 'n/a'}`);
-  const la = (v: number[] | undefined): string => (v ? v.map((x) => x.toFixed(2)).join(' ') : 'n/a');
-  out.push(`load average (1/5/15 min) at start: ${la(m.loadavgStart)}; at end: ${la(m.loadavgEnd)}`);
-  if (m.diagnosisEnv) out.push(`DIAGNOSIS SETTINGS IN EFFECT (not a reference run): ${JSON.stringify(m.diagnosisEnv)}`);
+  out.push(
+    `machine: ${m.nproc} × ${m.cpu}, ${m.platform}, node ${m.node}, ulimit -n ${m.fdLimit}; faultline: ${m.faultlineCode ?? 'n/a'}`,
+  );
+  const la = (v: number[] | undefined): string =>
+    v ? v.map((x) => x.toFixed(2)).join(' ') : 'n/a';
+  out.push(
+    `load average (1/5/15 min) at start: ${la(m.loadavgStart)}; at end: ${la(m.loadavgEnd)}`,
+  );
+  if (m.diagnosisEnv)
+    out.push(
+      `DIAGNOSIS SETTINGS IN EFFECT (not a reference run): ${JSON.stringify(m.diagnosisEnv)}`,
+    );
   out.push('');
 
   const rows: string[][] = [];
-  const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b ? a / b : undefined);
+  const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
+    a !== undefined && b ? a / b : undefined;
   if (r.throughput) {
     const mib = Math.round(r.throughput.bytes / MiB);
     for (const direction of ['upload', 'download'] as const) {
@@ -705,7 +931,8 @@ function report(r: Results): string {
         '',
       ]);
       if (t.bare.proxyBytesPerRead !== undefined) {
-        const kib = (v: number | undefined): string => fmt(v === undefined ? undefined : v / 1024, 1);
+        const kib = (v: number | undefined): string =>
+          fmt(v === undefined ? undefined : v / 1024, 1);
         rows.push([
           `  proxy KiB per read / per write syscall`,
           '',
@@ -781,7 +1008,12 @@ function report(r: Results): string {
   }
   if (rows.length) {
     out.push('Side by side (median of interleaved rounds; ratio = faultline / bare pipe)');
-    out.push(table(['figure', 'direct', 'bare pipe', 'faultline', 'fl/bare', 'fl/direct', 'target', 'verdict'], rows));
+    out.push(
+      table(
+        ['figure', 'direct', 'bare pipe', 'faultline', 'fl/bare', 'fl/direct', 'target', 'verdict'],
+        rows,
+      ),
+    );
     out.push('');
   }
 
@@ -792,8 +1024,22 @@ function report(r: Results): string {
       ['1 connection', l.sequential, l.reference.sequential],
       [`${l.concurrent.connections} connections`, l.concurrent, l.reference.concurrent],
     ] as const) {
-      acc.push([`latency ${l.set} ms, ${name}, n=${s.n}: added p50`, `${fmt(s.addedP50, 2)} ms`, `${fmt(s.addedP50 - l.set, 2)} ms`, `${fmt(ref.addedP50, 2)} ms`, '± 1 ms', verdict(Math.abs(s.addedP50 - l.set) <= 1)]);
-      acc.push([`latency ${l.set} ms, ${name}, n=${s.n}: added p99`, `${fmt(s.addedP99, 2)} ms`, `${fmt(s.addedP99 - l.set, 2)} ms`, `${fmt(ref.addedP99, 2)} ms`, '± 3 ms', verdict(Math.abs(s.addedP99 - l.set) <= 3)]);
+      acc.push([
+        `latency ${l.set} ms, ${name}, n=${s.n}: added p50`,
+        `${fmt(s.addedP50, 2)} ms`,
+        `${fmt(s.addedP50 - l.set, 2)} ms`,
+        `${fmt(ref.addedP50, 2)} ms`,
+        '± 1 ms',
+        verdict(Math.abs(s.addedP50 - l.set) <= 1),
+      ]);
+      acc.push([
+        `latency ${l.set} ms, ${name}, n=${s.n}: added p99`,
+        `${fmt(s.addedP99, 2)} ms`,
+        `${fmt(s.addedP99 - l.set, 2)} ms`,
+        `${fmt(ref.addedP99, 2)} ms`,
+        '± 3 ms',
+        verdict(Math.abs(s.addedP99 - l.set) <= 3),
+      ]);
     }
   }
   if (r.bandwidth) {
@@ -819,20 +1065,46 @@ function report(r: Results): string {
     for (const load of ['paced', 'saturating'] as const) {
       const c = r.control[load];
       if (!c) continue;
-      const what = load === 'paced' ? 'paced streams (64 KB/s each)' : 'streams as fast as possible';
+      const what =
+        load === 'paced' ? 'paced streams (64 KB/s each)' : 'streams as fast as possible';
       misc.push([
         `control API, ${fmtInt(c.connections)} ${what}: ${c.calls} calls p50 / p99 / max${c.timeCapped ? ' (time cap)' : ''}`,
         `${fmt(c.all.p50, 2)} / ${fmt(c.all.p99, 2)} / ${fmt(c.all.max, 2)} ms`,
         'p99 < 20 ms',
         verdict(c.all.p99 < 20 && c.failures === 0),
       ]);
-      misc.push([`  add toxic p50 / p99`, `${fmt(c.add.p50, 2)} / ${fmt(c.add.p99, 2)} ms`, '', '']);
-      misc.push([`  remove toxic p50 / p99`, `${fmt(c.remove.p50, 2)} / ${fmt(c.remove.p99, 2)} ms`, '', '']);
+      misc.push([
+        `  add toxic p50 / p99`,
+        `${fmt(c.add.p50, 2)} / ${fmt(c.add.p99, 2)} ms`,
+        '',
+        '',
+      ]);
+      misc.push([
+        `  remove toxic p50 / p99`,
+        `${fmt(c.remove.p50, 2)} / ${fmt(c.remove.p99, 2)} ms`,
+        '',
+        '',
+      ]);
       for (const t of c.byType) {
-        misc.push([`  ${t.type}: add p99 / remove p99`, `${fmt(t.add.p99, 2)} / ${fmt(t.remove.p99, 2)} ms`, '', '']);
+        misc.push([
+          `  ${t.type}: add p99 / remove p99`,
+          `${fmt(t.add.p99, 2)} / ${fmt(t.remove.p99, 2)} ms`,
+          '',
+          '',
+        ]);
       }
-      misc.push([`  streams' total rate before / during the calls`, `${fmt(c.streamMBpsBefore, 0)} / ${fmt(c.streamMBpsDuring, 0)} MB/s`, '', '']);
-      misc.push([`  event-loop delay p50 / p99, faultline`, `${fmt(c.eventLoopDelayMs.p50, 1)} / ${fmt(c.eventLoopDelayMs.p99, 1)} ms`, '', '']);
+      misc.push([
+        `  streams' total rate before / during the calls`,
+        `${fmt(c.streamMBpsBefore, 0)} / ${fmt(c.streamMBpsDuring, 0)} MB/s`,
+        '',
+        '',
+      ]);
+      misc.push([
+        `  event-loop delay p50 / p99, faultline`,
+        `${fmt(c.eventLoopDelayMs.p50, 1)} / ${fmt(c.eventLoopDelayMs.p99, 1)} ms`,
+        '',
+        '',
+      ]);
       misc.push([
         `  event-loop delay p50 / p99, bare pipe, same load (${fmt(c.bare.streamMBps, 0)} MB/s)`,
         `${fmt(c.bare.eventLoopDelayMs.p50, 1)} / ${fmt(c.bare.eventLoopDelayMs.p99, 1)} ms`,
@@ -843,7 +1115,10 @@ function report(r: Results): string {
   }
   if (r.memory) {
     const mm = r.memory;
-    const note = mm.connections < mm.requested ? ` (fd limit: ${fmtInt(mm.connections)}, not ${fmtInt(mm.requested)})` : '';
+    const note =
+      mm.connections < mm.requested
+        ? ` (fd limit: ${fmtInt(mm.connections)}, not ${fmtInt(mm.requested)})`
+        : '';
     for (const mode of ['bare', 'faultline'] as const) {
       const p = mm.perConnection[mode];
       misc.push([
@@ -880,12 +1155,21 @@ function report(r: Results): string {
 // --- main --------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  progress(`faultline bench (${quick ? 'quick' : 'full'}): ${[...only].join(', ')}; ${results.machine.nproc} CPUs, node ${process.version}, ulimit -n ${fdLimit}`);
-  if (!fromSource) progress('building faultline with tsc (tsconfig.build.json → node_modules/.cache/faultline-bench)');
+  progress(
+    `faultline bench (${quick ? 'quick' : 'full'}): ${[...only].join(', ')}; ${results.machine.nproc} CPUs, node ${process.version}, ulimit -n ${fdLimit}`,
+  );
+  if (!fromSource)
+    progress(
+      'building faultline with tsc (tsconfig.build.json → node_modules/.cache/faultline-bench)',
+    );
   faultlineEntry = buildFaultline();
-  results.machine.faultlineCode = faultlineEntry ? 'tsc build of src/, proxy children in plain node' : 'src/ and proxy children through tsx';
+  results.machine.faultlineCode = faultlineEntry
+    ? 'tsc build of src/, proxy children in plain node'
+    : 'src/ and proxy children through tsx';
   const diagnosisEnv = Object.fromEntries(
-    ['BENCH_SUT_FLAGS', 'BENCH_BARE_BALLAST'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
+    ['BENCH_SUT_FLAGS', 'BENCH_BARE_BALLAST'].flatMap((k) =>
+      process.env[k] ? [[k, process.env[k]]] : [],
+    ),
   );
   if (Object.keys(diagnosisEnv).length) {
     results.machine.diagnosisEnv = diagnosisEnv;
@@ -896,17 +1180,25 @@ async function main(): Promise<void> {
   if (want('throughput') || want('rtt') || want('cps') || want('latency') || want('bandwidth')) {
     const bare = await track(startSut('bare', upstream));
     const fl = await track(startSut('faultline', upstream));
-    progress(`children: upstream pid ${upstream.process.pid}, bare pid ${bare.info.pid}, faultline pid ${fl.info.pid}`);
+    progress(
+      `children: upstream pid ${String(upstream.process.pid)}, bare pid ${bare.info.pid}, faultline pid ${fl.info.pid}`,
+    );
     if (want('throughput')) {
-      progress(`stage 1/7 throughput: ${Math.round(config.throughputBytes / MiB)} MiB per transfer, ${config.throughputRounds} rounds, both directions`);
+      progress(
+        `stage 1/7 throughput: ${Math.round(config.throughputBytes / MiB)} MiB per transfer, ${config.throughputRounds} rounds, both directions`,
+      );
       await stageThroughput(upstream, bare, fl);
     }
     if (want('rtt')) {
-      progress(`stage 2/7 round trip: 64 B, ${config.rttRounds} × ${config.rttCount} per system after ${config.rttWarmup} warm-up each`);
+      progress(
+        `stage 2/7 round trip: 64 B, ${config.rttRounds} × ${config.rttCount} per system after ${config.rttWarmup} warm-up each`,
+      );
       await stageRtt(upstream, bare, fl);
     }
     if (want('cps')) {
-      progress(`stage 3/7 connections/s: ${config.cpsConcurrency} loops, ${config.cpsRounds} × ${config.cpsMs} ms per system`);
+      progress(
+        `stage 3/7 connections/s: ${config.cpsConcurrency} loops, ${config.cpsRounds} × ${config.cpsMs} ms per system`,
+      );
       await stageCps(upstream, bare, fl);
     }
     if (want('latency')) {
@@ -919,11 +1211,13 @@ async function main(): Promise<void> {
     }
     for (const c of [bare, fl]) {
       await c.stop();
-      children.splice(children.indexOf(c as Child<unknown>), 1);
+      children.splice(children.indexOf(c), 1);
     }
   }
   if (want('control')) {
-    progress(`stage 6/7 control API under ${fmtInt(config.controlConnections)} streaming connections`);
+    progress(
+      `stage 6/7 control API under ${fmtInt(config.controlConnections)} streaming connections`,
+    );
     await stageControl(upstream);
   }
   if (want('memory')) {
@@ -933,13 +1227,16 @@ async function main(): Promise<void> {
   await stopAll();
   results.elapsedSeconds = (performance.now() - t0) / 1000;
   results.machine.loadavgEnd = loadavg();
-  if (cpuProf) progress(`CPU profiles of the proxy children (CPU.<date>.<time>.<pid>.…): ${profDir}`);
+  if (cpuProf)
+    progress(`CPU profiles of the proxy children (CPU.<date>.<time>.<pid>.…): ${profDir}`);
   progress('done');
   process.stdout.write(asJson ? `${JSON.stringify(results, null, 2)}\n` : `${report(results)}\n`);
 }
 
 main().catch(async (err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   await stopAll().catch(() => undefined);
   process.exit(1);
 });

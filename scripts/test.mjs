@@ -1,16 +1,54 @@
 #!/usr/bin/env node
 // Runs the whole test suite with Node's own test runner (TypeScript through tsx), prints the
-// spec report, and ends with one line `N passed, N failed, N skipped` taken from the runner's
-// TAP report. Exits non-zero when any test failed or the runner itself failed.
+// spec report, and ends with one line `N passed, N failed, N skipped` added up from the
+// runners' TAP reports. Exits non-zero when any test failed or a runner itself failed.
+//
+// Four groups, one after the other:
+//   - unit: the test files under src/ and test/architecture/, several at a time (the number of
+//     cores + 2), with typecheck, lint and the format check beside them (--checks): all of them
+//     CPU work that no timing depends on;
+//   - integration: every other file under test/ except test/serial/ and test/paired/, several
+//     files at a time (FAULTLINE_TEST_CONCURRENCY, default 3 on 2 cores: most files spend their
+//     time waiting on sockets, child processes and timers, but they also hold faults for fixed
+//     durations and read the clock, and with four files plus the static checks beside them a
+//     clean CI run measured 8 load-induced failures);
+//   - serial: the files under test/serial/, one at a time, on a quiet machine. They measure time
+//     (latency and bandwidth accuracy, load generator rates, stop-condition reaction times, a
+//     saturated proxy's answer times, verdicts under load), which other test files running
+//     beside them would skew;
+//   - paired: the files under test/paired/, two at a time: demos and game days
+//     whose verdicts rest on latency thresholds with a wide margin, and which mostly wait on the
+//     clock (fault durations, recovery windows) at a few dozen requests a second. One such file
+//     beside another keeps the margin (measured: see test/paired/README.md); a whole parallel
+//     group beside it does not.
+//
+// "skipped" counts skipped and todo tests and skipped suites (a `describe(…, { skip })` is
+// reported as one skipped suite, not as skipped tests).
 //
 // Usage: node scripts/test.mjs [filter…]   (a filter keeps the files whose path contains it)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, relative, sep } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const filters = process.argv.slice(2);
+const args = process.argv.slice(2);
+// --checks: typecheck, lint and the format check run beside the unit group (they need no
+// quiet machine), each counted as one test in the final line.
+const withChecks = args.includes('--checks');
+const filters = args.filter((a) => a !== '--checks');
+const SERIAL = `test${sep}serial${sep}`;
+const PAIRED = `test${sep}paired${sep}`;
+const cores = availableParallelism();
+const concurrency = Number(
+  process.env['FAULTLINE_TEST_CONCURRENCY'] || Math.max(2, Math.min(cores + 1, 2 * cores - 1)),
+);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(
+    `FAULTLINE_TEST_CONCURRENCY must be a positive integer, not ${process.env['FAULTLINE_TEST_CONCURRENCY']}`,
+  );
+  process.exit(1);
+}
 
 function find(dir) {
   const out = [];
@@ -35,38 +73,139 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+const ARCHITECTURE = `test${sep}architecture${sep}`;
+const isUnit = (f) => f.startsWith(`src${sep}`) || f.startsWith(ARCHITECTURE);
+const groups = [
+  { name: 'unit', concurrency: cores + 2, files: files.filter(isUnit) },
+  {
+    name: 'integration',
+    concurrency,
+    files: files.filter((f) => !isUnit(f) && !f.startsWith(SERIAL) && !f.startsWith(PAIRED)),
+  },
+  { name: 'serial', concurrency: 1, files: files.filter((f) => f.startsWith(SERIAL)) },
+  {
+    name: 'paired',
+    concurrency: 2,
+    files: files.filter((f) => f.startsWith(PAIRED)),
+  },
+].filter((g) => g.files.length > 0);
+
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-test-'));
-const tap = join(tmp, 'report.tap');
-const args = [
-  '--import',
-  'tsx',
-  '--test',
-  '--test-concurrency=1',
-  '--test-timeout=300000',
-  '--test-reporter=spec',
-  '--test-reporter-destination=stdout',
-  '--test-reporter=tap',
-  `--test-reporter-destination=${tap}`,
-  ...files,
-];
-const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-const forward = (signal) => child.kill(signal);
+let current;
+const forward = (signal) => current?.kill(signal);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);
-child.on('exit', (code, signal) => {
-  let report = '';
-  try {
-    report = readFileSync(tap, 'utf8');
-  } catch {
-    // The runner died before writing its report.
-  }
-  rmSync(tmp, { recursive: true, force: true });
+
+/** Runs one group to its end: its exit code, the signal that ended it, and its TAP report. */
+function runGroup(group, index) {
+  const tap = join(tmp, `report-${index}.tap`);
+  const args = [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${group.concurrency}`,
+    '--test-timeout=300000',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...group.files,
+  ];
+  if (groups.length > 1)
+    console.log(`${group.name} group: ${group.files.length} files, ${group.concurrency} at a time`);
+  return new Promise((resolve) => {
+    current = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    current.on('exit', (code, signal) => {
+      let report = '';
+      try {
+        report = readFileSync(tap, 'utf8');
+      } catch {
+        // The runner died before writing its report.
+      }
+      resolve({ code, signal, report });
+    });
+  });
+}
+
+/** The counts of one TAP report. */
+function counts(report) {
   const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(report)?.[1] ?? 0);
-  const passed = count('pass');
-  const failed = count('fail') + count('cancelled');
-  const skipped = count('skipped') + count('todo');
-  const ranNothing = passed + failed === 0;
-  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-  if (signal) process.exit(1);
-  process.exit(code === 0 && failed === 0 && !ranNothing ? 0 : 1);
-});
+  // A skipped suite is one `ok N - NAME # SKIP` line whose YAML block says `type: 'suite'`; the
+  // runner's `# skipped` total counts tests only.
+  let skippedSuites = 0;
+  const lines = report.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s*ok \d+ - .*# SKIP\b/.test(lines[i])) continue;
+    for (let j = i + 1; j < lines.length && !/^\s*\.\.\.$/.test(lines[j]); j++) {
+      if (/^\s*type: 'suite'$/.test(lines[j])) {
+        skippedSuites++;
+        break;
+      }
+    }
+  }
+  return {
+    passed: count('pass'),
+    failed: count('fail') + count('cancelled'),
+    skipped: count('skipped') + count('todo') + skippedSuites,
+  };
+}
+
+/** Runs the static checks one after the other, output kept for the end; one result per check. */
+async function runChecks() {
+  const results = [];
+  for (const script of ['typecheck', 'lint', 'format:check']) {
+    const started = Date.now();
+    const result = await new Promise((resolve) => {
+      const child = spawn('npm', ['run', '-s', script], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (c) => (output += c));
+      child.stderr.on('data', (c) => (output += c));
+      child.on('exit', (code) =>
+        resolve({ script, ok: code === 0, output, ms: Date.now() - started }),
+      );
+    });
+    results.push(result);
+  }
+  return results;
+}
+
+const total = { passed: 0, failed: 0, skipped: 0 };
+let ok = true;
+/** Prints each check's result (its output when it failed) and counts it as one test. */
+function reportChecks(results) {
+  for (const check of results) {
+    console.log(
+      `check ${check.script}: ${check.ok ? 'passed' : 'FAILED'} (${(check.ms / 1000).toFixed(1)} s)`,
+    );
+    if (!check.ok) console.log(check.output);
+    if (check.ok) total.passed++;
+    else {
+      total.failed++;
+      ok = false;
+    }
+  }
+}
+
+const checks = withChecks ? runChecks() : undefined;
+// Beside the unit group only: the groups after it read the clock.
+if (checks && groups[0]?.name !== 'unit') reportChecks(await checks);
+for (const [index, group] of groups.entries()) {
+  const { code, signal, report } = await runGroup(group, index);
+  if (group.name === 'unit' && checks) reportChecks(await checks);
+  const c = counts(report);
+  total.passed += c.passed;
+  total.failed += c.failed;
+  total.skipped += c.skipped;
+  if (groups.length > 1)
+    console.log(
+      `${group.name} group: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`,
+    );
+  if (signal || code !== 0 || c.failed > 0) ok = false;
+  if (signal) break;
+}
+rmSync(tmp, { recursive: true, force: true });
+console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+process.exit(ok && total.passed + total.failed > 0 ? 0 : 1);

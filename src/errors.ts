@@ -22,8 +22,13 @@ export const ExitCode = {
   usage: 2,
   /** Aborted by a stop condition. */
   aborted: 3,
-  /** Inconclusive: a fault touched no traffic, or a probe could not run. */
+  /** Inconclusive: a fault could not be shown to reach the system, or a probe could not run. */
   inconclusive: 4,
+  /**
+   * Residue: after the rollbacks the system was not back to its baseline — a fault, or its
+   * effect, outlived the run (`faultline recover` removes what faultline left).
+   */
+  residue: 5,
   /** An unexpected internal error (a bug in faultline, or an environment failure). */
   internal: 70,
   /** Interrupted by a signal, after rollback. */
@@ -102,7 +107,11 @@ export interface ValidationIssue {
 /** A document failed validation; `issues` holds every problem found, not just the first. */
 export class ValidationError extends FaultlineError {
   readonly issues: readonly ValidationIssue[];
-  constructor(message: string, issues: readonly ValidationIssue[], options?: FaultlineErrorOptions) {
+  constructor(
+    message: string,
+    issues: readonly ValidationIssue[],
+    options?: FaultlineErrorOptions,
+  ) {
     super('E_VALIDATION', message, 400, ExitCode.usage, options);
     this.issues = issues;
   }
@@ -163,7 +172,13 @@ export class RemoteError extends FaultlineError {
     status: number,
     options: FaultlineErrorOptions & { issues?: readonly ValidationIssue[] | undefined } = {},
   ) {
-    super(code, message, status, status >= 400 && status < 500 ? ExitCode.usage : ExitCode.internal, options);
+    super(
+      code,
+      message,
+      status,
+      status >= 400 && status < 500 ? ExitCode.usage : ExitCode.internal,
+      options,
+    );
     this.issues = options.issues ?? [];
   }
 }

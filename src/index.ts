@@ -23,27 +23,32 @@ export {
   type ProxySpec,
   type ProxyPatch,
   type ProxyCollectionOptions,
-} from './faults/proxy/proxy-collection.js';
-export { FaultProxy, type ProxyMode, type ProxyJson, type ProxyStats } from './faults/proxy/proxy.js';
+} from './engines/proxy/proxy-collection.js';
+export {
+  FaultProxy,
+  type ProxyMode,
+  type ProxyJson,
+  type ProxyStats,
+} from './engines/proxy/proxy.js';
 export {
   ToxicEntry,
   type ToxicSpec,
   type ToxicPatch,
   type ToxicJson,
-} from './faults/proxy/toxic-entry.js';
+} from './engines/proxy/toxic-entry.js';
 export {
   ProxyApiClient,
   type ProxyApiClientOptions,
   type CallOptions,
-} from './faults/control-api/client.js';
-export { startControlServer, type ControlServerOptions } from './faults/control-api/server.js';
-export { toxicRegistry, toxicTypes, type ToxicType } from './faults/toxics/registry.js';
+} from './engines/proxy/api/client.js';
+export { startControlServer, type ControlServerOptions } from './engines/proxy/api/server.js';
+export { toxicRegistry, toxicTypes, type ToxicType } from './engines/proxy/toxics/registry.js';
 export type {
   StreamDirection,
   ToxicDefinition,
   ToxicPhase,
   ToxicStats,
-} from './faults/toxics/toxic.js';
+} from './engines/proxy/toxics/toxic.js';
 export {
   ExitCode,
   FaultlineError,
@@ -63,9 +68,49 @@ export {
   type ValidationIssue,
 } from './errors.js';
 export { VERSION } from './version.js';
-export { writeReports, type ReportOutputs, type WrittenReports } from './reporting/write-reports.js';
+export {
+  writeReports,
+  type ReportOutputs,
+  type WrittenReports,
+} from './reporting/write-reports.js';
 export { buildReportModel, type ReportModel } from './reporting/report-model.js';
 export { readJournal } from './reporting/journal-input.js';
-export { resilienceByService, resilienceOfJournal, type RunScore, type ServiceScore } from './reporting/score.js';
-export { createRunMetrics, RUN_METRIC_NAMES, type RunMetrics } from './reporting/metrics.js';
-export { createMetricsRegistry, retainProxies, type ProxySource } from './faults/control-api/metrics.js';
+export {
+  resilienceByService,
+  resilienceOfJournal,
+  type RunScore,
+  type ServiceScore,
+} from './reporting/score.js';
+export { createRunMetrics, RUN_METRIC_NAMES, type RunMetrics } from './runner/run-metrics.js';
+export {
+  createMetricsRegistry,
+  retainProxies,
+  type ProxySource,
+} from './engines/proxy/api/metrics.js';
+/**
+ * Running experiments from code, and faults scoped to a test (docs/library.md):
+ *
+ * @example
+ * ```ts
+ * import { runExperiment, withFault } from 'faultline';
+ *
+ * const journal = await runExperiment('experiments/db-latency.yaml', { signal });
+ * console.log(journal.faultline.outcome); // 'held', 'deviated', …
+ *
+ * await using fault = await withFault({
+ *   proxy: pg, // a FaultProxy, or { server: 'http://127.0.0.1:8474', name: 'postgres' }
+ *   toxic: { type: 'latency', attributes: { latency: 3000 } },
+ *   signal: t.signal, // node:test's: removed when the test times out
+ * });
+ * ```
+ */
+export { runExperiment, planOf, type RunExperimentOptions } from './library/run-experiment.js';
+export { defineExperiment, type ExperimentInput } from './library/define-experiment.js';
+export {
+  withFault,
+  type FaultSpec,
+  type AppliedFault,
+  type RemoteProxyRef,
+} from './library/with-fault.js';
+export type { Journal, Outcome, FaultRecord } from './journal/journal.js';
+export type { RunEvent, Phase } from './runner/runner.js';

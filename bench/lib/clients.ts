@@ -57,28 +57,31 @@ function idleOne(port: number): Promise<void> {
   });
 }
 
-serveParent({ pid: process.pid }, {
-  stream: async (args) => {
-    const { port, count } = args as { port: number; count: number };
-    await inBatches(count, 200, () => streamOne(port));
-    return sockets.size;
+serveParent(
+  { pid: process.pid },
+  {
+    stream: async (args) => {
+      const { port, count } = args as { port: number; count: number };
+      await inBatches(count, 200, () => streamOne(port));
+      return sockets.size;
+    },
+    go: (args) => {
+      const { paced } = args as { paced: boolean };
+      for (const socket of sockets) socket.write(paced ? 'p' : 'g');
+      return sockets.size;
+    },
+    idle: async (args) => {
+      const { port, count } = args as { port: number; count: number };
+      await inBatches(count, 500, () => idleOne(port));
+      return sockets.size;
+    },
+    bytes: () => received,
+    cpu: () => cpuMs(),
+    closeAll: async () => {
+      const all = [...sockets];
+      for (const socket of all) socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return all.length;
+    },
   },
-  go: (args) => {
-    const { paced } = args as { paced: boolean };
-    for (const socket of sockets) socket.write(paced ? 'p' : 'g');
-    return sockets.size;
-  },
-  idle: async (args) => {
-    const { port, count } = args as { port: number; count: number };
-    await inBatches(count, 500, () => idleOne(port));
-    return sockets.size;
-  },
-  bytes: () => received,
-  cpu: () => cpuMs(),
-  closeAll: async () => {
-    const all = [...sockets];
-    for (const socket of all) socket.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    return all.length;
-  },
-});
+);

@@ -49,10 +49,19 @@ export interface SpawnOptions {
 }
 
 /** Forks `bench/lib/<script>.ts` with tsx (or its compiled form) and waits for its `ready` message. */
-export async function spawnChild<Info>(name: string, script: string, args: string[], options: SpawnOptions = {}): Promise<Child<Info>> {
+export async function spawnChild<Info>(
+  name: string,
+  script: string,
+  args: string[],
+  options: SpawnOptions = {},
+): Promise<Child<Info>> {
   const file = options.compiled ?? fileURLToPath(new URL(`./${script}.ts`, import.meta.url));
   const child = fork(file, args, {
-    execArgv: [...(options.compiled ? [] : ['--import', 'tsx']), '--expose-gc', ...(options.execArgv ?? [])],
+    execArgv: [
+      ...(options.compiled ? [] : ['--import', 'tsx']),
+      '--expose-gc',
+      ...(options.execArgv ?? []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
   });
@@ -68,7 +77,8 @@ export async function spawnChild<Info>(name: string, script: string, args: strin
         resolve(m.info as Info);
       }
     };
-    const onExit = (code: number | null): void => reject(new Error(`${name} exited (${code}) before it was ready`));
+    const onExit = (code: number | null): void =>
+      reject(new Error(`${name} exited (${String(code)}) before it was ready`));
     child.on('message', onMessage);
     child.once('exit', onExit);
   });
@@ -82,7 +92,8 @@ export async function spawnChild<Info>(name: string, script: string, args: strin
   });
   child.once('exit', (code) => {
     exited = true;
-    for (const waiter of pending.values()) waiter.reject(new Error(`${name} exited (${code})`));
+    for (const waiter of pending.values())
+      waiter.reject(new Error(`${name} exited (${String(code)})`));
     pending.clear();
   });
   return {
@@ -124,7 +135,12 @@ export function serveParent(info: unknown, handlers: Record<string, Handler>): v
       })
       .then(
         (result) => send({ id, ok: true, result } satisfies Response),
-        (err: unknown) => send({ id, ok: false, error: err instanceof Error ? err.message : String(err) } satisfies Response),
+        (err: unknown) =>
+          send({
+            id,
+            ok: false,
+            error: err instanceof Error ? err.message : String(err),
+          } satisfies Response),
       );
   });
   process.on('disconnect', () => process.exit(0));
@@ -147,7 +163,13 @@ export async function memorySample(): Promise<MemorySample> {
     await new Promise((resolve) => setImmediate(resolve));
   }
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+  };
 }
 
 /** CPU time of this process so far, in milliseconds (user + system). */
@@ -175,7 +197,8 @@ export function ioCounters(): IoCounters {
   try {
     for (const line of readFileSync('/proc/self/io', 'utf8').split('\n')) {
       const [key, value] = line.split(':');
-      if (key === 'syscr' || key === 'syscw' || key === 'rchar' || key === 'wchar') out[key] = Number(value);
+      if (key === 'syscr' || key === 'syscw' || key === 'rchar' || key === 'wchar')
+        out[key] = Number(value);
     }
   } catch {
     // not Linux: no counters

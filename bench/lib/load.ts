@@ -31,7 +31,9 @@ export async function upload(port: number, bytes: number): Promise<number> {
   try {
     return await new Promise<number>((resolve, reject) => {
       socket.once('error', reject);
-      socket.once('close', () => reject(new Error('connection closed before the sink acknowledged')));
+      socket.once('close', () =>
+        reject(new Error('connection closed before the sink acknowledged')),
+      );
       const start = performance.now();
       socket.once('data', () => resolve(performance.now() - start));
       socket.write(header(bytes));
@@ -57,7 +59,9 @@ export async function download(port: number, bytes: number): Promise<number> {
   try {
     return await new Promise<number>((resolve, reject) => {
       socket.once('error', reject);
-      socket.once('close', () => reject(new Error(`connection closed after ${got} of ${bytes} bytes`)));
+      socket.once('close', () =>
+        reject(new Error(`connection closed after ${got} of ${bytes} bytes`)),
+      );
       let got = 0;
       const start = performance.now();
       socket.on('data', (chunk: Buffer) => {
@@ -75,7 +79,12 @@ export async function download(port: number, bytes: number): Promise<number> {
  * Round trips of `size` bytes on one connection to an echo server: `warmup` unrecorded, then
  * `count` recorded. Returns the round trip times in microseconds.
  */
-export async function pingPong(port: number, count: number, warmup: number, size = 64): Promise<Float64Array> {
+export async function pingPong(
+  port: number,
+  count: number,
+  warmup: number,
+  size = 64,
+): Promise<Float64Array> {
   const socket = await open(port);
   const payload = Buffer.alloc(size, 0x70);
   const samples = new Float64Array(count);
@@ -112,7 +121,13 @@ export async function pingPong(port: number, count: number, warmup: number, size
  * `connections` concurrent connections, each doing `rounds` round trips of `size` bytes
  * (after `warmup`) as fast as the echo answers. Returns every round trip in milliseconds.
  */
-export async function concurrentRoundTrips(port: number, connections: number, rounds: number, warmup: number, size = 64): Promise<number[]> {
+export async function concurrentRoundTrips(
+  port: number,
+  connections: number,
+  rounds: number,
+  warmup: number,
+  size = 64,
+): Promise<number[]> {
   const all: number[] = [];
   await Promise.all(
     Array.from({ length: connections }, async (_, c) => {
@@ -138,7 +153,11 @@ export interface ConnectRate {
  * `concurrency` loops, each: connect, send 1 byte, read the echo, close (destroy: FIN, as a C
  * client's close()), for `durationMs`.
  */
-export async function connectRate(port: number, concurrency: number, durationMs: number): Promise<ConnectRate> {
+export async function connectRate(
+  port: number,
+  concurrency: number,
+  durationMs: number,
+): Promise<ConnectRate> {
   const start = performance.now();
   const deadline = start + durationMs;
   let cycles = 0;

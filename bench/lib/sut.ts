@@ -57,13 +57,20 @@ const loopDelay = {
     const h = eld;
     eld = undefined;
     const ms = (ns: number): number => Math.max(0, ns / 1e6 - RESOLUTION_MS);
-    return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean) };
+    return {
+      p50: ms(h.percentile(50)),
+      p99: ms(h.percentile(99)),
+      max: ms(h.max),
+      mean: ms(h.mean),
+    };
   },
 };
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => {
-    server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => resolve((server.address() as AddressInfo).port));
+    server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () =>
+      resolve((server.address() as AddressInfo).port),
+    );
   });
 }
 
@@ -78,8 +85,8 @@ if (mode === 'bare') {
       : ballastKind?.startsWith('module:')
         ? await import(ballastKind.slice('module:'.length))
         : ballastKind
-        ? await import(entry)
-        : undefined;
+          ? await import(entry)
+          : undefined;
   if (ballast) (globalThis as { benchBallast?: unknown }).benchBallast = ballast;
   let active = 0;
   const ports = {} as UpstreamInfo;
@@ -116,12 +123,21 @@ if (mode === 'bare') {
     c.on('close', () => u.destroy());
   });
   const port = await listen(server);
-  serveParent({ mode, pid: process.pid, ports: { echo: port, sink: 0, source: 0, stream: 0 } } satisfies SutInfo, {
-    cpu: () => cpuMs(),
-    mem: () => memorySample(),
-  });
+  serveParent(
+    {
+      mode,
+      pid: process.pid,
+      ports: { echo: port, sink: 0, source: 0, stream: 0 },
+    } satisfies SutInfo,
+    {
+      cpu: () => cpuMs(),
+      mem: () => memorySample(),
+    },
+  );
 } else if (mode === 'faultline') {
-  const { ProxyCollection, startControlServer } = (await import(entry)) as typeof import('../../src/index.js');
+  const { ProxyCollection, startControlServer } = (await import(
+    entry
+  )) as typeof import('../../src/index.js');
   const collection = new ProxyCollection({ seed: 1 });
   const proxies = {} as Record<(typeof kinds)[number], FaultProxy>;
   const ports = {} as UpstreamInfo;
@@ -140,7 +156,7 @@ if (mode === 'bare') {
     active: () => collection.list().reduce((n, p) => n + p.stats.connections_active, 0),
     addToxic: (args) => {
       const { proxy, spec } = args as { proxy: string; spec: Record<string, unknown> };
-      return collection.get(proxy).addToxic(spec).toJSON();
+      return collection.get(proxy).addToxicJson(spec).toJSON();
     },
     removeToxic: (args) => {
       const { proxy, name } = args as { proxy: string; name: string };

@@ -30,7 +30,11 @@ function track(socket: Socket): void {
 }
 
 /** Reads an 8-byte length header, then hands every later byte to `body`. */
-function withHeader(socket: Socket, onHeader: (length: number, rest: Buffer) => void, body?: (chunk: Buffer) => void): void {
+function withHeader(
+  socket: Socket,
+  onHeader: (length: number, rest: Buffer) => void,
+  body?: (chunk: Buffer) => void,
+): void {
   let header: Buffer | undefined = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
     if (header === undefined) {
@@ -48,7 +52,9 @@ function withHeader(socket: Socket, onHeader: (length: number, rest: Buffer) => 
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => {
-    server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => resolve((server.address() as AddressInfo).port));
+    server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () =>
+      resolve((server.address() as AddressInfo).port),
+    );
   });
 }
 

@@ -9,8 +9,10 @@
  * event's, so everything lands on one axis.
  */
 import { performance } from 'node:perf_hooks';
-import type { Journal } from '../runner/journal.js';
-import type { RunPlan } from '../runner/plan.js';
+import type { FaultLocation } from '../backends/location.js';
+import type { Journal } from '../journal/journal.js';
+import { describeTouched } from '../journal/touched.js';
+import type { RunPlan } from '../run-plan/plan.js';
 import type { RunEvent } from '../runner/runner.js';
 
 export interface LivePoint {
@@ -35,6 +37,8 @@ export interface LiveFault {
   expiresAt: string | undefined;
   /** Known once removed (connections, bytes, requests). */
   touched: unknown;
+  /** The same in words, as the reports say it (`12 connection(s), 3.1 KiB, 40 request(s)`). */
+  touchedText: string | null;
 }
 
 export interface LiveThreshold {
@@ -43,6 +47,21 @@ export interface LiveThreshold {
   value: number;
   label: string;
   kind: 'threshold' | 'stop';
+}
+
+/** A stop condition as the control room lists it: the load's, and the signals' with their last check. */
+export interface LiveStopCondition {
+  name: string;
+  /** load, prometheus, http, alertmanager, command. */
+  kind: string;
+  describe: string;
+  /** Signals: not checked, ok, breaching, breached, unknown; the load's: watched. */
+  state: string;
+  value: string | null;
+  checks: number;
+  errors: number;
+  /** Seconds since the run started, of the last check. */
+  checkedAt: number | null;
 }
 
 export interface LiveSnapshot {
@@ -54,9 +73,16 @@ export interface LiveSnapshot {
   points: LivePoint[];
   faults: LiveFault[];
   thresholds: LiveThreshold[];
+  /** Every stop condition of the run (load thresholds and signals), with live states. */
+  stopConditions: LiveStopCondition[];
   log: { t: number; text: string }[];
   /** Set when the run is over. */
-  outcome: { outcome: string; status: string; exitCode: number | undefined; reason: string | undefined } | null;
+  outcome: {
+    outcome: string;
+    status: string;
+    exitCode: number | undefined;
+    reason: string | undefined;
+  } | null;
   halted: boolean;
 }
 
@@ -65,6 +91,7 @@ export type LiveUpdate =
   | { type: 'point'; point: LivePoint }
   | { type: 'phase'; phase: string; elapsedMs: number }
   | { type: 'faults'; faults: LiveFault[] }
+  | { type: 'stop-condition'; condition: LiveStopCondition }
   | { type: 'log'; entry: { t: number; text: string } }
   | { type: 'halted' }
   | { type: 'outcome'; outcome: NonNullable<LiveSnapshot['outcome']> };
@@ -84,6 +111,7 @@ export class LiveState {
       points: [],
       faults: [],
       thresholds: thresholdsOf(plan),
+      stopConditions: stopConditionsOf(plan),
       log: [],
       outcome: null,
       halted: false,
@@ -113,7 +141,8 @@ export class LiveState {
 
   /** Feed it every runner event. */
   onEvent(event: RunEvent): void {
-    if (this.origin === undefined) this.origin = performance.now() - ('elapsedMs' in event ? event.elapsedMs : 0);
+    if (this.origin === undefined)
+      this.origin = performance.now() - ('elapsedMs' in event ? event.elapsedMs : 0);
     switch (event.type) {
       case 'phase':
         this.snapshot.phase = event.phase;
@@ -123,7 +152,14 @@ export class LiveState {
         return;
       case 'load': {
         const s = event.second;
-        const point: LivePoint = { t: Math.round(event.elapsedMs / 100) / 10, p50: s.p50, p90: s.p90, p99: s.p99, rps: Math.round(s.rps * 10) / 10, errorRate: Math.round(s.error_rate * 10000) / 100 };
+        const point: LivePoint = {
+          t: Math.round(event.elapsedMs / 100) / 10,
+          p50: s.p50,
+          p90: s.p90,
+          p99: s.p99,
+          rps: Math.round(s.rps * 10) / 10,
+          errorRate: Math.round(s.error_rate * 10000) / 100,
+        };
         this.snapshot.points.push(point);
         this.snapshot.elapsedMs = event.elapsedMs;
         this.publish({ type: 'point', point });
@@ -131,8 +167,22 @@ export class LiveState {
       }
       case 'fault-applied': {
         const f = event.fault;
-        const live: LiveFault = { name: f.name, target: f.target, describe: f.describe, where: describeLocation(f.location), from: this.now(), to: null, state: f.state, expiresAt: f.expires_at, touched: null };
-        this.snapshot.faults = [...this.snapshot.faults.filter((x) => !(x.name === f.name && x.to === null)), live];
+        const live: LiveFault = {
+          name: f.name,
+          target: f.target,
+          describe: f.describe,
+          where: describeLocation(f.location),
+          from: this.now(),
+          to: null,
+          state: f.state,
+          expiresAt: f.expires_at,
+          touched: null,
+          touchedText: null,
+        };
+        this.snapshot.faults = [
+          ...this.snapshot.faults.filter((x) => !(x.name === f.name && x.to === null)),
+          live,
+        ];
         this.publish({ type: 'faults', faults: this.snapshot.faults });
         this.note(`fault applied: ${f.name} on ${f.target} (${f.describe})`);
         return;
@@ -144,19 +194,47 @@ export class LiveState {
           live.to = this.now();
           live.state = f.state;
           live.touched = f.touched ?? null;
+          live.touchedText = f.touched ? describeTouched(f.touched, kib) : null;
         }
         this.publish({ type: 'faults', faults: this.snapshot.faults });
         this.note(`fault removed: ${f.name} (${f.state})`);
         return;
       }
       case 'hypothesis':
-        this.note(`steady state ${event.phase}: ${event.state.steady_state_met ? 'met' : 'NOT met'}`);
+        this.note(
+          `steady state ${event.phase}: ${event.state.steady_state_met ? 'met' : 'NOT met'}`,
+        );
         return;
       case 'warning':
         this.note(`warning: ${event.message}`);
         return;
+      case 'service':
+        this.note(event.message);
+        return;
+      case 'stop-condition': {
+        const r = event.record;
+        const live = this.snapshot.stopConditions.find(
+          (c) => c.name === r.name && c.kind !== 'load',
+        );
+        if (!live) return;
+        const changed = live.state !== r.state;
+        live.state = r.state;
+        live.value = r.last_value ?? null;
+        live.checks = r.checks;
+        live.errors = r.errors;
+        live.checkedAt = Math.round(this.now() * 10) / 10;
+        this.publish({ type: 'stop-condition', condition: live });
+        if (changed && r.state !== 'ok' && r.state !== 'unknown')
+          this.note(
+            `stop condition ${r.name}: ${r.state}${r.last_value ? ` (${r.last_value})` : ''}`,
+          );
+        return;
+      }
       case 'activity-end':
-        if (event.phase === 'method' || event.phase === 'rollbacks') this.note(`${event.run.name}: ${event.run.status}${event.run.tolerance_met === false ? ' (not met)' : ''}`);
+        if (event.phase === 'method' || event.phase === 'rollbacks')
+          this.note(
+            `${event.run.name}: ${event.run.status}${event.run.tolerance_met === false ? ' (not met)' : ''}`,
+          );
         return;
       default:
         return;
@@ -175,20 +253,35 @@ export class LiveState {
   }
 
   finish(journal: Journal): void {
-    const outcome = { outcome: journal.faultline.outcome ?? 'unfinished', status: journal.status, exitCode: journal.faultline.exit_code, reason: journal.faultline.reason };
+    const outcome = {
+      outcome: journal.faultline.outcome ?? 'unfinished',
+      status: journal.status,
+      exitCode: journal.faultline.exit_code,
+      reason: journal.faultline.reason,
+    };
     this.snapshot.outcome = outcome;
     this.publish({ type: 'outcome', outcome });
   }
 }
 
-function describeLocation(location: Journal['faultline']['faults'][number]['location']): string {
-  const l = location as unknown as Record<string, unknown>;
-  const parts = [String(l['where'] ?? '')];
-  for (const key of ['proxy', 'listen', 'upstream', 'server', 'pid', 'kind', 'name', 'namespace', 'family', 'toxic']) {
-    const v = l[key];
-    if (v !== undefined && v !== null && (typeof v === 'string' || typeof v === 'number')) parts.push(`${key} ${v}`);
+function describeLocation(location: FaultLocation): string {
+  switch (location.backend) {
+    case 'proxy':
+      return `in-process proxy ${location.proxy}, ${location.kind}${location.toxic ? ` ${location.toxic}` : ''}`;
+    case 'remote-proxy':
+      return `remote proxy ${location.proxy} on ${location.server}, ${location.kind}${location.toxic ? ` ${location.toxic}` : ''}`;
+    case 'kubernetes':
+      return `${location.resource.kind} ${location.resource.namespace}/${location.resource.name}`;
+    default:
+      return `${location.backend} ${location.fault}, tag ${location.tag}`;
   }
-  return parts.filter(Boolean).join(', ');
+}
+
+/** Bytes as the HTML report shows them. */
+function kib(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 function thresholdsOf(plan: RunPlan): LiveThreshold[] {
@@ -197,12 +290,34 @@ function thresholdsOf(plan: RunPlan): LiveThreshold[] {
   if (!load) return out;
   const add = (list: typeof load.thresholds, kind: LiveThreshold['kind']): void => {
     for (const t of list) {
-      if (t.metric === 'rps') out.push({ chart: 'throughput', value: t.value, label: t.source, kind });
-      else if (t.metric === 'error_rate') out.push({ chart: 'errors', value: t.value * 100, label: t.source, kind });
+      if (t.metric === 'rps')
+        out.push({ chart: 'throughput', value: t.value, label: t.source, kind });
+      else if (t.metric === 'error_rate')
+        out.push({ chart: 'errors', value: t.value * 100, label: t.source, kind });
       else out.push({ chart: 'latency', value: t.value, label: t.source, kind });
     }
   };
   add(load.thresholds, 'threshold');
   add(load.abortWhen, 'stop');
   return out;
+}
+
+function stopConditionsOf(plan: RunPlan): LiveStopCondition[] {
+  const blank = { value: null, checks: 0, errors: 0, checkedAt: null };
+  return [
+    ...(plan.load?.abortWhen ?? []).map((t) => ({
+      ...blank,
+      name: t.source,
+      kind: 'load',
+      describe: `${t.source} on the load (checked every 50 ms)`,
+      state: 'watched',
+    })),
+    ...(plan.stopWhen ?? []).map((c) => ({
+      ...blank,
+      name: c.name,
+      kind: c.kind,
+      describe: `${c.describe} (every ${c.everyMs} ms; cannot be evaluated: ${c.onError === 'stop' ? 'stops the run' : 'goes on'})`,
+      state: 'not checked',
+    })),
+  ];
 }

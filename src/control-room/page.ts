@@ -3,7 +3,8 @@
  * needs nothing from the network), fed by server-sent events from the same server. Three live
  * charts — latency percentiles, throughput, error rate — with the thresholds drawn as dashed
  * lines (stop conditions in red) and fault windows shaded; the phase and time left; the active
- * faults and what they act on; a log; and the HALT button.
+ * faults and what they act on; the stop conditions with their last check; a log; and the HALT
+ * button.
  *
  * The token is read from the page's own address and sent back on every request; the page puts
  * `data-points`, `data-phase`, `data-halted` and `data-outcome` on `<body>` so tests (and
@@ -27,6 +28,8 @@ ${STYLE}</style></head>
 <div id="charts"></div>
 <h2>Faults</h2>
 <table><thead><tr><th>fault</th><th>target</th><th>what it does</th><th>acts on</th><th>state</th><th>window</th><th>touched</th></tr></thead><tbody id="faults"><tr><td colspan="7" class="muted">none yet</td></tr></tbody></table>
+<h2>Stop conditions</h2>
+<table><thead><tr><th>condition</th><th>watches</th><th>what stops the run</th><th>state</th><th>last value</th><th>checks</th></tr></thead><tbody id="stops"><tr><td colspan="6" class="muted">none: only the time limit and HALT stop this run</td></tr></tbody></table>
 <h2>Log</h2><ol id="log" class="mono"></ol>
 <script>${assets.js}</script>
 <script>${SCRIPT}</script>
@@ -106,10 +109,21 @@ const SCRIPT = String.raw`
       var active = f.to == null;
       return '<tr><td class="' + (active ? 'active' : '') + '">' + esc(f.name) + '</td><td>' + esc(f.target) + '</td><td>' + esc(f.describe) + '</td><td class="mono">' + esc(f.where) +
         '</td><td>' + esc(active ? 'ACTIVE' : f.state) + '</td><td>' + f.from.toFixed(1) + ' s – ' + (active ? 'now' : f.to.toFixed(1) + ' s') +
-        '</td><td>' + esc(f.touched ? JSON.stringify(f.touched) : (active ? 'counted at removal' : '–')) + '</td></tr>';
+        '</td><td>' + esc(f.touchedText || (active ? 'counted at removal' : '–')) + '</td></tr>';
     });
     $('faults').innerHTML = rows.length ? rows.join('') : '<tr><td colspan="7" class="muted">none yet</td></tr>';
     document.body.setAttribute('data-active-faults', String(state.faults.filter(function (f) { return f.to == null; }).length));
+  }
+  function renderStops() {
+    var rows = (state.stopConditions || []).map(function (c) {
+      var bad = c.state === 'breaching' || c.state === 'breached' || c.state === 'unknown';
+      return '<tr><td>' + esc(c.name) + '</td><td>' + esc(c.kind) + '</td><td>' + esc(c.describe) + '</td><td class="' + (bad ? 'active' : '') + '">' + esc(c.state) +
+        '</td><td class="mono">' + esc(c.value == null ? '–' : c.value) + '</td><td>' + (c.kind === 'load' ? '–' : esc(c.checks + (c.errors ? ' (' + c.errors + ' not evaluated)' : ''))) + '</td></tr>';
+    });
+    if (rows.length) $('stops').innerHTML = rows.join('');
+    document.body.setAttribute('data-stop-conditions', String(rows.length));
+    var breached = (state.stopConditions || []).filter(function (c) { return c.state === 'breached'; });
+    if (breached.length) document.body.setAttribute('data-stop-breached', breached[0].name);
   }
   function addLog(e) { var li = document.createElement('li'); li.textContent = '[' + e.t.toFixed(1) + ' s] ' + e.text; $('log').appendChild(li); }
   function renderStatus() {
@@ -133,7 +147,7 @@ const SCRIPT = String.raw`
       makeChart('errors', 'Error rate', '%', [{ key: 'errorRate', label: 'errors', colour: '#bc4c00' }])
     ];
     state.log.forEach(addLog);
-    redraw(); renderFaults(); renderStatus();
+    redraw(); renderFaults(); renderStops(); renderStatus();
     document.body.setAttribute('data-charts', String(charts.length));
   }
   var source = new EventSource('/events' + q);
@@ -146,6 +160,10 @@ const SCRIPT = String.raw`
     else if (u.type === 'faults') { state.faults = u.faults; renderFaults(); redraw(); }
     else if (u.type === 'log') { state.log.push(u.entry); addLog(u.entry); }
     else if (u.type === 'halted') { state.halted = true; }
+    else if (u.type === 'stop-condition') {
+      state.stopConditions = (state.stopConditions || []).map(function (c) { return c.name === u.condition.name && c.kind === u.condition.kind ? u.condition : c; });
+      renderStops();
+    }
     else if (u.type === 'outcome') { state.outcome = u.outcome; source.close(); }
     renderStatus();
   });

@@ -8,8 +8,9 @@
  * open in the browser must not be able to watch the run, let alone halt it (a page elsewhere
  * cannot learn the token, so the HALT POST cannot be forged either).
  *
- * HALT takes `faultline halt`'s path for this run: the faults anyone can remove (remote proxy
- * toxics, paused processes) are removed directly through {@link removeReachableFaults}, while
+ * HALT takes `faultline halt`'s path for this run: every fault that does not live in the
+ * runner's own process (remote proxy toxics, paused processes, fault agents, every local fault
+ * family's faults) is removed directly through {@link removeReachableFaults}, while
  * the runner is told to stop through its `halt` signal — it removes every fault at once (its
  * in-process proxies too), runs its rollbacks and ends **aborted** (exit 3). `faultline halt`
  * from another terminal reaches a run by SIGTERM instead, and that run ends `interrupted`
@@ -20,8 +21,8 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Journal } from '../runner/journal.js';
-import type { RunPlan } from '../runner/plan.js';
+import type { Journal } from '../journal/journal.js';
+import type { RunPlan } from '../run-plan/plan.js';
 import type { RunEvent } from '../runner/runner.js';
 import { removeReachableFaults } from '../safety/halt.js';
 import { LiveState } from './live-state.js';
@@ -97,9 +98,15 @@ export class ControlRoom {
     this.server = server;
     server.listen(this.options.port ?? 0, host);
     try {
-      await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err as Error))]);
+      await Promise.race([
+        once(server, 'listening'),
+        once(server, 'error').then(([err]) => Promise.reject(err as Error)),
+      ]);
     } catch (err) {
-      throw new ListenError(`the control room cannot listen on ${host}:${this.options.port ?? 0}: ${(err as Error).message}`, { hint: 'choose another --ui-port, or 0 for a free one' });
+      throw new ListenError(
+        `the control room cannot listen on ${host}:${this.options.port ?? 0}: ${(err as Error).message}`,
+        { hint: 'choose another --ui-port, or 0 for a free one' },
+      );
     }
     const port = (server.address() as AddressInfo).port;
     this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/?token=${this.token}`;
@@ -108,7 +115,8 @@ export class ControlRoom {
 
   private authorised(req: IncomingMessage, url: URL): boolean {
     const header = req.headers.authorization;
-    const given = url.searchParams.get('token') ?? (header?.startsWith('Bearer ') ? header.slice(7) : '');
+    const given =
+      url.searchParams.get('token') ?? (header?.startsWith('Bearer ') ? header.slice(7) : '');
     const a = Buffer.from(given);
     const b = Buffer.from(this.token);
     return a.length === b.length && timingSafeEqual(a, b);
@@ -119,11 +127,18 @@ export class ControlRoom {
     res.setHeader('cache-control', 'no-store');
     res.setHeader('x-content-type-options', 'nosniff');
     if (!this.authorised(req, url)) {
-      res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden: open the address with its token, as printed by faultline\n');
+      res
+        .writeHead(403, { 'content-type': 'text/plain' })
+        .end('forbidden: open the address with its token, as printed by faultline\n');
       return;
     }
     if (req.method === 'GET' && url.pathname === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'referrer-policy': 'no-referrer' }).end(controlRoomPage(this.state.snapshot.title));
+      res
+        .writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'referrer-policy': 'no-referrer',
+        })
+        .end(controlRoomPage(this.state.snapshot.title));
     } else if (req.method === 'GET' && url.pathname === '/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', connection: 'keep-alive' });
       res.write('retry: 1000\n\n');
@@ -131,10 +146,14 @@ export class ControlRoom {
       send(res, 'snapshot', this.state.snapshot);
       req.on('close', () => this.streams.delete(res));
     } else if (req.method === 'GET' && url.pathname === '/state') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.state.snapshot));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(this.state.snapshot));
     } else if (req.method === 'POST' && url.pathname === '/halt') {
-      const removed = await this.halt('the control room\'s HALT button');
-      res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ halted: true, faults: removed }));
+      const removed = await this.halt("the control room's HALT button");
+      res
+        .writeHead(202, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ halted: true, faults: removed }));
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
@@ -149,7 +168,10 @@ export class ControlRoom {
     if (!path) return [];
     try {
       const journal = JSON.parse(await readFile(path, 'utf8')) as Journal;
-      return await removeReachableFaults([journal], { token: this.options.proxyToken, signal: AbortSignal.timeout(5_000) });
+      return await removeReachableFaults([journal], {
+        token: this.options.proxyToken,
+        signal: AbortSignal.timeout(5_000),
+      });
     } catch {
       return []; // the runner removes them anyway
     }

@@ -21,13 +21,21 @@ export async function startAuthService(): Promise<AuthService> {
     req.on('end', () => {
       let token = '';
       try {
-        token = String((JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { token?: unknown }).token ?? '');
+        token = String(
+          (JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { token?: unknown })
+            .token ?? '',
+        );
       } catch {
         token = '';
       }
       const ok = req.method === 'POST' && req.url === '/verify' && token === DEMO_TOKEN;
       const body = JSON.stringify(ok ? { user: 'user-42' } : { error: 'invalid token' });
-      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+      res
+        .writeHead(ok ? 200 : 401, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        })
+        .end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

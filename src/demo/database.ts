@@ -39,12 +39,15 @@ export async function startDatabase(url?: string): Promise<DemoDatabase> {
       port: Number(parsed.port || 5432),
       embedded: false,
       describe: `PostgreSQL at ${parsed.host} (DATABASE_URL)`,
-      close: async () => undefined,
+      close: () => Promise.resolve(),
     };
   }
   // PGlite runs in a worker thread (see pglite-worker.ts): in this process, off the main thread.
   const here = fileURLToPath(import.meta.url);
-  const file = here.replace(/database\.(ts|js)$/, `pglite-worker.${here.endsWith('.ts') ? 'ts' : 'js'}`);
+  const file = here.replace(
+    /database\.(ts|js)$/,
+    `pglite-worker.${here.endsWith('.ts') ? 'ts' : 'js'}`,
+  );
   const workerData = { schema: SCHEMA_SQL };
   // Under tsx (tests, development) a worker does not inherit its loader: register it first.
   const worker = file.endsWith('.ts')
@@ -56,7 +59,9 @@ export async function startDatabase(url?: string): Promise<DemoDatabase> {
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', (m: { port: number }) => resolve(m.port));
     worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the embedded PostgreSQL stopped (exit ${code})`)));
+    worker.once('exit', (code) =>
+      reject(new Error(`the embedded PostgreSQL stopped (exit ${code})`)),
+    );
   });
   worker.unref();
   return {

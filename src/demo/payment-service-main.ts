@@ -32,7 +32,7 @@ const service = await startPaymentService({
 process.stdout.write(`${JSON.stringify({ event: 'listening', port: service.port, build })}\n`);
 
 const stop = (): void => {
-  service.close().finally(() => process.exit(0));
+  void service.close().finally(() => process.exit(0));
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

@@ -6,10 +6,12 @@
  * It comes in builds that differ only in how they treat their dependencies, so one experiment
  * tells them apart:
  *
- * - **fragile** — what many services look like before their first chaos experiment: a tiny pool,
- *   no timeouts, no retries, and request handlers that let a dependency error escape (an
- *   unhandled rejection kills a Node process). Under database latency its requests queue without
- *   bound; on a dependency error it crashes — the brief's first finding.
+ * - **fragile** — what many services look like before their first chaos experiment: a tiny pool
+ *   with a 3 s wait for a connection (the driver's usual snippet), no retries, and request
+ *   handlers that let a dependency error escape (an unhandled rejection kills a Node process).
+ *   Under database latency the 4 connections are busy, the next request's wait times out, and
+ *   the process exits on that first timeout — the brief's first finding: "no retry logic, crashes
+ *   on the first timeout".
  * - **resilient** — the same service after the fix, built on cockatiel (a well-kept resilience
  *   library, not hand-rolled policies): per-attempt timeouts, bounded retries with exponential
  *   backoff and jitter over idempotent writes, circuit breakers, a bulkhead (a pool with a
@@ -65,7 +67,10 @@ export interface PaymentServiceConfig {
 }
 
 /** Table names, prefixed so the demo never touches a user's own tables on a real server. */
-export const TABLES = { payments: 'faultline_demo_payments', sessions: 'faultline_demo_sessions' } as const;
+export const TABLES = {
+  payments: 'faultline_demo_payments',
+  sessions: 'faultline_demo_sessions',
+} as const;
 
 /** The schema the demo creates before it starts the service (directly, not through the proxy). */
 export const SCHEMA_SQL = `
@@ -104,7 +109,10 @@ export async function reconcileLedger(
   } catch {
     ids = [];
   }
-  const result = await query(`SELECT count(*)::int AS n FROM ${TABLES.payments} WHERE id = ANY($1::uuid[])`, [ids]);
+  const result = await query(
+    `SELECT count(*)::int AS n FROM ${TABLES.payments} WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
   const stored = result.rows[0]?.n ?? 0;
   return { acknowledged: ids.length, stored, missing: ids.length - stored };
 }
@@ -139,8 +147,12 @@ interface Policies {
 /** Errors worth a retry: timeouts and connection trouble, never a constraint violation. */
 function transient(err: unknown): boolean {
   if (isTaskCancelledError(err)) return true;
-  const e = err as { code?: string; message?: string };
-  if (typeof e?.code === 'string' && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|57P01|57P03|08\d\d\d)$/.test(e.code)) return true;
+  const e = err as { code?: string; message?: string } | null | undefined;
+  if (
+    typeof e?.code === 'string' &&
+    /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|57P01|57P03|08\d\d\d)$/.test(e.code)
+  )
+    return true;
   return /timeout|terminated|Connection|ECONNRESET/i.test(e?.message ?? '');
 }
 
@@ -148,18 +160,30 @@ function makePolicies(build: Build): Policies {
   // pool-refactor: the refactor sized the pool down and dropped the queue: excess load is rejected.
   const limit = build === 'pool-refactor' ? 4 : 32;
   const queue = build === 'pool-refactor' ? 0 : 64;
-  const dbBreaker = circuitBreaker(handleWhen(transient), { halfOpenAfter: 5_000, breaker: new ConsecutiveBreaker(10) });
+  const dbBreaker = circuitBreaker(handleWhen(transient), {
+    halfOpenAfter: 5_000,
+    breaker: new ConsecutiveBreaker(10),
+  });
   const db = wrap(
     bulkhead(limit, queue),
     dbBreaker,
-    retry(handleWhen(transient), { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 400 }) }),
+    retry(handleWhen(transient), {
+      maxAttempts: 2,
+      backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 400 }),
+    }),
     timeout(1_500, TimeoutStrategy.Aggressive),
   );
   return {
     db,
     dbBreaker,
-    redisBreaker: circuitBreaker(handleWhen(() => true), { halfOpenAfter: 3_000, breaker: new ConsecutiveBreaker(3) }),
-    authBreaker: circuitBreaker(handleWhen(() => true), { halfOpenAfter: 5_000, breaker: new ConsecutiveBreaker(3) }),
+    redisBreaker: circuitBreaker(
+      handleWhen(() => true),
+      { halfOpenAfter: 3_000, breaker: new ConsecutiveBreaker(3) },
+    ),
+    authBreaker: circuitBreaker(
+      handleWhen(() => true),
+      { halfOpenAfter: 5_000, breaker: new ConsecutiveBreaker(3) },
+    ),
   };
 }
 
@@ -170,8 +194,18 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
   const pool = new pg.Pool({
     connectionString: config.databaseUrl,
     max: poolSize,
-    // fragile: the driver's defaults — wait for a connection and for an answer forever.
-    ...(fragile ? {} : { idleTimeoutMillis: 0, connectionTimeoutMillis: 3_000, query_timeout: 1_400 }),
+    // fragile: a 3 s wait for a pool connection and nothing else — no query timeout, no retry,
+    // no handler: the first wait that times out rejects a request handler and kills the process
+    // (without it, the fragile build only queued under latency, where the brief's service
+    // crashed). 3 s is the demo load's own request timeout: a request that waits that long
+    // without any fault (a machine far too loaded) has failed whatever the build, so the crash
+    // adds no failure of its own to the baseline. Under the demo's latency (4 connections ×
+    // 500 ms against 25 payments/s) the queue grows by 17 requests a second and the first wait
+    // times out about 4 s into the fault, before the stop condition (errors > 5 % for 3 s, from
+    // the first client timeouts at about 4 s) removes it.
+    ...(fragile
+      ? { connectionTimeoutMillis: 3_000 }
+      : { idleTimeoutMillis: 0, connectionTimeoutMillis: 3_000, query_timeout: 1_400 }),
   });
   if (!fragile) pool.on('error', () => undefined); // an idle client's error is not a crash
   const policies = fragile ? undefined : makePolicies(config.build);
@@ -181,7 +215,13 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
         config.redisUrl,
         fragile
           ? { lazyConnect: true } // defaults: an offline queue that waits, 20 retries per command
-          : { lazyConnect: true, commandTimeout: 200, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n) => Math.min(n * 100, 1_000) },
+          : {
+              lazyConnect: true,
+              commandTimeout: 200,
+              enableOfflineQueue: false,
+              maxRetriesPerRequest: 0,
+              retryStrategy: (n) => Math.min(n * 100, 1_000),
+            },
       )
     : undefined;
   if (redis && !fragile) redis.on('error', () => undefined);
@@ -202,13 +242,18 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
   /** Opens the pool's connections once, so latency later does not also pay for handshakes. */
   function warm(): Promise<void> {
     warming ??= (async () => {
-      const clients = await Promise.allSettled(Array.from({ length: poolSize }, () => pool.connect()));
+      const clients = await Promise.allSettled(
+        Array.from({ length: poolSize }, () => pool.connect()),
+      );
       for (const c of clients) if (c.status === 'fulfilled') c.value.release();
     })();
     return warming;
   }
 
-  async function query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<T>> {
+  async function query<T extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<T>> {
     if (!policies) return pool.query<T>(text, values);
     void warm();
     return policies.db.execute(() => pool.query<T>(text, values));
@@ -219,7 +264,10 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
     if (fragile) {
       const cached = await redis.get(SESSION_KEY(id));
       if (cached) return cached;
-      const row = await pool.query<{ user_id: string }>(`SELECT user_id FROM ${TABLES.sessions} WHERE id = $1`, [id]);
+      const row = await pool.query<{ user_id: string }>(
+        `SELECT user_id FROM ${TABLES.sessions} WHERE id = $1`,
+        [id],
+      );
       if (!row.rows[0]) throw new HttpError(401, 'unknown session');
       await redis.set(SESSION_KEY(id), row.rows[0].user_id, 'EX', 300);
       stats.sessionRecreations.push(Date.now());
@@ -231,14 +279,22 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
     } catch {
       // Redis is down or the breaker is open: the database is the source of truth.
       stats.sessionFallbacks++;
-      const row = await query<{ user_id: string }>(`SELECT user_id FROM ${TABLES.sessions} WHERE id = $1`, [id]);
+      const row = await query<{ user_id: string }>(
+        `SELECT user_id FROM ${TABLES.sessions} WHERE id = $1`,
+        [id],
+      );
       if (!row.rows[0]) throw new HttpError(401, 'unknown session');
       return row.rows[0].user_id;
     }
-    const row = await query<{ user_id: string }>(`SELECT user_id FROM ${TABLES.sessions} WHERE id = $1`, [id]);
+    const row = await query<{ user_id: string }>(
+      `SELECT user_id FROM ${TABLES.sessions} WHERE id = $1`,
+      [id],
+    );
     if (!row.rows[0]) throw new HttpError(401, 'unknown session');
     // Re-create the cache entry, best effort: a failing Redis must not fail the payment.
-    await policies!.redisBreaker.execute(() => redis.set(SESSION_KEY(id), row.rows[0]!.user_id, 'EX', 300)).catch(() => undefined);
+    await policies!.redisBreaker
+      .execute(() => redis.set(SESSION_KEY(id), row.rows[0]!.user_id, 'EX', 300))
+      .catch(() => undefined);
     stats.sessionRecreations.push(Date.now());
     return row.rows[0].user_id;
   }
@@ -266,7 +322,10 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
     } catch (err) {
       if (err instanceof HttpError) throw err;
       stats.authFirstFailureAt ??= Date.now();
-      if (policies!.authBreaker.state === CircuitState.Open && stats.authTrippedAfterMs === undefined) {
+      if (
+        policies!.authBreaker.state === CircuitState.Open &&
+        stats.authTrippedAfterMs === undefined
+      ) {
         stats.authTrippedAfterMs = Date.now() - stats.authFirstFailureAt;
       }
       // Serve a token verified in the last 60 s rather than fail the payment.
@@ -279,14 +338,21 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
   }
 
   async function createPayment(req: IncomingMessage): Promise<{ id: string }> {
-    const body = JSON.parse((await readBody(req)) || '{}') as { amount?: unknown; currency?: unknown };
+    const body = JSON.parse((await readBody(req)) || '{}') as {
+      amount?: unknown;
+      currency?: unknown;
+    };
     const amount = Math.round(Number(body.amount) * 100);
     const currency = typeof body.currency === 'string' ? body.currency : '';
-    if (!Number.isFinite(amount) || amount <= 0 || !/^[A-Z]{3}$/.test(currency)) throw new HttpError(400, 'expected {"amount": > 0, "currency": "EUR"}');
+    if (!Number.isFinite(amount) || amount <= 0 || !/^[A-Z]{3}$/.test(currency))
+      throw new HttpError(400, 'expected {"amount": > 0, "currency": "EUR"}');
     await session(String(req.headers['x-session'] ?? 'demo-session'));
-    await verifyToken(String(req.headers['authorization'] ?? '').replace(/^Bearer\s+/i, ''));
+    await verifyToken((req.headers['authorization'] ?? '').replace(/^Bearer\s+/i, ''));
     const id = randomUUID(); // chosen before the first attempt: retries are idempotent
-    await query(`INSERT INTO ${TABLES.payments} (id, amount_cents, currency) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [id, amount, currency]);
+    await query(
+      `INSERT INTO ${TABLES.payments} (id, amount_cents, currency) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
+      [id, amount, currency],
+    );
     appendFileSync(config.ledgerFile, `${id}\n`);
     stats.acknowledged++;
     return { id };
@@ -295,8 +361,13 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
   const reconcile = (): Promise<Reconciliation> => reconcileLedger(config.ledgerFile, query);
 
   /** No corruption: the cached session, if any, is the database's. */
-  async function checkSession(id: string): Promise<{ consistent: boolean; cached: string | null; stored: string | null }> {
-    const row = await query<{ user_id: string }>(`SELECT user_id FROM ${TABLES.sessions} WHERE id = $1`, [id]);
+  async function checkSession(
+    id: string,
+  ): Promise<{ consistent: boolean; cached: string | null; stored: string | null }> {
+    const row = await query<{ user_id: string }>(
+      `SELECT user_id FROM ${TABLES.sessions} WHERE id = $1`,
+      [id],
+    );
     const stored = row.rows[0]?.user_id ?? null;
     if (!redis) return { consistent: true, cached: null, stored };
     const cached = await redis.get(SESSION_KEY(id));
@@ -310,10 +381,20 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
       build: config.build,
       acknowledged: stats.acknowledged,
       rejected: stats.rejected,
-      sessions: { recreatedLastMinute: stats.sessionRecreations.length, fallbacks: stats.sessionFallbacks },
-      auth: { cacheServed: stats.authCacheServed, trippedAfterMs: stats.authTrippedAfterMs ?? null },
+      sessions: {
+        recreatedLastMinute: stats.sessionRecreations.length,
+        fallbacks: stats.sessionFallbacks,
+      },
+      auth: {
+        cacheServed: stats.authCacheServed,
+        trippedAfterMs: stats.authTrippedAfterMs ?? null,
+      },
       breakers: policies
-        ? { db: CircuitState[policies.dbBreaker.state], redis: CircuitState[policies.redisBreaker.state], auth: CircuitState[policies.authBreaker.state] }
+        ? {
+            db: CircuitState[policies.dbBreaker.state],
+            redis: CircuitState[policies.redisBreaker.state],
+            auth: CircuitState[policies.authBreaker.state],
+          }
         : null,
       pool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
     };
@@ -321,18 +402,38 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, { status: 'ok', build: config.build });
-    if (req.method === 'GET' && url.pathname === '/stats') return send(res, 200, statsBody());
-    if (req.method === 'GET' && url.pathname === '/reconcile') return send(res, 200, await reconcile());
-    if (req.method === 'POST' && url.pathname === '/payments') return send(res, 201, await createPayment(req));
+    if (req.method === 'GET' && url.pathname === '/health') {
+      send(res, 200, { status: 'ok', build: config.build });
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/stats') {
+      send(res, 200, statsBody());
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/reconcile') {
+      send(res, 200, await reconcile());
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/payments') {
+      send(res, 201, await createPayment(req));
+      return;
+    }
     const check = /^\/sessions\/([\w-]+)\/check$/.exec(url.pathname);
-    if (req.method === 'GET' && check) return send(res, 200, await checkSession(check[1]!));
+    if (req.method === 'GET' && check) {
+      send(res, 200, await checkSession(check[1]!));
+      return;
+    }
     const m = /^\/payments\/([0-9a-f-]{36})$/.exec(url.pathname);
     if (req.method === 'GET' && m) {
-      const row = await query(`SELECT id, amount_cents, currency, created_at FROM ${TABLES.payments} WHERE id = $1`, [m[1]]);
-      return row.rows[0] ? send(res, 200, row.rows[0]) : send(res, 404, { error: 'no such payment' });
+      const row = await query(
+        `SELECT id, amount_cents, currency, created_at FROM ${TABLES.payments} WHERE id = $1`,
+        [m[1]],
+      );
+      if (row.rows[0]) send(res, 200, row.rows[0]);
+      else send(res, 404, { error: 'no such payment' });
+      return;
     }
-    return send(res, 404, { error: 'not found' });
+    send(res, 404, { error: 'not found' });
   }
 
   const server: Server = createServer(
@@ -343,9 +444,16 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
         }
       : (req, res) => {
           route(req, res).catch((err: unknown) => {
-            if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.retryAfter);
+            if (err instanceof HttpError)
+              return send(res, err.status, { error: err.message }, err.retryAfter);
             stats.rejected++;
-            const why = isBrokenCircuitError(err) ? 'circuit open' : isBulkheadRejectedError(err) ? 'overloaded' : isTaskCancelledError(err) ? 'timeout' : 'dependency error';
+            const why = isBrokenCircuitError(err)
+              ? 'circuit open'
+              : isBulkheadRejectedError(err)
+                ? 'overloaded'
+                : isTaskCancelledError(err)
+                  ? 'timeout'
+                  : 'dependency error';
             send(res, 503, { error: why }, 1);
           });
         },
@@ -371,7 +479,11 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
 function send(res: ServerResponse, status: number, body: unknown, retryAfter?: number): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(retryAfter ? { 'retry-after': String(retryAfter) } : {}) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...(retryAfter ? { 'retry-after': String(retryAfter) } : {}),
+  });
   res.end(text);
 }
 

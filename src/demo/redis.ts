@@ -22,11 +22,18 @@ export interface DemoRedis {
 }
 
 async function answersPing(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    return (await client.ping()) === 'PONG';
+    const answer: string = await client.ping();
+    return answer === 'PONG';
   } catch {
     return false;
   } finally {
@@ -48,7 +55,8 @@ function onPath(command: string): Promise<boolean> {
  * redis-server's status. (A background job of a non-interactive shell reads /dev/null, hence
  * the copy of stdin on fd 3.)
  */
-const HELD_BY_STDIN = 'redis-server "$@" </dev/null & r=$!; exec 3<&0; { cat <&3 >/dev/null; kill $r 2>/dev/null; } & exec 3<&-; wait $r';
+const HELD_BY_STDIN =
+  'redis-server "$@" </dev/null & r=$!; exec 3<&0; { cat <&3 >/dev/null; kill $r 2>/dev/null; } & exec 3<&-; wait $r';
 
 /**
  * Stops a held redis-server: EOF on its wrapper's stdin, then waits. After 5 s the wrapper's
@@ -79,14 +87,26 @@ async function startPrivate(signal?: AbortSignal): Promise<DemoRedis> {
     const port = await freePort();
     const child: ChildProcess = spawn(
       'sh',
-      ['-c', HELD_BY_STDIN, 'sh', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      [
+        '-c',
+        HELD_BY_STDIN,
+        'sh',
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ],
       // A group of its own, so that release() can stop all of it; the demo still stops it on
       // Ctrl-C (close), and the pipe stops it if the demo dies.
       { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
     );
     const url = `redis://127.0.0.1:${port}`;
     const deadline = Date.now() + 5_000;
-    let exited = false;
+    let exited = false as boolean; // set by the exit listener
     child.once('exit', () => {
       exited = true;
     });
@@ -108,15 +128,33 @@ async function startPrivate(signal?: AbortSignal): Promise<DemoRedis> {
 }
 
 /** Finds or starts a Redis; undefined (with the reason) when there is none. */
-export async function startRedis(url: string | undefined, signal?: AbortSignal): Promise<DemoRedis | { skipped: string }> {
+export async function startRedis(
+  url: string | undefined,
+  signal?: AbortSignal,
+): Promise<DemoRedis | { skipped: string }> {
   if (url) {
     if (!(await answersPing(url))) throw new Error(`REDIS_URL ${url} does not answer PING`);
     const u = new URL(url);
-    return { url, host: u.hostname, port: Number(u.port || 6379), describe: `Redis at ${u.host} (REDIS_URL)`, close: async () => undefined };
+    return {
+      url,
+      host: u.hostname,
+      port: Number(u.port || 6379),
+      describe: `Redis at ${u.host} (REDIS_URL)`,
+      close: () => Promise.resolve(),
+    };
   }
   if (await onPath('redis-server')) return startPrivate(signal);
   if (await answersPing('redis://127.0.0.1:6379')) {
-    return { url: 'redis://127.0.0.1:6379', host: '127.0.0.1', port: 6379, describe: 'the Redis on 127.0.0.1:6379 (only keys faultline-demo:*)', close: async () => undefined };
+    return {
+      url: 'redis://127.0.0.1:6379',
+      host: '127.0.0.1',
+      port: 6379,
+      describe: 'the Redis on 127.0.0.1:6379 (only keys faultline-demo:*)',
+      close: () => Promise.resolve(),
+    };
   }
-  return { skipped: 'no Redis: neither REDIS_URL, redis-server on PATH, nor a Redis on 127.0.0.1:6379 — the session-cache part is skipped' };
+  return {
+    skipped:
+      'no Redis: neither REDIS_URL, redis-server on PATH, nor a Redis on 127.0.0.1:6379 — the session-cache part is skipped',
+  };
 }

@@ -25,7 +25,8 @@ export interface ScenarioAddresses {
 }
 
 export const SCENARIO_TITLES: Record<ScenarioName, string> = {
-  'payment-db-latency': 'payment-service → PostgreSQL: 500 ms of latency on every database reply for 15 s',
+  'payment-db-latency':
+    'payment-service → PostgreSQL: 500 ms of latency on every database reply for 15 s',
   'redis-outage': 'Redis (sessions) outage: the cache refuses every connection for 15 s',
   'auth-latency': 'auth-service latency: every verification takes 6 s for 20 s',
 };
@@ -35,7 +36,11 @@ function paymentLoad(service: string): NonNullable<ExperimentInput['steadyState'
   return {
     url: `${service}/payments`,
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-session': 'demo-session', authorization: `Bearer ${DEMO_TOKEN}` },
+    headers: {
+      'content-type': 'application/json',
+      'x-session': 'demo-session',
+      authorization: `Bearer ${DEMO_TOKEN}`,
+    },
     body: '{"amount": 12.50, "currency": "EUR"}',
     rate: '25/s',
     connections: 128,
@@ -47,16 +52,33 @@ function paymentLoad(service: string): NonNullable<ExperimentInput['steadyState'
 
 /** The experiment document for a scenario against a running stack. */
 export function scenarioExperiment(name: ScenarioName, at: ScenarioAddresses): ExperimentInput {
-  if (name === 'redis-outage' && !at.redis) throw new Error('the redis-outage scenario needs Redis');
-  if (name === 'auth-latency' && !at.auth) throw new Error('the auth-latency scenario needs the auth service');
+  if (name === 'redis-outage' && !at.redis)
+    throw new Error('the redis-outage scenario needs Redis');
+  if (name === 'auth-latency' && !at.auth)
+    throw new Error('the auth-latency scenario needs the auth service');
   const targets: ExperimentInput['targets'] = {
     'payments-db': { type: 'proxy', upstream: at.database.upstream, listen: at.database.listen },
   };
-  if (at.redis) targets['sessions-cache'] = { type: 'proxy', upstream: at.redis.upstream, listen: at.redis.listen };
-  if (at.auth) targets['auth-service'] = { type: 'proxy', mode: 'http', upstream: at.auth.upstream, listen: at.auth.listen };
+  if (at.redis)
+    targets['sessions-cache'] = {
+      type: 'proxy',
+      upstream: at.redis.upstream,
+      listen: at.redis.listen,
+    };
+  if (at.auth)
+    targets['auth-service'] = {
+      type: 'proxy',
+      mode: 'http',
+      upstream: at.auth.upstream,
+      listen: at.auth.listen,
+    };
 
   const probes: NonNullable<ExperimentInput['steadyState']>['probes'] = [
-    { name: 'payment service answers', http: { url: `${at.service}/health`, timeout: '2s' }, expect: { status: 200 } },
+    {
+      name: 'payment service answers',
+      http: { url: `${at.service}/health`, timeout: '2s' },
+      expect: { status: 200 },
+    },
     {
       // Consistency, not just status codes: every acknowledged payment is in the table.
       name: 'no payment lost (reconciliation)',
@@ -71,7 +93,15 @@ export function scenarioExperiment(name: ScenarioName, at: ScenarioAddresses): E
     description =
       'Every reply from PostgreSQL to the payment service is held 500 ms for 15 s while payments arrive at 25/s. ' +
       'Hypothesis: p99 stays under 2 s, errors under 1 %, and no acknowledged payment is lost.';
-    method = [{ fault: 'latency', target: 'payments-db', delay: '500ms', stream: 'downstream', duration: '15s' }];
+    method = [
+      {
+        fault: 'latency',
+        target: 'payments-db',
+        delay: '500ms',
+        stream: 'downstream',
+        duration: '15s',
+      },
+    ];
   } else if (name === 'redis-outage') {
     description =
       'The session cache refuses every connection for 15 s. Hypothesis: payments go on (sessions degrade to the ' +
@@ -107,7 +137,11 @@ export function scenarioExperiment(name: ScenarioName, at: ScenarioAddresses): E
     tags: ['payment-service', name, 'demo'],
     environment: 'local',
     targets,
-    steadyState: { load: paymentLoad(at.service), thresholds: ['p99 < 2s', 'error_rate < 1%'], probes },
+    steadyState: {
+      load: paymentLoad(at.service),
+      thresholds: ['p99 < 2s', 'error_rate < 1%'],
+      probes,
+    },
     method,
     safety: { maxDuration: '2m', abortWhen: ['error_rate > 5% for 3s'] },
   };

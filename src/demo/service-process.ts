@@ -51,7 +51,10 @@ function installExitHook(): void {
 function entry(): { file: string; execArgv: string[] } {
   const here = fileURLToPath(import.meta.url);
   const ts = here.endsWith('.ts');
-  const file = here.replace(/service-process\.(ts|js)$/, `payment-service-main.${ts ? 'ts' : 'js'}`);
+  const file = here.replace(
+    /service-process\.(ts|js)$/,
+    `payment-service-main.${ts ? 'ts' : 'js'}`,
+  );
   // Under tsx (tests, development) the child needs tsx too, resolved from here: its working
   // directory may be anywhere.
   return { file, execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [] };
@@ -79,7 +82,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   running.add(child);
   const stderr: string[] = [];
   let exit: ServiceExit | undefined;
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     for (const line of chunk.split('\n')) if (line.trim()) stderr.push(line);
     if (stderr.length > 40) stderr.splice(0, stderr.length - 40);
   });
@@ -93,7 +96,10 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
 
   const port = await new Promise<number>((resolve, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => fail(new Error('the payment service did not start within 20 s')), 20_000);
+    const timer = setTimeout(
+      () => fail(new Error('the payment service did not start within 20 s')),
+      20_000,
+    );
     const onAbort = (): void => fail(new Error('interrupted'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     function fail(err: Error): void {
@@ -102,7 +108,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
       child.kill('SIGKILL');
       reject(err);
     }
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
       const line = buffered.split('\n').find((l) => l.includes('"listening"'));
       if (!line) return;
@@ -110,9 +116,15 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
       options.signal?.removeEventListener('abort', onAbort);
       resolve((JSON.parse(line) as { port: number }).port);
     });
-    child.once('exit', (code) => fail(new Error(`the payment service exited with code ${code} before listening: ${stderr.slice(-3).join(' | ')}`)));
+    child.once('exit', (code) =>
+      fail(
+        new Error(
+          `the payment service exited with code ${String(code)} before listening: ${stderr.slice(-3).join(' | ')}`,
+        ),
+      ),
+    );
   });
-  child.stdout!.resume();
+  child.stdout.resume();
 
   return {
     url: `http://127.0.0.1:${port}`,

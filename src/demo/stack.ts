@@ -11,9 +11,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { writeReports } from '../reporting/write-reports.js';
-import { loadPlan } from '../runner/load-plan.js';
-import type { Journal } from '../runner/journal.js';
-import type { RunPlan } from '../runner/plan.js';
+import { readPlan } from '../run-plan/read-plan.js';
+import type { Journal } from '../journal/journal.js';
+import type { RunPlan } from '../run-plan/plan.js';
 import { runExperiment, type RunEvent } from '../runner/runner.js';
 import { startAuthService, type AuthService } from './auth-service.js';
 import { startDatabase, type DemoDatabase } from './database.js';
@@ -78,7 +78,11 @@ export class DemoStack {
     const log = options.log ?? (() => undefined);
     await mkdir(options.workDir, { recursive: true });
     const t0 = Date.now();
-    log(options.databaseUrl ? 'connecting to PostgreSQL (DATABASE_URL)…' : 'starting an embedded PostgreSQL (PGlite)…');
+    log(
+      options.databaseUrl
+        ? 'connecting to PostgreSQL (DATABASE_URL)…'
+        : 'starting an embedded PostgreSQL (PGlite)…',
+    );
     const database = await startDatabase(options.databaseUrl);
     log(`  ${database.describe} (${Date.now() - t0} ms)`);
     let redis: DemoRedis | undefined;
@@ -88,7 +92,7 @@ export class DemoStack {
       const found = await startRedis(options.redisUrl, options.signal);
       if ('skipped' in found) redisSkipped = found.skipped;
       else redis = found;
-      log(redis ? `  session cache: ${redis.describe}` : `  ${redisSkipped}`);
+      log(redis ? `  session cache: ${redis.describe}` : `  ${String(redisSkipped)}`);
       auth = await startAuthService();
       log(`  auth service on 127.0.0.1:${auth.port}`);
     } catch (err) {
@@ -102,14 +106,22 @@ export class DemoStack {
   /** Starts a build, runs a scenario on it through fresh proxies, stops the build. */
   async runScenario(options: RunScenarioOptions): Promise<ScenarioRun> {
     const n = ++this.runs;
-    const dir = join(this.options.workDir, `${String(n).padStart(2, '0')}-${options.scenario}-${options.build}`);
+    const dir = join(
+      this.options.workDir,
+      `${String(n).padStart(2, '0')}-${options.scenario}-${options.build}`,
+    );
     await mkdir(dir, { recursive: true });
     const [dbPort, redisPort, authPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const ledgerFile = join(dir, 'ledger.txt');
     await writeFile(ledgerFile, '');
     const proxied = {
-      database: { upstream: `${this.database.host}:${this.database.port}`, listen: `127.0.0.1:${dbPort}` },
-      redis: this.redis ? { upstream: `${this.redis.host}:${this.redis.port}`, listen: `127.0.0.1:${redisPort}` } : undefined,
+      database: {
+        upstream: `${this.database.host}:${this.database.port}`,
+        listen: `127.0.0.1:${dbPort}`,
+      },
+      redis: this.redis
+        ? { upstream: `${this.redis.host}:${this.redis.port}`, listen: `127.0.0.1:${redisPort}` }
+        : undefined,
       auth: { upstream: `127.0.0.1:${this.auth.port}`, listen: `127.0.0.1:${authPort}` },
     };
     const dbUrl = new URL(this.database.url);
@@ -130,16 +142,29 @@ export class DemoStack {
       const at: ScenarioAddresses = { service: service.url, ...proxied };
       const experimentFile = join(dir, 'experiment.yaml');
       await writeFile(experimentFile, scenarioYaml(options.scenario, at));
-      const plan = await loadPlan(experimentFile, { displayName: experimentFile, env: {} });
+      const plan = await readPlan(experimentFile, { displayName: experimentFile, env: {} });
       options.onPlan?.(plan);
       const journalPath = join(dir, 'journal.json');
-      const journal = await runExperiment(plan, { signal: this.options.signal, journalPath, onEvent: options.onEvent });
+      const journal = await runExperiment(plan, {
+        signal: this.options.signal,
+        journalPath,
+        onEvent: options.onEvent,
+      });
       const crashed = service.exit;
       const reconciliation = await this.reconcile(ledgerFile);
       // The picture of the run: latency, throughput and errors over time with the fault shaded.
       const reportPath = join(dir, 'report.html');
       await writeReports(journal, { html: reportPath });
-      return { build: options.build, scenario: options.scenario, experimentFile, journalPath, reportPath, journal, crashed, reconciliation };
+      return {
+        build: options.build,
+        scenario: options.scenario,
+        experimentFile,
+        journalPath,
+        reportPath,
+        journal,
+        crashed,
+        reconciliation,
+      };
     } finally {
       await service.stop();
     }
@@ -147,10 +172,15 @@ export class DemoStack {
 
   /** The ledger against the table, over a direct connection (no proxy, no fault). */
   async reconcile(ledgerFile: string): Promise<Reconciliation> {
-    const client = new pg.Client({ connectionString: this.database.url, connectionTimeoutMillis: 5_000 });
+    const client = new pg.Client({
+      connectionString: this.database.url,
+      connectionTimeoutMillis: 5_000,
+    });
     await client.connect();
     try {
-      return await reconcileLedger(ledgerFile, (text, values) => client.query<{ n: number }>(text, values));
+      return await reconcileLedger(ledgerFile, (text, values) =>
+        client.query<{ n: number }>(text, values),
+      );
     } finally {
       await client.end().catch(() => undefined);
     }

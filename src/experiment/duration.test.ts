@@ -16,7 +16,7 @@ describe('duration literals', () => {
     ['s', undefined],
   ];
   for (const [text, expected] of cases) {
-    it(`parses ${JSON.stringify(text)} as ${expected}`, () => {
+    it(`parses ${JSON.stringify(text)} as ${String(expected)}`, () => {
       assert.equal(parseDuration(text), expected);
     });
   }

@@ -22,19 +22,32 @@ describe('substitute', () => {
 
   it('leaves bare $name alone, escapes $${, and reports unknown names', () => {
     const unknown = new Set<string>();
-    assert.equal(substitute('price $count and $${url} and ${nope}', vars, unknown), 'price $count and ${url} and ${nope}');
+    assert.equal(
+      substitute('price $count and $${url} and ${nope}', vars, unknown),
+      'price $count and ${url} and ${nope}',
+    );
     assert.deepEqual([...unknown], ['nope']);
   });
 
   it('walks objects and arrays', () => {
-    assert.deepEqual(substitute({ a: ['${count}', { b: '${url}' }] }, vars), { a: [3, { b: 'http://127.0.0.1:3000' }] });
+    assert.deepEqual(substitute({ a: ['${count}', { b: '${url}' }] }, vars), {
+      a: [3, { b: 'http://127.0.0.1:3000' }],
+    });
   });
 });
 
 describe('resolveVariables', () => {
   it('reads the environment, falls back to defaults, lets --var win, and coerces like the default', () => {
     const vars = resolveVariables(
-      { configuration: { a: { env: 'A' }, b: { env: 'B', default: 5 }, c: 'lit', d: { env: 'D', default: 1 } }, secrets: { s: { env: 'S', default: 'x' } } },
+      {
+        configuration: {
+          a: { env: 'A' },
+          b: { env: 'B', default: 5 },
+          c: 'lit',
+          d: { env: 'D', default: 1 },
+        },
+        secrets: { s: { env: 'S', default: 'x' } },
+      },
       { A: 'from-env', D: '42' },
       { c: 'override' },
     );
@@ -47,12 +60,18 @@ describe('resolveVariables', () => {
 
   it('reports every missing environment variable at once', () => {
     try {
-      resolveVariables({ configuration: { a: { env: 'NOPE_A' } }, secrets: { b: { env: 'NOPE_B' } } }, {});
+      resolveVariables(
+        { configuration: { a: { env: 'NOPE_A' } }, secrets: { b: { env: 'NOPE_B' } } },
+        {},
+      );
       assert.fail('expected an error');
     } catch (err) {
       assert.ok(isFaultlineError(err) && 'issues' in err);
       const issues = (err as { issues: { path: string }[] }).issues;
-      assert.deepEqual(issues.map((i) => i.path), ['configuration.a', 'secrets.b']);
+      assert.deepEqual(
+        issues.map((i) => i.path),
+        ['configuration.a', 'secrets.b'],
+      );
     }
   });
 });
@@ -62,7 +81,10 @@ describe('readVarFile', () => {
     const dir = await mkdtemp(join(tmpdir(), 'faultline-vars-'));
     try {
       await writeFile(join(dir, 'flat.yaml'), 'url: http://x\ncount: 3\n');
-      await writeFile(join(dir, 'ctk.json'), JSON.stringify({ configuration: { a: 1 }, secrets: { db: { password: 'p' } } }));
+      await writeFile(
+        join(dir, 'ctk.json'),
+        JSON.stringify({ configuration: { a: 1 }, secrets: { db: { password: 'p' } } }),
+      );
       assert.deepEqual(await readVarFile(join(dir, 'flat.yaml')), { url: 'http://x', count: 3 });
       assert.deepEqual(await readVarFile(join(dir, 'ctk.json')), { a: 1, password: 'p' });
       await assert.rejects(readVarFile(join(dir, 'missing.yaml')), /no such file/);

@@ -9,16 +9,17 @@
 import { join } from 'node:path';
 import { ExitCode } from '../errors.js';
 import { formatDuration } from '../experiment/duration.js';
-import { formatMetric, holds, parseThreshold } from '../load/threshold.js';
+import { formatMetric, holds, parseThreshold } from '../experiment/threshold.js';
 import type { Summary } from '../load/metrics.js';
 import type { ControlRoom } from '../control-room/server.js';
-import { liveLoadLine } from '../reporting/terminal.js';
-import { writeJournal, type Journal } from '../runner/journal.js';
-import type { RunPlan } from '../runner/plan.js';
-import { runExperiment, sleep, type RunEvent } from '../runner/runner.js';
+import { liveLoadLine } from '../cli/terminal.js';
+import { writeJournal, type Journal } from '../journal/journal.js';
+import type { RunPlan } from '../run-plan/plan.js';
+import { runExperiment, type RunEvent } from '../runner/runner.js';
 import { CONSOLE_HELP, OperatorConsole, type Observation } from './operator-console.js';
-import type { LoadedGameDay } from './plan-load.js';
+import type { ReadGameDay } from './gameday-read.js';
 import { durationMs, precheckPlan, stageRunPlan } from './stage-plan.js';
+import { sleep } from '../shared/wait.js';
 
 export interface CriterionResult {
   index: number;
@@ -40,7 +41,15 @@ export interface StageRun {
   decision: 'continue' | 'abort' | 'timer' | 'stopped';
   outcome: string;
   reason: string | undefined;
-  faults: { name: string; target: string; describe: string; applied_at?: string | undefined; removed_at?: string | undefined; state: string; touched?: unknown }[];
+  faults: {
+    name: string;
+    target: string;
+    describe: string;
+    applied_at?: string | undefined;
+    removed_at?: string | undefined;
+    state: string;
+    touched?: unknown;
+  }[];
   load: Pick<Summary, 'p50' | 'p99' | 'rps' | 'error_rate' | 'completed'> | undefined;
   criteria: CriterionResult[];
 }
@@ -87,9 +96,13 @@ export interface GameDayOptions {
   onEvent?: ((event: RunEvent, stage: string) => void) | undefined;
 }
 
-const roleText = (v: string | string[] | undefined): string => (v === undefined ? '' : Array.isArray(v) ? v.join(', ') : v);
+const roleText = (v: string | string[] | undefined): string =>
+  v === undefined ? '' : Array.isArray(v) ? v.join(', ') : v;
 
-export async function runGameDay(loaded: LoadedGameDay, options: GameDayOptions): Promise<GameDayRecord> {
+export async function runGameDay(
+  loaded: ReadGameDay,
+  options: GameDayOptions,
+): Promise<GameDayRecord> {
   const { plan } = loaded;
   const print = options.print;
   const halter = new AbortController();
@@ -122,7 +135,11 @@ export async function runGameDay(loaded: LoadedGameDay, options: GameDayOptions)
     held: [],
   };
   let runs = 0;
-  const run = async (runPlan: RunPlan, label: string, name: string): Promise<{ journal: Journal; journalPath: string }> => {
+  const run = async (
+    runPlan: RunPlan,
+    label: string,
+    name: string,
+  ): Promise<{ journal: Journal; journalPath: string }> => {
     const journalPath = join(options.outDir, `${String(++runs).padStart(2, '0')}-${name}.json`);
     options.room?.nextRun(runPlan);
     options.room?.log(label);
@@ -135,13 +152,21 @@ export async function runGameDay(loaded: LoadedGameDay, options: GameDayOptions)
         options.onEvent?.(event, label);
         if (event.type === 'load') print(`  ${liveLoadLine(event)}`);
         else if (event.type === 'fault-applied') {
-          console_.event(`fault applied: ${event.fault.name} on ${event.fault.target} (${event.fault.describe})`);
-          print(`  fault applied: ${event.fault.name} on ${event.fault.target}: ${event.fault.describe}`);
+          console_.event(
+            `fault applied: ${event.fault.name} on ${event.fault.target} (${event.fault.describe})`,
+          );
+          print(
+            `  fault applied: ${event.fault.name} on ${event.fault.target}: ${event.fault.describe}`,
+          );
         } else if (event.type === 'fault-removed') {
           console_.event(`fault removed: ${event.fault.name} (${event.fault.state})`);
           print(`  fault removed: ${event.fault.name} (${event.fault.state})`);
-        } else if (event.type === 'hypothesis' && event.phase !== 'during') print(`  steady state ${event.phase}: ${event.state.steady_state_met ? 'met' : 'NOT met'}`);
+        } else if (event.type === 'hypothesis' && event.phase !== 'during')
+          print(
+            `  steady state ${event.phase}: ${event.state.steady_state_met ? 'met' : 'NOT met'}`,
+          );
         else if (event.type === 'warning') print(`  warning: ${event.message}`);
+        else if (event.type === 'service') print(`  ${event.message}`);
       },
     });
     options.room?.finish(journal);
@@ -152,10 +177,16 @@ export async function runGameDay(loaded: LoadedGameDay, options: GameDayOptions)
   print(`game day: ${plan.title}`);
   print(`objective: ${plan.objective}`);
   print(`hypothesis: ${plan.hypothesis}`);
-  print(`roles: ${Object.entries(record.roles).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+  print(
+    `roles: ${Object.entries(record.roles)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('; ')}`,
+  );
   print(`blast radius: ${plan.blastRadius}`);
   print(`kill switch: ${plan.killSwitch}`);
-  print(`stages: ${plan.stages.map((s) => `${s.percentage} % for ${s.observe}`).join(' → ')}${options.interactive ? ', each held until the operator types continue' : ', advancing on their timers'}`);
+  print(
+    `stages: ${plan.stages.map((s) => `${s.percentage} % for ${s.observe}`).join(' → ')}${options.interactive ? ', each held until the operator types continue' : ', advancing on their timers'}`,
+  );
   if (options.input) print(CONSOLE_HELP);
 
   try {
@@ -164,11 +195,30 @@ export async function runGameDay(loaded: LoadedGameDay, options: GameDayOptions)
     console_.stage = 'pre-check';
     console_.event('pre-check of the steady state');
     print('pre-check: steady state before anything is applied');
-    const pre = await run(precheckPlan(first.experiment, { file: first.file, env: options.env }), 'pre-check', 'precheck');
-    const met = pre.journal.steady_states.before?.steady_state_met ?? pre.journal.faultline.outcome === 'held';
+    const pre = await run(
+      precheckPlan(first.experiment, { file: first.file, env: options.env }),
+      'pre-check',
+      'precheck',
+    );
+    const met =
+      pre.journal.steady_states.before?.steady_state_met ??
+      pre.journal.faultline.outcome === 'held';
     record.precheck = { met, reason: pre.journal.faultline.reason, journalPath: pre.journalPath };
-    if (pre.journal.faultline.outcome === 'interrupted' || pre.journal.faultline.outcome === 'aborted') return finish(record, pre.journal.faultline.outcome, `${pre.journal.faultline.reason ?? ''} (during the pre-check)`);
-    if (!met) return finish(record, 'pre-check failed', `the steady state was not met before any fault: ${pre.journal.faultline.reason ?? ''}; nothing was applied`);
+    if (
+      pre.journal.faultline.outcome === 'interrupted' ||
+      pre.journal.faultline.outcome === 'aborted'
+    )
+      return finish(
+        record,
+        pre.journal.faultline.outcome,
+        `${pre.journal.faultline.reason ?? ''} (during the pre-check)`,
+      );
+    if (!met)
+      return finish(
+        record,
+        'pre-check failed',
+        `the steady state was not met before any fault: ${pre.journal.faultline.reason ?? ''}; nothing was applied`,
+      );
     print('pre-check: steady state met');
 
     // 2. The stages.
@@ -180,17 +230,25 @@ export async function runGameDay(loaded: LoadedGameDay, options: GameDayOptions)
         console_.stage = `stage ${s + 1} (${stageName})`;
         console_.event(`stage started: ${stage.percentage} % of the faults of ${experiment.file}`);
         print('');
-        print(`${label}: applying ${stage.percentage} % of the faults, observing for ${stage.observe}`);
+        print(
+          `${label}: applying ${stage.percentage} % of the faults, observing for ${stage.observe}`,
+        );
         const observeMs = durationMs(stage.observe);
         const held: { decision: StageRun['decision'] } = { decision: 'timer' };
         const hold = async (signal: AbortSignal): Promise<unknown> => {
           const t0 = Date.now();
           await sleep(observeMs, signal);
           if (!signal.aborted && options.interactive) {
-            print(`${label}: observed for ${formatDuration(observeMs)}; holding. Type continue to go on, abort to remove everything.`);
-            const d = await console_.decision(AbortSignal.any([signal, AbortSignal.timeout(holdLimitMs)]));
+            print(
+              `${label}: observed for ${formatDuration(observeMs)}; holding. Type continue to go on, abort to remove everything.`,
+            );
+            const d = await console_.decision(
+              AbortSignal.any([signal, AbortSignal.timeout(holdLimitMs)]),
+            );
             held.decision = d;
-            if (d === 'stopped' && !signal.aborted) abort(`the stage was held for its maximum (${plan.maxHold}) without a decision`);
+            // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the signal may abort during the await above
+            if (d === 'stopped' && !signal.aborted)
+              abort(`the stage was held for its maximum (${plan.maxHold}) without a decision`);
           } else if (signal.aborted) held.decision = 'stopped';
           return { held_ms: Date.now() - t0, decision: held.decision };
         };
@@ -200,7 +258,9 @@ export async function runGameDay(loaded: LoadedGameDay, options: GameDayOptions)
           env: options.env,
           percentage: stage.percentage,
           hold,
-          holdDescribe: options.interactive ? `observe ${stage.observe}, then hold until the operator continues (at most ${plan.maxHold})` : `observe ${stage.observe}`,
+          holdDescribe: options.interactive
+            ? `observe ${stage.observe}, then hold until the operator continues (at most ${plan.maxHold})`
+            : `observe ${stage.observe}`,
           holdLimitMs: observeMs + (options.interactive ? holdLimitMs : 0),
           title: label,
         });
@@ -218,17 +278,38 @@ export async function runGameDay(loaded: LoadedGameDay, options: GameDayOptions)
           decision: held.decision,
           outcome: journal.faultline.outcome ?? 'unfinished',
           reason: journal.faultline.reason,
-          faults: journal.faultline.faults.map((f) => ({ name: f.name, target: f.target, describe: f.describe, applied_at: f.applied_at, removed_at: f.removed_at, state: f.state, touched: f.touched })),
+          faults: journal.faultline.faults.map((f) => ({
+            name: f.name,
+            target: f.target,
+            describe: f.describe,
+            applied_at: f.applied_at,
+            removed_at: f.removed_at,
+            state: f.state,
+            touched: f.touched,
+          })),
           load: loadOf(journal),
           criteria: measure(plan.successCriteria, journal),
         };
         record.stages.push(stageRun);
-        print(`${label}: ${stageRun.outcome.toUpperCase()}${stageRun.reason ? ` — ${stageRun.reason}` : ''}`);
-        for (const c of stageRun.criteria) if (c.met !== null) print(`  criterion ${c.index}: ${c.name}: ${c.measured} (${c.criterion}) ${c.met ? 'met' : 'MISSED'}`);
+        print(
+          `${label}: ${stageRun.outcome.toUpperCase()}${stageRun.reason ? ` — ${stageRun.reason}` : ''}`,
+        );
+        for (const c of stageRun.criteria)
+          if (c.met !== null)
+            print(
+              `  criterion ${c.index}: ${c.name}: ${c.measured} (${c.criterion}) ${c.met ? 'met' : 'MISSED'}`,
+            );
         const o = journal.faultline.outcome;
-        if (o === 'residue') return finish(record, 'residue', journal.faultline.reason ?? 'a fault could not be removed: run faultline recover');
-        if (o === 'interrupted') return finish(record, 'interrupted', journal.faultline.reason ?? 'interrupted');
-        if (o === 'aborted' || haltSignal.aborted) return finish(record, 'aborted', journal.faultline.reason ?? 'aborted');
+        if (o === 'residue')
+          return finish(
+            record,
+            'residue',
+            journal.faultline.reason ?? 'a fault could not be removed: run faultline recover',
+          );
+        if (o === 'interrupted')
+          return finish(record, 'interrupted', journal.faultline.reason ?? 'interrupted');
+        if (o === 'aborted' || haltSignal.aborted)
+          return finish(record, 'aborted', journal.faultline.reason ?? 'aborted');
       }
     }
     return finish(record, 'completed', 'every stage ran');
@@ -240,22 +321,40 @@ export async function runGameDay(loaded: LoadedGameDay, options: GameDayOptions)
 function loadOf(journal: Journal): StageRun['load'] {
   const method = journal.faultline.load?.phases.method as Summary | undefined;
   if (!method) return undefined;
-  return { p50: method.p50, p99: method.p99, rps: method.rps, error_rate: method.error_rate, completed: method.completed };
+  return {
+    p50: method.p50,
+    p99: method.p99,
+    rps: method.rps,
+    error_rate: method.error_rate,
+    completed: method.completed,
+  };
 }
 
 /** Threshold criteria measured on the stage's method phase (manual ones are the scribe's). */
-function measure(criteria: LoadedGameDay['plan']['successCriteria'], journal: Journal): CriterionResult[] {
+function measure(
+  criteria: ReadGameDay['plan']['successCriteria'],
+  journal: Journal,
+): CriterionResult[] {
   const method = journal.faultline.load?.phases.method as Summary | undefined;
   return criteria.map((c, i) => {
     const base = { index: i + 1, name: c.name, criterion: c.threshold ?? c.manual ?? '' };
     if (!c.threshold) return { ...base, measured: 'judged by the scribe', met: null };
     const parsed = parseThreshold(c.threshold);
-    if (!parsed.ok || !method || method.completed === 0) return { ...base, measured: 'not measured (no load during the stage)', met: null };
-    return { ...base, measured: formatMetric(parsed.threshold, method), met: holds(parsed.threshold, method) };
+    if (!parsed.ok || !method || method.completed === 0)
+      return { ...base, measured: 'not measured (no load during the stage)', met: null };
+    return {
+      ...base,
+      measured: formatMetric(parsed.threshold, method),
+      met: holds(parsed.threshold, method),
+    };
   });
 }
 
-function finish(record: GameDayRecord, outcome: GameDayRecord['outcome'], reason: string): GameDayRecord {
+function finish(
+  record: GameDayRecord,
+  outcome: GameDayRecord['outcome'],
+  reason: string,
+): GameDayRecord {
   record.outcome = outcome;
   record.reason = reason;
   record.ended = new Date().toISOString();
@@ -266,28 +365,72 @@ function finish(record: GameDayRecord, outcome: GameDayRecord['outcome'], reason
   for (let i = 0; i < criteriaCount; i++) {
     const base = source[i]!;
     const measured = record.stages.map((s) => s.criteria[i]!).filter((c) => c.met !== null);
-    const judged = [...record.observations].reverse().find((o) => o.kind === 'criterion' && o.criterion === i + 1);
+    const judged = [...record.observations]
+      .reverse()
+      .find((o) => o.kind === 'criterion' && o.criterion === i + 1);
     if (measured.length > 0) {
       const worst = measured.find((c) => !c.met);
-      record.criteria.push({ ...base, measured: measured.map((c, k) => `${record.stages.filter((s) => s.criteria[i]?.met !== null)[k]?.name}: ${c.measured}`).join('; '), met: !worst });
-    } else if (judged) record.criteria.push({ ...base, measured: judged.text || (judged.met ? 'met' : 'missed'), met: judged.met ?? null });
-    else record.criteria.push({ ...base, measured: base.measured === 'judged by the scribe' ? 'not judged (type: criterion N met|missed: …)' : base.measured, met: null });
+      record.criteria.push({
+        ...base,
+        measured: measured
+          .map(
+            (c, k) =>
+              `${String(record.stages.filter((s) => s.criteria[i]?.met !== null)[k]?.name)}: ${c.measured}`,
+          )
+          .join('; '),
+        met: !worst,
+      });
+    } else if (judged)
+      record.criteria.push({
+        ...base,
+        measured: judged.text || (judged.met ? 'met' : 'missed'),
+        met: judged.met ?? null,
+      });
+    else
+      record.criteria.push({
+        ...base,
+        measured:
+          base.measured === 'judged by the scribe'
+            ? 'not judged (type: criterion N met|missed: …)'
+            : base.measured,
+        met: null,
+      });
   }
-  for (const o of record.observations) if (o.kind === 'action') record.actionItems.push({ title: o.text, owner: o.owner ?? 'unassigned', source: 'scribe' });
-  for (const c of record.criteria) (c.met === false ? record.broke : c.met === true ? record.held : []).push(`criterion ${c.index} "${c.name}" (${c.criterion}): ${c.measured}`);
+  for (const o of record.observations)
+    if (o.kind === 'action')
+      record.actionItems.push({ title: o.text, owner: o.owner ?? 'unassigned', source: 'scribe' });
+  for (const c of record.criteria)
+    (c.met === false ? record.broke : c.met === true ? record.held : []).push(
+      `criterion ${c.index} "${c.name}" (${c.criterion}): ${c.measured}`,
+    );
   for (const s of record.stages) {
-    if (s.outcome === 'deviated') record.broke.push(`stage ${s.stage} (${s.name}), ${s.experiment}: the hypothesis deviated — ${s.reason ?? ''}`);
-    else if (s.outcome === 'aborted') record.broke.push(`stage ${s.stage} (${s.name}), ${s.experiment}: aborted — ${s.reason ?? ''}`);
-    else if (s.outcome === 'held') record.held.push(`stage ${s.stage} (${s.name}), ${s.experiment}: the steady state held`);
+    if (s.outcome === 'deviated')
+      record.broke.push(
+        `stage ${s.stage} (${s.name}), ${s.experiment}: the hypothesis deviated — ${s.reason ?? ''}`,
+      );
+    else if (s.outcome === 'aborted')
+      record.broke.push(
+        `stage ${s.stage} (${s.name}), ${s.experiment}: aborted — ${s.reason ?? ''}`,
+      );
+    else if (s.outcome === 'held')
+      record.held.push(`stage ${s.stage} (${s.name}), ${s.experiment}: the steady state held`);
   }
-  const missed = record.criteria.some((c) => c.met === false) || record.stages.some((s) => s.outcome === 'deviated');
+  const missed =
+    record.criteria.some((c) => c.met === false) ||
+    record.stages.some((s) => s.outcome === 'deviated');
   record.exitCode =
-    outcome === 'residue' ? ExitCode.internal
-    : outcome === 'interrupted' ? ExitCode.interrupted
-    : outcome === 'aborted' ? ExitCode.aborted
-    : outcome === 'pre-check failed' ? ExitCode.inconclusive
-    : missed ? ExitCode.deviated
-    : record.stages.some((s) => s.outcome === 'inconclusive') ? ExitCode.inconclusive
-    : ExitCode.ok;
+    outcome === 'residue'
+      ? ExitCode.internal
+      : outcome === 'interrupted'
+        ? ExitCode.interrupted
+        : outcome === 'aborted'
+          ? ExitCode.aborted
+          : outcome === 'pre-check failed'
+            ? ExitCode.inconclusive
+            : missed
+              ? ExitCode.deviated
+              : record.stages.some((s) => s.outcome === 'inconclusive')
+                ? ExitCode.inconclusive
+                : ExitCode.ok;
   return record;
 }

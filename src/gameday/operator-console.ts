@@ -28,7 +28,8 @@ export interface Observation {
   met?: boolean | undefined;
 }
 
-export const CONSOLE_HELP = 'type: continue | abort | predicted: … | actual: … | action: … @owner | criterion N met|missed: … | any note';
+export const CONSOLE_HELP =
+  'type: continue | abort | predicted: … | actual: … | action: … @owner | criterion N met|missed: … | any note';
 
 export class OperatorConsole {
   readonly log: Observation[] = [];
@@ -85,7 +86,10 @@ export class OperatorConsole {
       if (this.pending) {
         this.log.push({ at, stage: this.stage, kind: 'event', text: 'operator: continue' });
         this.pending('continue');
-      } else this.print('  (nothing to continue yet: the stage is still being observed — type abort to stop everything)');
+      } else
+        this.print(
+          '  (nothing to continue yet: the stage is still being observed — type abort to stop everything)',
+        );
       return;
     }
     if (['abort', 'a', 'halt', 'stop'].includes(lower)) {
@@ -100,10 +104,27 @@ export class OperatorConsole {
       return;
     }
     let m: RegExpExecArray | null;
-    if ((m = /^(predicted|prediction|expect(?:ed)?)\s*:\s*(.+)$/i.exec(text))) this.log.push({ at, stage: this.stage, kind: 'predicted', text: m[2]! });
-    else if ((m = /^(actual|saw|observed)\s*:\s*(.+)$/i.exec(text))) this.log.push({ at, stage: this.stage, kind: 'actual', text: m[2]! });
-    else if ((m = /^action\s*:\s*(.+?)(?:\s+@(\S+))?$/i.exec(text))) this.log.push({ at, stage: this.stage, kind: 'action', text: m[1]!, owner: m[2] ?? 'unassigned' });
-    else if ((m = /^criterion\s+(\d+)\s+(met|missed|failed|held)\s*:?\s*(.*)$/i.exec(text))) this.log.push({ at, stage: this.stage, kind: 'criterion', criterion: Number(m[1]), met: ['met', 'held'].includes(m[2]!.toLowerCase()), text: m[3] ?? '' });
+    if ((m = /^(predicted|prediction|expect(?:ed)?)\s*:\s*(.+)$/i.exec(text)))
+      this.log.push({ at, stage: this.stage, kind: 'predicted', text: m[2]! });
+    else if ((m = /^(actual|saw|observed)\s*:\s*(.+)$/i.exec(text)))
+      this.log.push({ at, stage: this.stage, kind: 'actual', text: m[2]! });
+    else if ((m = /^action\s*:\s*(.+?)(?:\s+@(\S+))?$/i.exec(text)))
+      this.log.push({
+        at,
+        stage: this.stage,
+        kind: 'action',
+        text: m[1]!,
+        owner: m[2] ?? 'unassigned',
+      });
+    else if ((m = /^criterion\s+(\d+)\s+(met|missed|failed|held)\s*:?\s*(.*)$/i.exec(text)))
+      this.log.push({
+        at,
+        stage: this.stage,
+        kind: 'criterion',
+        criterion: Number(m[1]),
+        met: ['met', 'held'].includes(m[2]!.toLowerCase()),
+        text: m[3] ?? '',
+      });
     else this.log.push({ at, stage: this.stage, kind: 'note', text });
     this.print(`  logged (${this.log[this.log.length - 1]!.kind}) at ${at.slice(11, 19)}`);
   }

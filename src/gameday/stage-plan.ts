@@ -8,8 +8,8 @@
  */
 import { parseDuration, parsePercentage } from '../experiment/duration.js';
 import type { Experiment } from '../experiment/schema.js';
-import { compileExperiment } from '../runner/compile.js';
-import type { PlannedActivity, RunPlan } from '../runner/plan.js';
+import { planExperiment } from '../run-plan/from-experiment.js';
+import type { PlannedActivity, RunPlan } from '../run-plan/plan.js';
 
 /** The experiment with every fault's percentage multiplied by the stage's. */
 export function scaleExperiment(experiment: Experiment, percentage: number): Experiment {
@@ -37,9 +37,20 @@ export interface StagePlanOptions {
 }
 
 export function stageRunPlan(experiment: Experiment, options: StagePlanOptions): RunPlan {
-  const plan = compileExperiment(scaleExperiment(experiment, options.percentage), { file: options.file, env: options.env });
+  const plan = planExperiment(scaleExperiment(experiment, options.percentage), {
+    file: options.file,
+    env: options.env,
+  });
   plan.title = options.title;
-  const method = plan.method.map((step) => (step.kind === 'fault' ? { ...step, durationMs: undefined, describe: step.describe.replace(/ for [^ ]+$/, ' for the stage') } : step));
+  const method = plan.method.map((step) =>
+    step.kind === 'fault'
+      ? {
+          ...step,
+          durationMs: undefined,
+          describe: step.describe.replace(/ for [^ ]+$/, ' for the stage'),
+        }
+      : step,
+  );
   const hold: PlannedActivity = {
     kind: 'activity',
     activity: 'action',
@@ -51,15 +62,32 @@ export function stageRunPlan(experiment: Experiment, options: StagePlanOptions):
     execute: (signal) => options.hold(signal),
     source: { type: 'gameday-hold', percentage: options.percentage },
   };
-  plan.method = [...method, hold, { kind: 'remove-fault', name: 'end of the stage: remove every fault', all: { target: undefined }, describe: 'remove every fault', source: { type: 'gameday-stage-end' } }];
+  plan.method = [
+    ...method,
+    hold,
+    {
+      kind: 'remove-fault',
+      name: 'end of the stage: remove every fault',
+      all: { target: undefined },
+      describe: 'remove every fault',
+      source: { type: 'gameday-stage-end' },
+    },
+  ];
   const load = plan.load;
-  plan.maxDurationMs = (load ? load.baselineMs + load.recoveryMs : 0) + options.holdLimitMs + 60_000;
+  plan.maxDurationMs =
+    (load ? load.baselineMs + load.recoveryMs : 0) + options.holdLimitMs + 60_000;
   return plan;
 }
 
 /** The steady-state pre-check: the experiment's gate alone, nothing applied. */
-export function precheckPlan(experiment: Experiment, options: { file: string; env: NodeJS.ProcessEnv }): RunPlan {
-  const plan = compileExperiment(structuredClone(experiment), { file: options.file, env: options.env });
+export function precheckPlan(
+  experiment: Experiment,
+  options: { file: string; env: NodeJS.ProcessEnv },
+): RunPlan {
+  const plan = planExperiment(structuredClone(experiment), {
+    file: options.file,
+    env: options.env,
+  });
   plan.title = `pre-check: ${plan.title}`;
   plan.method = [];
   plan.rollbacks = [];

@@ -15,13 +15,18 @@
  * response parsed only for its status and its end, so the generator costs no more CPU per
  * request than autocannon (bench/load-generator.ts).
  */
-import { createHistogram, monitorEventLoopDelay, performance, type RecordableHistogram } from 'node:perf_hooks';
+import {
+  createHistogram,
+  monitorEventLoopDelay,
+  performance,
+  type RecordableHistogram,
+} from 'node:perf_hooks';
 import { LeanHttpClient } from './http-client.js';
 import { BadRequestError } from '../errors.js';
 import { LoadMetrics, type Summary } from './metrics.js';
 import { ArrivalSchedule, type RateStage } from './schedule.js';
 
-export interface LoadOptions {
+export interface ReadOptions {
   url: string;
   method?: string | undefined;
   headers?: Record<string, string> | undefined;
@@ -98,25 +103,42 @@ export interface LoadReport {
   health: LoadHealth;
 }
 
-export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+export async function runLoad(options: ReadOptions): Promise<LoadReport> {
   let url: URL;
   try {
     url = new URL(options.url);
   } catch {
-    throw new BadRequestError(`"${options.url}" is not a URL`, { hint: 'e.g. http://127.0.0.1:3000/health' });
+    throw new BadRequestError(`"${options.url}" is not a URL`, {
+      hint: 'e.g. http://127.0.0.1:3000/health',
+    });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BadRequestError(`unsupported URL scheme ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new BadRequestError(`unsupported URL scheme ${url.protocol}`);
   const connections = options.connections ?? 100;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const method = (options.method ?? 'GET').toUpperCase();
-  const bodies = options.body === undefined ? undefined : typeof options.body === 'string' ? [options.body] : options.body;
-  const client = new LeanHttpClient({ url, method, headers: options.headers, bodies, connections, timeoutMs });
+  const bodies =
+    options.body === undefined
+      ? undefined
+      : typeof options.body === 'string'
+        ? [options.body]
+        : options.body;
+  const client = new LeanHttpClient({
+    url,
+    method,
+    headers: options.headers,
+    bodies,
+    connections,
+    timeoutMs,
+  });
   // One abort listener for the whole run (not one per request): stop sending, drop the sockets.
   const onAbort = (): void => client.close();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   // The open model's own send timer measures how late the loop runs (recorded in `tick`); a
   // probe timer of its own would wake the process 100 times a second for nothing.
-  const lag: RecordableHistogram | ReturnType<typeof monitorEventLoopDelay> = options.closed ? monitorEventLoopDelay({ resolution: 10 }) : createHistogram();
+  const lag: RecordableHistogram | ReturnType<typeof monitorEventLoopDelay> = options.closed
+    ? monitorEventLoopDelay({ resolution: 10 })
+    : createHistogram();
   if ('enable' in lag) lag.enable();
   const start = performance.now();
   const metrics = new LoadMetrics(start, options.bucketMs ?? 1000);
@@ -174,7 +196,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
               metrics.settled(id);
               if (!(error && options.signal?.aborted)) {
                 const now = performance.now();
-                metrics.completed(now, now - due, status, error?.code === 'UND_ERR_HEADERS_TIMEOUT');
+                metrics.completed(
+                  now,
+                  now - due,
+                  status,
+                  error?.code === 'UND_ERR_HEADERS_TIMEOUT',
+                );
               }
               resolve();
             });
@@ -184,7 +211,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       await Promise.all(loops);
     } else {
       const stages = options.stages;
-      if (!stages || stages.length === 0) throw new BadRequestError('no rate given', { hint: 'e.g. --rate 100/s --duration 30s' });
+      if (!stages || stages.length === 0)
+        throw new BadRequestError('no rate given', { hint: 'e.g. --rate 100/s --duration 30s' });
       const schedule = new ArrivalSchedule(stages);
       durationMs = schedule.durationMs;
       targetRate = schedule.expected / (durationMs / 1000);
@@ -206,8 +234,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
             return;
           }
           const now = performance.now() - start;
-          if (wakeAt !== undefined && 'record' in lag) lag.record(Math.max(1, Math.round((now - wakeAt) * 1e6)));
-          const horizon = now + (fixedWindow ?? Math.min(MAX_SEND_WINDOW_MS, Math.max(MIN_SEND_WINDOW_MS, gap * SEND_BATCH)));
+          if (wakeAt !== undefined && 'record' in lag)
+            lag.record(Math.max(1, Math.round((now - wakeAt) * 1e6)));
+          const horizon =
+            now +
+            (fixedWindow ??
+              Math.min(MAX_SEND_WINDOW_MS, Math.max(MIN_SEND_WINDOW_MS, gap * SEND_BATCH)));
           while (next !== undefined && next <= horizon) {
             const dueAbs = start + next;
             if (inFlight >= maxInFlight) metrics.dropped(dueAbs);
@@ -258,11 +290,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const achieved = sent / (durationMs / 1000);
   const problems: string[] = [];
   const lagP99 = lag.count > 0 ? lag.percentile(99) / 1e6 : 0;
-  if (metrics.totals.dropped > 0) problems.push(`${metrics.totals.dropped} request(s) dropped at the in-flight cap: the target could not keep up, or the cap is too low`);
+  if (metrics.totals.dropped > 0)
+    problems.push(
+      `${metrics.totals.dropped} request(s) dropped at the in-flight cap: the target could not keep up, or the cap is too low`,
+    );
   if (targetRate !== undefined && sent > 0 && metrics.totals.late / sent > 0.01) {
-    problems.push(`${((metrics.totals.late / sent) * 100).toFixed(1)}% of sends left late: the load generator could not hold the rate`);
+    problems.push(
+      `${((metrics.totals.late / sent) * 100).toFixed(1)}% of sends left late: the load generator could not hold the rate`,
+    );
   }
-  if (lagP99 > 50) problems.push(`event-loop lag p99 ${lagP99.toFixed(0)} ms in the load generator`);
+  if (lagP99 > 50)
+    problems.push(`event-loop lag p99 ${lagP99.toFixed(0)} ms in the load generator`);
   return {
     model: options.closed ? 'closed' : 'open',
     url: options.url,

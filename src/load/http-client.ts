@@ -23,7 +23,10 @@ export interface HttpTarget {
   timeoutMs: number;
 }
 
-export type Completion = (status: number | undefined, error?: { code: string; message: string }) => void;
+export type Completion = (
+  status: number | undefined,
+  error?: { code: string; message: string },
+) => void;
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 const HTTP_1 = Buffer.from('HTTP/1.');
@@ -31,7 +34,8 @@ const HTTP_1 = Buffer.from('HTTP/1.');
 /** Whether `data[from, from + name.length)` is `name` (lower case ASCII), ignoring case. */
 function nameIs(data: Buffer, from: number, length: number, name: string): boolean {
   if (length !== name.length) return false;
-  for (let i = 0; i < length; i++) if ((data[from + i]! | 0x20) !== name.charCodeAt(i)) return false;
+  for (let i = 0; i < length; i++)
+    if ((data[from + i]! | 0x20) !== name.charCodeAt(i)) return false;
   return true;
 }
 
@@ -81,7 +85,11 @@ class Connection {
   /** Fails the request in flight if it has had no bytes for the timeout (the client's sweep). */
   expire(now: number): void {
     if (this.pending && this.socket && now - this.activeAt >= this.target.timeoutMs) {
-      this.fail('UND_ERR_HEADERS_TIMEOUT', `no answer within ${this.target.timeoutMs} ms`, this.socket);
+      this.fail(
+        'UND_ERR_HEADERS_TIMEOUT',
+        `no answer within ${this.target.timeoutMs} ms`,
+        this.socket,
+      );
     }
   }
 
@@ -153,7 +161,12 @@ class Connection {
     if (!this.headersDone) {
       const end = data.indexOf(CRLF_CRLF);
       if (end < 0) {
-        if (data.length > 64 * 1024) this.fail('UND_ERR_HEADERS_OVERFLOW', 'response headers larger than 64 KiB', this.socket!);
+        if (data.length > 64 * 1024)
+          this.fail(
+            'UND_ERR_HEADERS_OVERFLOW',
+            'response headers larger than 64 KiB',
+            this.socket!,
+          );
         else this.buffer = Buffer.from(data); // a copy: `chunk` may be the shared read buffer
         return;
       }
@@ -189,10 +202,26 @@ class Connection {
     const d1 = data[10]! - 48;
     const d2 = data[11]! - 48;
     const minor = data[7];
-    if (end < 12 || data.compare(HTTP_1, 0, 7, 0, 7) !== 0 || (minor !== 48 && minor !== 49) || data[8] !== 32 || d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 || (end > 12 && data[12] !== 32 && data[12] !== 13)) {
+    if (
+      end < 12 ||
+      data.compare(HTTP_1, 0, 7, 0, 7) !== 0 ||
+      (minor !== 48 && minor !== 49) ||
+      data[8] !== 32 ||
+      d0 < 0 ||
+      d0 > 9 ||
+      d1 < 0 ||
+      d1 > 9 ||
+      d2 < 0 ||
+      d2 > 9 ||
+      (end > 12 && data[12] !== 32 && data[12] !== 13)
+    ) {
       const eol = data.indexOf(13);
       const first = data.toString('latin1', 0, Math.min(eol < 0 || eol > end ? end : eol, 40));
-      this.fail('UND_ERR_PARSER', `not an HTTP/1.x response: ${JSON.stringify(first)}`, this.socket!);
+      this.fail(
+        'UND_ERR_PARSER',
+        `not an HTTP/1.x response: ${JSON.stringify(first)}`,
+        this.socket!,
+      );
       return false;
     }
     this.status = d0 * 100 + d1 * 10 + d2;
@@ -225,7 +254,12 @@ class Connection {
           }
           length = n;
         } else if (nameIs(data, at, nameLength, 'transfer-encoding')) {
-          this.chunked = data.toString('latin1', vs, ve).toLowerCase().split(',').map((v) => v.trim()).includes('chunked');
+          this.chunked = data
+            .toString('latin1', vs, ve)
+            .toLowerCase()
+            .split(',')
+            .map((v) => v.trim())
+            .includes('chunked');
         } else if (nameIs(data, at, nameLength, 'connection')) {
           const value = data.toString('latin1', vs, ve).toLowerCase();
           this.keepAlive = value.includes('keep-alive') || (http11 && !value.includes('close'));
@@ -325,8 +359,16 @@ export class LeanHttpClient {
       .join('');
     const bodies = target.bodies && target.bodies.length > 0 ? target.bodies : [undefined];
     this.requests = bodies.map((body) => {
-      const length = body === undefined ? (['POST', 'PUT', 'PATCH'].includes(method.toUpperCase()) ? 'content-length: 0\r\n' : '') : `content-length: ${Buffer.byteLength(body)}\r\n`;
-      return Buffer.from(`${method.toUpperCase()} ${path} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: keep-alive\r\n${headers}${length}\r\n${body ?? ''}`, 'utf8');
+      const length =
+        body === undefined
+          ? ['POST', 'PUT', 'PATCH'].includes(method.toUpperCase())
+            ? 'content-length: 0\r\n'
+            : ''
+          : `content-length: ${Buffer.byteLength(body)}\r\n`;
+      return Buffer.from(
+        `${method.toUpperCase()} ${path} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: keep-alive\r\n${headers}${length}\r\n${body ?? ''}`,
+        'utf8',
+      );
     });
   }
 
@@ -344,7 +386,9 @@ export class LeanHttpClient {
       }, period);
       this.sweeper.unref();
     }
-    const connection = this.idleConnections.pop() ?? (this.connections.length < this.target.connections ? this.add() : undefined);
+    const connection =
+      this.idleConnections.pop() ??
+      (this.connections.length < this.target.connections ? this.add() : undefined);
     if (connection) this.dispatch(connection, done);
     else this.queue.push(done);
   }
@@ -370,7 +414,8 @@ export class LeanHttpClient {
   close(): void {
     this.closed = true;
     clearInterval(this.sweeper);
-    for (const waiting of this.queue.splice(0)) waiting(undefined, { code: 'UND_ERR_CLOSED', message: 'client closed' });
+    for (const waiting of this.queue.splice(0))
+      waiting(undefined, { code: 'UND_ERR_CLOSED', message: 'client closed' });
     for (const connection of this.connections) connection.destroy();
   }
 }

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { latencyShift, latencyShiftOfBins, normalCdf, normalQuantile, type Bin } from './latency-shift.js';
+import {
+  latencyShift,
+  latencyShiftOfBins,
+  normalCdf,
+  normalQuantile,
+  type Bin,
+} from './latency-shift.js';
 import { newHistogram } from './metrics.js';
 
 /** A deterministic pseudo-random stream (mulberry32), so the samples are the same every run. */
@@ -19,10 +25,11 @@ function random(seed: number): () => number {
 function bruteForce(xs: number[], ys: number[]): { u: number; median: number } {
   let u = 0;
   const diffs: number[] = [];
-  for (const y of ys) for (const x of xs) {
-    u += y > x ? 1 : y === x ? 0.5 : 0;
-    diffs.push(y - x);
-  }
+  for (const y of ys)
+    for (const x of xs) {
+      u += y > x ? 1 : y === x ? 0.5 : 0;
+      diffs.push(y - x);
+    }
   diffs.sort((a, b) => a - b);
   const mid = (diffs.length + 1) / 2;
   const median = (diffs[Math.floor(mid) - 1]! + diffs[Math.ceil(mid) - 1]!) / 2;

@@ -60,7 +60,11 @@ export function histogramBins(histogram: Histogram): Bin[] {
   const bins: Bin[] = [];
   while (it.hasNext()) {
     const v = it.next();
-    if (v.countAtValueIteratedTo > 0) bins.push({ value: h.medianEquivalentValue(v.valueIteratedTo), count: v.countAtValueIteratedTo });
+    if (v.countAtValueIteratedTo > 0)
+      bins.push({
+        value: h.medianEquivalentValue(v.valueIteratedTo),
+        count: v.countAtValueIteratedTo,
+      });
   }
   return bins;
 }
@@ -69,7 +73,11 @@ export function histogramBins(histogram: Histogram): Bin[] {
 export function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const erf =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x);
   return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
 }
 
@@ -115,11 +123,19 @@ function differenceAtRank(xs: readonly Bin[], ys: readonly Bin[], rank: number):
  * Compares the latency during the fault with the baseline. Undefined when either phase has
  * fewer than 8 requests (too few for the normal approximation to mean anything).
  */
-export function latencyShift(baseline: Histogram, during: Histogram, confidence = 0.95): LatencyShift | undefined {
+export function latencyShift(
+  baseline: Histogram,
+  during: Histogram,
+  confidence = 0.95,
+): LatencyShift | undefined {
   return latencyShiftOfBins(histogramBins(baseline), histogramBins(during), confidence);
 }
 
-export function latencyShiftOfBins(xs: readonly Bin[], ys: readonly Bin[], confidence = 0.95): LatencyShift | undefined {
+export function latencyShiftOfBins(
+  xs: readonly Bin[],
+  ys: readonly Bin[],
+  confidence = 0.95,
+): LatencyShift | undefined {
   const n = xs.reduce((s, b) => s + b.count, 0);
   const m = ys.reduce((s, b) => s + b.count, 0);
   if (n < 8 || m < 8) return undefined;
@@ -145,7 +161,10 @@ export function latencyShiftOfBins(xs: readonly Bin[], ys: readonly Bin[], confi
   const pairs = n * m;
   const zc = normalQuantile(1 - (1 - confidence) / 2);
   const k = Math.max(1, Math.floor(pairs / 2 - zc * Math.sqrt((pairs * (N + 1)) / 12)));
-  const median = (differenceAtRank(xs, ys, Math.floor((pairs + 1) / 2)) + differenceAtRank(xs, ys, Math.ceil((pairs + 1) / 2))) / 2;
+  const median =
+    (differenceAtRank(xs, ys, Math.floor((pairs + 1) / 2)) +
+      differenceAtRank(xs, ys, Math.ceil((pairs + 1) / 2))) /
+    2;
   const low = differenceAtRank(xs, ys, k);
   const high = differenceAtRank(xs, ys, Math.min(pairs, pairs - k + 1));
   const ms = (us: number): number => Math.round(us) / 1000;

@@ -14,7 +14,12 @@ export type Histogram = hdr.Histogram;
 const HIGHEST_US = 3_600_000_000;
 
 export function newHistogram(): Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_US,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
 }
 
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
@@ -37,7 +42,15 @@ export interface Counts {
 }
 
 export function emptyCounts(): Counts {
-  return { scheduled: 0, completed: 0, errors: 0, timeouts: 0, late: 0, dropped: 0, status: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 } };
+  return {
+    scheduled: 0,
+    completed: 0,
+    errors: 0,
+    timeouts: 0,
+    late: 0,
+    dropped: 0,
+    status: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
+  };
 }
 
 function addCounts(into: Counts, from: Counts): void {
@@ -70,23 +83,44 @@ export interface Summary extends Counts {
 export function summarize(histogram: Histogram, counts: Counts, seconds: number): Summary {
   const ms = (us: number): number => Math.round(us) / 1000;
   const n = histogram.totalCount;
+  const at = (percentile: number): number => ms(percentileWithin(histogram, percentile));
   return {
     ...counts,
     status: { ...counts.status },
     seconds,
     rps: seconds > 0 ? counts.completed / seconds : 0,
-    error_rate: counts.completed > 0 ? (counts.errors + counts.status['5xx']) / counts.completed : 0,
-    p50: n ? ms(histogram.getValueAtPercentile(50)) : 0,
-    p90: n ? ms(histogram.getValueAtPercentile(90)) : 0,
-    p95: n ? ms(histogram.getValueAtPercentile(95)) : 0,
-    p99: n ? ms(histogram.getValueAtPercentile(99)) : 0,
-    p999: n ? ms(histogram.getValueAtPercentile(99.9)) : 0,
+    error_rate:
+      counts.completed > 0 ? (counts.errors + counts.status['5xx']) / counts.completed : 0,
+    p50: n ? at(50) : 0,
+    p90: n ? at(90) : 0,
+    p95: n ? at(95) : 0,
+    p99: n ? at(99) : 0,
+    p999: n ? at(99.9) : 0,
     max: n ? ms(histogram.maxValue) : 0,
     mean: n ? ms(histogram.mean) : 0,
   };
 }
 
-const STATUS_CLASSES: readonly (StatusClass | undefined)[] = [undefined, '1xx', '2xx', '3xx', '4xx', '5xx'];
+/**
+ * A percentile that lies between the smallest and the largest latency recorded. An HDR
+ * histogram answers a percentile with the *highest* value of the bucket it falls in (at 3
+ * significant digits a bucket near 1 s is 1 ms wide), while its min and max are the exact values
+ * recorded: `faultline load` printed a p99.9 above its max. Clamping keeps the printed order
+ * (min ≤ p50 ≤ … ≤ p99.9 ≤ max) without changing any percentile by more than its bucket.
+ */
+export function percentileWithin(histogram: Histogram, percentile: number): number {
+  const value = histogram.getValueAtPercentile(percentile);
+  return Math.min(Math.max(value, histogram.minNonZeroValue), histogram.maxValue);
+}
+
+const STATUS_CLASSES: readonly (StatusClass | undefined)[] = [
+  undefined,
+  '1xx',
+  '2xx',
+  '3xx',
+  '4xx',
+  '5xx',
+];
 
 function count(c: Counts, cls: StatusClass | undefined, timeout: boolean): void {
   c.completed++;
@@ -172,9 +206,36 @@ export class LoadMetrics {
     return oldest === undefined ? undefined : nowMs - oldest;
   }
 
+  /**
+   * How many unanswered requests have waited longer than `ageMs` at `nowMs`. They are not in
+   * any window yet (a window counts requests by when they complete), but each will have a
+   * latency above `ageMs`: a latency bound judged without them passes while the slowest
+   * requests are still on their way.
+   */
+  inFlightOlderThan(nowMs: number, ageMs: number): number {
+    let count = 0;
+    let younger = 0;
+    const q = this.inFlight;
+    // Oldest first, nearly in order: stop after a run of younger ones.
+    for (let i = this.head; i < q.length && younger < 16; i++) {
+      const from = q[i]!;
+      if (Number.isNaN(from)) continue;
+      if (nowMs - from > ageMs) {
+        count++;
+        younger = 0;
+      } else younger++;
+    }
+    return count;
+  }
+
   private bucket(atMs: number): Bucket {
     const index = Math.max(0, Math.floor((atMs - this.startMs) / this.bucketMs));
-    while (this.buckets.length <= index) this.buckets.push({ index: this.buckets.length, histogram: newHistogram(), counts: emptyCounts() });
+    while (this.buckets.length <= index)
+      this.buckets.push({
+        index: this.buckets.length,
+        histogram: newHistogram(),
+        counts: emptyCounts(),
+      });
     return this.buckets[index]!;
   }
 
@@ -198,7 +259,10 @@ export class LoadMetrics {
     const b = this.bucket(atMs);
     const us = Math.min(HIGHEST_US, Math.max(1, Math.round(latencyMs * 1000)));
     b.histogram.recordValue(us); // one histogram per request: the total is merged at the end
-    const cls = status === undefined ? undefined : STATUS_CLASSES[Math.min(5, Math.max(1, Math.floor(status / 100)))]!;
+    const cls =
+      status === undefined
+        ? undefined
+        : STATUS_CLASSES[Math.min(5, Math.max(1, Math.floor(status / 100)))]!;
     count(b.counts, cls, timeout);
     count(this.totals, cls, timeout);
   }
@@ -214,7 +278,10 @@ export class LoadMetrics {
     return this.merged(fromMs, toMs).histogram;
   }
 
-  private merged(fromMs: number, toMs: number): { histogram: Histogram; counts: Counts; seconds: number } {
+  private merged(
+    fromMs: number,
+    toMs: number,
+  ): { histogram: Histogram; counts: Counts; seconds: number } {
     const from = Math.max(0, Math.floor(fromMs / this.bucketMs));
     const to = Math.max(from, Math.ceil(toMs / this.bucketMs));
     const histogram = newHistogram();
@@ -246,6 +313,9 @@ export class LoadMetrics {
 
   /** The per-second time series, for the journal and the reports. */
   series(): (Summary & { second: number })[] {
-    return Array.from({ length: this.secondCount }, (_, second) => ({ second, ...this.window(second, second + 1) }));
+    return Array.from({ length: this.secondCount }, (_, second) => ({
+      second,
+      ...this.window(second, second + 1),
+    }));
   }
 }

@@ -19,7 +19,10 @@ describe('ArrivalSchedule', () => {
     const times = all(new ArrivalSchedule([{ durationMs: 2000, from: 0, to: 100 }]));
     assert.equal(times.length, 100);
     const firstHalf = times.filter((t) => t < 1000).length;
-    assert.ok(firstHalf >= 24 && firstHalf <= 26, `a quarter of the arrivals in the first half: ${firstHalf}`);
+    assert.ok(
+      firstHalf >= 24 && firstHalf <= 26,
+      `a quarter of the arrivals in the first half: ${firstHalf}`,
+    );
     for (let i = 1; i < times.length; i++) assert.ok(times[i]! > times[i - 1]!);
   });
 

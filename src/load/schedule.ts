@@ -25,7 +25,11 @@ export class ArrivalSchedule {
   private emitted = 0;
 
   constructor(stages: readonly RateStage[]) {
-    this.stages = stages.map((s) => ({ durationMs: s.durationMs, from: s.from, to: s.to ?? s.from }));
+    this.stages = stages.map((s) => ({
+      durationMs: s.durationMs,
+      from: s.from,
+      to: s.to ?? s.from,
+    }));
   }
 
   /** Total duration of the schedule in milliseconds. */
@@ -35,7 +39,9 @@ export class ArrivalSchedule {
 
   /** Arrivals the whole schedule holds (may be fractional at the end; floored). */
   get expected(): number {
-    return Math.floor(this.stages.reduce((sum, s) => sum + ((s.from + s.to) / 2) * (s.durationMs / 1000), 0) + 1e-9);
+    return Math.floor(
+      this.stages.reduce((sum, s) => sum + ((s.from + s.to) / 2) * (s.durationMs / 1000), 0) + 1e-9,
+    );
   }
 
   /** Offset (ms) of the next arrival, or undefined when the schedule is over. */
@@ -44,7 +50,7 @@ export class ArrivalSchedule {
       const s = this.stages[this.stage];
       if (!s) return undefined;
       const D = s.durationMs / 1000;
-      const inStage = D * (s.from + s.to) / 2;
+      const inStage = (D * (s.from + s.to)) / 2;
       const k = this.emitted - this.countBefore; // 0-based index within the stage
       if (k < inStage - 1e-9) {
         const t = solve(s.from, s.to, D, k);

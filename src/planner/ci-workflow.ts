@@ -1,7 +1,8 @@
 /**
- * A GitHub Actions workflow with the chaos stage (the brief's step 5): start the stack behind
- * the fault proxy, clear what a crashed run may have left, run the top local experiments, keep
- * the journals and JUnit files, stop the stack.
+ * A GitHub Actions workflow with the chaos stage (the brief's step 5): after every successful
+ * deploy, start the stack behind the fault proxy, clear what a crashed run may have left, run
+ * the top 3 local experiments, roll back whatever a stopped or failed run left, upload the JUnit
+ * files and the journals, stop the stack.
  *
  * Every experiment step runs even when an earlier one failed (`!cancelled()`), so one run shows
  * every finding; the job fails when any experiment deviated (exit 1), was aborted by its stop
@@ -10,6 +11,12 @@
  */
 import { stringify } from 'yaml';
 import type { Architecture } from './architecture-schema.js';
+
+/** How many of the top experiments run after each deploy (the brief's "the top experiments"). */
+export const CI_TOP = 3;
+
+/** The deploy workflow the chaos stage follows (rename to yours). */
+export const DEPLOY_WORKFLOW = 'deploy';
 
 export interface WorkflowExperiment {
   /** Path of the experiment file from the repository root. */
@@ -20,44 +27,89 @@ export interface WorkflowExperiment {
 }
 
 /** The workflow document. `dir` is where the plan was written, from the repository root. */
-export function workflowDocument(architecture: Architecture, dir: string, experiments: readonly WorkflowExperiment[]): Record<string, unknown> {
+export function workflowDocument(
+  architecture: Architecture,
+  dir: string,
+  experiments: readonly WorkflowExperiment[],
+): Record<string, unknown> {
   const compose = `${dir}/docker-compose.chaos.yaml`;
   const steps: Array<Record<string, unknown>> = [
     { uses: 'actions/checkout@v4' },
-    { uses: 'actions/setup-node@v4', with: { 'node-version': 20 } },
+    // The current Node LTS, whichever it is when the workflow runs.
+    { uses: 'actions/setup-node@v4', with: { 'node-version': 'lts/*' } },
     { run: 'npm ci' },
-    { name: 'start the stack behind the fault proxy', run: `docker compose -f ${compose} up -d --wait` },
+    {
+      name: 'start the stack behind the fault proxy',
+      run: `docker compose -f ${compose} up -d --build --wait`,
+    },
     { name: 'faults are removed even if a previous run crashed', run: 'npx faultline recover' },
     { run: 'mkdir -p chaos-results' },
   ];
-  for (const e of experiments) {
-    const stem = e.path.split('/').pop()!.replace(/\.ya?ml$/, '');
+  for (const e of experiments.slice(0, CI_TOP)) {
+    const stem = e.path
+      .split('/')
+      .pop()!
+      .replace(/\.ya?ml$/, '');
     const step: Record<string, unknown> = {
       name: `chaos: ${e.title}`,
       if: '${{ !cancelled() }}',
       run: `npx faultline run ${e.path} --journal chaos-results/${stem}.json --junit chaos-results/${stem}.xml`,
     };
-    if (e.secrets.length) step['env'] = Object.fromEntries(e.secrets.map((s) => [s, `\${{ secrets.${s} }}`]));
+    if (e.secrets.length)
+      step['env'] = Object.fromEntries(e.secrets.map((s) => [s, `\${{ secrets.${s} }}`]));
     steps.push(step);
   }
   steps.push(
-    { name: 'keep the journals', if: '${{ always() }}', uses: 'actions/upload-artifact@v4', with: { name: 'chaos-results', path: 'chaos-results/' } },
+    {
+      // Each run removes its fault at once when errors pass its stop condition (exit 3); this
+      // also removes what a cancelled or crashed run left behind, from the journals.
+      name: 'roll back every fault left',
+      if: '${{ always() }}',
+      run: 'npx faultline recover',
+    },
+    {
+      name: 'upload the JUnit results',
+      if: '${{ always() }}',
+      uses: 'actions/upload-artifact@v4',
+      with: { name: 'chaos-junit', path: 'chaos-results/*.xml', 'if-no-files-found': 'warn' },
+    },
+    {
+      name: 'keep the journals',
+      if: '${{ always() }}',
+      uses: 'actions/upload-artifact@v4',
+      with: { name: 'chaos-journals', path: 'chaos-results/*.json' },
+    },
     { name: 'stop the stack', if: '${{ always() }}', run: `docker compose -f ${compose} down -v` },
   );
   return {
     name: `chaos (${architecture.name})`,
-    on: { push: { branches: ['main'] }, workflow_dispatch: {} },
-    jobs: { chaos: { 'runs-on': 'ubuntu-latest', 'timeout-minutes': 30, steps } },
+    on: {
+      workflow_run: { workflows: [DEPLOY_WORKFLOW], types: ['completed'], branches: ['main'] },
+      workflow_dispatch: {},
+    },
+    jobs: {
+      chaos: {
+        if: "${{ github.event_name == 'workflow_dispatch' || github.event.workflow_run.conclusion == 'success' }}",
+        'runs-on': 'ubuntu-latest',
+        'timeout-minutes': 30,
+        steps,
+      },
+    },
   };
 }
 
 /** The workflow's text, with a header. */
-export function workflowText(architecture: Architecture, dir: string, experiments: readonly WorkflowExperiment[]): string {
+export function workflowText(
+  architecture: Architecture,
+  dir: string,
+  experiments: readonly WorkflowExperiment[],
+): string {
   const header = [
     `# Generated by faultline plan from the "${architecture.name}" architecture: the chaos stage.`,
-    '# Runs the top local experiments against the stack of docker-compose.chaos.yaml after every',
-    '# push to main. A hypothesis that deviates fails the job; the fault is rolled back at once',
-    '# when the error rate passes the stop condition. Keep it at .github/workflows/chaos.yml.',
+    `# Runs the top ${CI_TOP} local experiments against the stack of docker-compose.chaos.yaml after`,
+    `# every successful run of the "${DEPLOY_WORKFLOW}" workflow on main (rename it to yours). A`,
+    '# hypothesis that deviates fails the job; the fault is rolled back at once when the error rate',
+    '# passes the stop condition. Keep it at .github/workflows/chaos.yml.',
     '',
   ].join('\n');
   return header + stringify(workflowDocument(architecture, dir, experiments), { lineWidth: 0 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseArchitecture } from './architecture-load.js';
+import { parseArchitecture } from './architecture-read.js';
 import { DependencyGraph, findCycles } from './graph.js';
 
 // gateway → auth → cache; gateway → pay → db; pay → fraud (with a fallback); pay → queue (async)
@@ -43,9 +43,15 @@ describe('DependencyGraph', () => {
 
   it('breaks a path on it, or through a step after the entry, but not through the entry losing a route', () => {
     const onPath = graph.impair({ nodes: ['db'] });
-    assert.deepEqual(graph.brokenPaths({ nodes: ['db'] }, onPath).map((b) => b.how), ['on']);
+    assert.deepEqual(
+      graph.brokenPaths({ nodes: ['db'] }, onPath).map((b) => b.how),
+      ['on'],
+    );
     const cache = graph.impair({ nodes: ['cache'] });
-    assert.deepEqual(graph.brokenPaths({ nodes: ['cache'] }, cache).map((b) => b.how), ['through']);
+    assert.deepEqual(
+      graph.brokenPaths({ nodes: ['cache'] }, cache).map((b) => b.how),
+      ['through'],
+    );
     // reports failing breaks the gateway's route to it, not the pay path through the gateway
     const reports = graph.impair({ nodes: ['reports'] });
     assert.ok(reports.broken.has('gateway'));
@@ -68,19 +74,50 @@ describe('DependencyGraph', () => {
 });
 
 describe('findCycles', () => {
-  const edges = (list: Array<[string, string]>): Map<string, Array<{ from: string; to: string }>> => {
+  const edges = (
+    list: Array<[string, string]>,
+  ): Map<string, Array<{ from: string; to: string }>> => {
     const map = new Map<string, Array<{ from: string; to: string }>>();
     for (const [from, to] of list) map.set(from, [...(map.get(from) ?? []), { from, to }]);
     return map;
   };
 
   it('names each cycle once, whatever node it is entered from', () => {
-    const found = findCycles(edges([['a', 'b'], ['b', 'c'], ['c', 'a'], ['d', 'b']]));
-    assert.deepEqual(found.map((f) => f.cycle.join(' → ')), ['a → b → c → a']);
+    const found = findCycles(
+      edges([
+        ['a', 'b'],
+        ['b', 'c'],
+        ['c', 'a'],
+        ['d', 'b'],
+      ]),
+    );
+    assert.deepEqual(
+      found.map((f) => f.cycle.join(' → ')),
+      ['a → b → c → a'],
+    );
   });
 
   it('finds two cycles sharing a node, and none in a DAG', () => {
-    assert.equal(findCycles(edges([['a', 'b'], ['b', 'a'], ['b', 'c'], ['c', 'b']])).length, 2);
-    assert.deepEqual(findCycles(edges([['a', 'b'], ['a', 'c'], ['b', 'c']])), []);
+    assert.equal(
+      findCycles(
+        edges([
+          ['a', 'b'],
+          ['b', 'a'],
+          ['b', 'c'],
+          ['c', 'b'],
+        ]),
+      ).length,
+      2,
+    );
+    assert.deepEqual(
+      findCycles(
+        edges([
+          ['a', 'b'],
+          ['a', 'c'],
+          ['b', 'c'],
+        ]),
+      ),
+      [],
+    );
   });
 });

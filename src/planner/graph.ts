@@ -15,7 +15,13 @@
  * with a fallback is degraded; one that only queues work (async) is delayed. Everything here is
  * pure and deterministic: nodes and edges are visited in sorted order.
  */
-import type { Architecture, CriticalPath, Dependency, Resource, Service } from './architecture-schema.js';
+import type {
+  Architecture,
+  CriticalPath,
+  Dependency,
+  Resource,
+  Service,
+} from './architecture-schema.js';
 
 /** `service`: one the team runs; `external`: a dependency of kind service (someone else's). */
 export type NodeKind = 'service' | 'external' | Exclude<Resource['kind'], 'service'>;
@@ -66,14 +72,24 @@ export class DependencyGraph {
     }
     for (const name of Object.keys(architecture.dependencies).sort()) {
       const resource = architecture.dependencies[name]!;
-      if (!this.nodes.has(name)) this.nodes.set(name, { name, kind: resource.kind === 'service' ? 'external' : resource.kind, resource });
+      if (!this.nodes.has(name))
+        this.nodes.set(name, {
+          name,
+          kind: resource.kind === 'service' ? 'external' : resource.kind,
+          resource,
+        });
     }
     for (const [from, service] of sortedEntries(architecture.services)) {
-      service.dependsOn.forEach((dependency, index) => this.edges.push({ from, to: dependency.on, dependency, implicit: false, index }));
+      service.dependsOn.forEach((dependency, index) =>
+        this.edges.push({ from, to: dependency.on, dependency, implicit: false, index }),
+      );
     }
     for (const [to, resource] of sortedEntries(architecture.dependencies)) {
       if (!resource.usedBy) continue;
-      const users = resource.usedBy === 'all' ? Object.keys(architecture.services).sort() : [...resource.usedBy].sort();
+      const users =
+        resource.usedBy === 'all'
+          ? Object.keys(architecture.services).sort()
+          : [...resource.usedBy].sort();
       for (const from of users) {
         if (this.edges.some((e) => e.from === from && e.to === to)) continue;
         this.edges.push({ from, to, dependency: implicitDependency(to), implicit: true });
@@ -152,13 +168,19 @@ export class DependencyGraph {
    * does not list (a side dependency). The entry (a gateway, usually) breaking through another
    * of its dependencies only loses that route, so it does not break every path through it.
    */
-  brokenPaths(seed: FailureSeed, impairment: Impairment): Array<{ path: CriticalPath; how: 'on' | 'through' }> {
+  brokenPaths(
+    seed: FailureSeed,
+    impairment: Impairment,
+  ): Array<{ path: CriticalPath; how: 'on' | 'through' }> {
     const out: Array<{ path: CriticalPath; how: 'on' | 'through' }> = [];
     for (const path of this.architecture.criticalPaths) {
       const hops = this.hops(path);
-      const on = (seed.nodes ?? []).some((n) => path.steps.includes(n)) || (seed.edges ?? []).some((e) => hops.some((h) => h.from === e.from && h.to === e.to));
+      const on =
+        (seed.nodes ?? []).some((n) => path.steps.includes(n)) ||
+        (seed.edges ?? []).some((e) => hops.some((h) => h.from === e.from && h.to === e.to));
       if (on) out.push({ path, how: 'on' });
-      else if (path.steps.slice(1).some((s) => impairment.broken.has(s))) out.push({ path, how: 'through' });
+      else if (path.steps.slice(1).some((s) => impairment.broken.has(s)))
+        out.push({ path, how: 'through' });
     }
     return out;
   }
@@ -183,9 +205,14 @@ export class DependencyGraph {
   }
 
   /** Paths that only degrade (a step on it keeps working on a fallback or is delayed). */
-  degradedPaths(impairment: Impairment, broken: ReadonlyArray<{ path: CriticalPath }>): CriticalPath[] {
+  degradedPaths(
+    impairment: Impairment,
+    broken: ReadonlyArray<{ path: CriticalPath }>,
+  ): CriticalPath[] {
     return this.architecture.criticalPaths.filter(
-      (path) => !broken.some((b) => b.path === path) && path.steps.slice(1).some((s) => impairment.degraded.has(s) || impairment.delayed.has(s)),
+      (path) =>
+        !broken.some((b) => b.path === path) &&
+        path.steps.slice(1).some((s) => impairment.degraded.has(s) || impairment.delayed.has(s)),
     );
   }
 
@@ -213,7 +240,9 @@ export class DependencyGraph {
  * the edge that closes it) as names with the first repeated at the end: `a → b → a`. Visits
  * nodes and edges in sorted order, so the same graph always gives the same cycles.
  */
-export function findCycles<E extends { from: string; to: string }>(adjacency: ReadonlyMap<string, readonly E[]>): Array<{ cycle: string[]; edge: E }> {
+export function findCycles<E extends { from: string; to: string }>(
+  adjacency: ReadonlyMap<string, readonly E[]>,
+): Array<{ cycle: string[]; edge: E }> {
   const found: Array<{ cycle: string[]; edge: E }> = [];
   const seen = new Set<string>();
   const color = new Map<string, 'grey' | 'black'>();
@@ -244,7 +273,14 @@ export function findCycles<E extends { from: string; to: string }>(adjacency: Re
 
 /** The edge of a usedBy dependency: sync, nothing declared. */
 function implicitDependency(to: string): Dependency {
-  return { on: to, mode: 'sync', circuitBreaker: false, consumes: false, idempotent: false, mtls: false };
+  return {
+    on: to,
+    mode: 'sync',
+    circuitBreaker: false,
+    consumes: false,
+    idempotent: false,
+    mtls: false,
+  };
 }
 
 function sortedEntries<T>(record: Record<string, T>): Array<[string, T]> {

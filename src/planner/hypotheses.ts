@@ -48,10 +48,21 @@ export function loadTarget(architecture: Architecture, scenario: Scenario): Load
   const withRequest = paths.find((p) => p.request) ?? paths[0];
   if (withRequest) return { service: withRequest.steps[0]!, path: withRequest };
   const services = new Set(Object.keys(architecture.services));
-  const affected = [...scenario.broken, ...scenario.degraded, ...scenario.delayed, ...scenario.nodes, ...scenario.edges.map((e) => e.from)].filter((s) => services.has(s));
+  const affected = [
+    ...scenario.broken,
+    ...scenario.degraded,
+    ...scenario.delayed,
+    ...scenario.nodes,
+    ...scenario.edges.map((e) => e.from),
+  ].filter((s) => services.has(s));
   // The most upstream: an affected service that no other affected service calls.
-  const calledByAffected = new Set(affected.flatMap((s) => architecture.services[s]!.dependsOn.map((d) => d.on)));
-  const top = affected.find((s) => !calledByAffected.has(s)) ?? affected[0] ?? Object.keys(architecture.services).sort()[0]!;
+  const calledByAffected = new Set(
+    affected.flatMap((s) => architecture.services[s]!.dependsOn.map((d) => d.on)),
+  );
+  const top =
+    affected.find((s) => !calledByAffected.has(s)) ??
+    affected[0] ??
+    Object.keys(architecture.services).sort()[0]!;
   return { service: top };
 }
 
@@ -59,17 +70,39 @@ export function loadTarget(architecture: Architecture, scenario: Scenario): Load
 export function p99Bound(service: Service | undefined, name: string): { ms: number; why: string } {
   const slo = service?.slo?.p99;
   const baseline = service?.baseline?.p99;
-  if (slo) return { ms: parseDuration(slo)!, why: `${name}'s SLO p99 ${slo}${baseline ? ` (baseline ${baseline})` : ''}` };
-  if (baseline) return { ms: 3 * parseDuration(baseline)!, why: `no SLO: 3 × ${name}'s baseline p99 ${baseline}` };
-  return { ms: DEFAULT_P99_MS, why: `no SLO or baseline for ${name}: the default ${formatDuration(DEFAULT_P99_MS)}` };
+  if (slo)
+    return {
+      ms: parseDuration(slo)!,
+      why: `${name}'s SLO p99 ${slo}${baseline ? ` (baseline ${baseline})` : ''}`,
+    };
+  if (baseline)
+    return {
+      ms: 3 * parseDuration(baseline)!,
+      why: `no SLO: 3 × ${name}'s baseline p99 ${baseline}`,
+    };
+  return {
+    ms: DEFAULT_P99_MS,
+    why: `no SLO or baseline for ${name}: the default ${formatDuration(DEFAULT_P99_MS)}`,
+  };
 }
 
 /** The error-rate bound as a fraction, and where it comes from. */
-export function errorBound(service: Service | undefined, name: string): { rate: number; why: string } {
+export function errorBound(
+  service: Service | undefined,
+  name: string,
+): { rate: number; why: string } {
   const slo = service?.slo?.errorRate;
   const baseline = service?.baseline?.errorRate;
-  if (slo) return { rate: parsePercentage(slo)!, why: `${name}'s SLO error rate ${slo}${baseline ? ` (baseline ${baseline})` : ''}` };
-  if (baseline) return { rate: Math.max(DEFAULT_ERROR, 10 * parsePercentage(baseline)!), why: `no SLO: the larger of 1% and 10 × ${name}'s baseline ${baseline}` };
+  if (slo)
+    return {
+      rate: parsePercentage(slo)!,
+      why: `${name}'s SLO error rate ${slo}${baseline ? ` (baseline ${baseline})` : ''}`,
+    };
+  if (baseline)
+    return {
+      rate: Math.max(DEFAULT_ERROR, 10 * parsePercentage(baseline)!),
+      why: `no SLO: the larger of 1% and 10 × ${name}'s baseline ${baseline}`,
+    };
   return { rate: DEFAULT_ERROR, why: `no SLO or baseline for ${name}: the default 1%` };
 }
 
@@ -89,7 +122,9 @@ export function hypothesesFor(architecture: Architecture, scenario: Scenario): H
   const entry = architecture.services[target.service];
   const p99 = p99Bound(entry, target.service);
   const errors = errorBound(entry, target.service);
-  const through = target.path ? ` on the ${target.path.name} path (${target.path.request ? `${target.path.request.method} ${target.path.request.path}` : 'health endpoint'})` : '';
+  const through = target.path
+    ? ` on the ${target.path.name} path (${target.path.request ? `${target.path.request.method} ${target.path.request.path}` : 'health endpoint'})`
+    : '';
   const out: Hypothesis[] = [
     {
       statement: `p99 latency of ${target.service}${through} stays under ${formatDuration(p99.ms)}`,
@@ -111,7 +146,9 @@ export function hypothesesFor(architecture: Architecture, scenario: Scenario): H
     },
     {
       statement: `after the fault, latency comes back within 10% of the baseline measured before it`,
-      derivedFrom: entry?.baseline?.p99 ? `declared baseline p99 ${entry.baseline.p99}; the run measures its own before the fault` : 'the run measures the baseline before the fault',
+      derivedFrom: entry?.baseline?.p99
+        ? `declared baseline p99 ${entry.baseline.p99}; the run measures its own before the fault`
+        : 'the run measures the baseline before the fault',
       check: 'recovery',
     },
   ];
@@ -124,20 +161,41 @@ export function hypothesesFor(architecture: Architecture, scenario: Scenario): H
       check: 'probe',
     });
   }
-  for (const name of [...scenario.broken, ...scenario.edges.map((e) => e.from)].filter((n, i, all) => all.indexOf(n) === i && architecture.services[n]?.transactional && !architecture.services[n]?.consistency)) {
-    out.push({ statement: `no ${name} transaction is lost`, derivedFrom: `${name} is transactional but declares no consistency check: add one (consistency: { http | sql })`, check: 'observe' });
+  for (const name of [...scenario.broken, ...scenario.edges.map((e) => e.from)].filter(
+    (n, i, all) =>
+      all.indexOf(n) === i &&
+      architecture.services[n]?.transactional &&
+      !architecture.services[n].consistency,
+  )) {
+    out.push({
+      statement: `no ${name} transaction is lost`,
+      derivedFrom: `${name} is transactional but declares no consistency check: add one (consistency: { http | sql })`,
+      check: 'observe',
+    });
   }
   for (const edge of scenario.edges) {
     const d = architecture.services[edge.from]?.dependsOn.find((x) => x.on === edge.to);
     if (d?.circuitBreaker) {
       const trip = d.timeout ? Math.min(10_000, 3 * parseDuration(d.timeout)!) : 10_000;
-      out.push({ statement: `the circuit breaker on ${edge.from} → ${edge.to} opens within ${formatDuration(trip)} of the fault`, derivedFrom: `declared breaker${d.timeout ? `, 3 × its ${d.timeout} timeout (at most 10 s)` : ', 10 s'}`, check: 'observe' });
+      out.push({
+        statement: `the circuit breaker on ${edge.from} → ${edge.to} opens within ${formatDuration(trip)} of the fault`,
+        derivedFrom: `declared breaker${d.timeout ? `, 3 × its ${d.timeout} timeout (at most 10 s)` : ', 10 s'}`,
+        check: 'observe',
+      });
     }
     if (d?.fallback) {
-      out.push({ statement: `${edge.from} serves its fallback (${d.fallback}) while ${edge.to} fails`, derivedFrom: 'declared fallback', check: 'observe' });
+      out.push({
+        statement: `${edge.from} serves its fallback (${d.fallback}) while ${edge.to} fails`,
+        derivedFrom: 'declared fallback',
+        check: 'observe',
+      });
     }
     if (scenario.family === 'retry-storm' && d?.retries) {
-      out.push({ statement: `connections from ${edge.from} to ${edge.to} stay under ${d.retries.attempts + 1}× their baseline while it fails`, derivedFrom: `${d.retries.attempts} retries: the journal counts the connections each fault touched`, check: 'observe' });
+      out.push({
+        statement: `connections from ${edge.from} to ${edge.to} stay under ${d.retries.attempts + 1}× their baseline while it fails`,
+        derivedFrom: `${d.retries.attempts} retries: the journal counts the connections each fault touched`,
+        check: 'observe',
+      });
     }
   }
   return out;
@@ -145,6 +203,14 @@ export function hypothesesFor(architecture: Architecture, scenario: Scenario): H
 
 /** Transactional services the scenario touches that declare a consistency check. */
 export function consistencyServices(architecture: Architecture, scenario: Scenario): string[] {
-  const touched = new Set([...scenario.broken, ...scenario.degraded, ...scenario.delayed, ...scenario.nodes, ...scenario.edges.map((e) => e.from)]);
-  return [...touched].filter((n) => architecture.services[n]?.transactional && architecture.services[n]?.consistency).sort();
+  const touched = new Set([
+    ...scenario.broken,
+    ...scenario.degraded,
+    ...scenario.delayed,
+    ...scenario.nodes,
+    ...scenario.edges.map((e) => e.from),
+  ]);
+  return [...touched]
+    .filter((n) => architecture.services[n]?.transactional && architecture.services[n].consistency)
+    .sort();
 }

@@ -5,17 +5,27 @@
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { ProbeError } from './probe-error.js';
-import { redact } from './sql-query.js';
+import { redact } from '../shared/redact.js';
 
 export interface RedisOutput {
   value: unknown;
   elapsedMs: number;
 }
 
-export async function redisCommand(spec: { url: string; command: readonly string[]; timeoutMs: number }, signal?: AbortSignal): Promise<RedisOutput> {
+export async function redisCommand(
+  spec: { url: string; command: readonly string[]; timeoutMs: number },
+  signal?: AbortSignal,
+): Promise<RedisOutput> {
   const [name, ...args] = spec.command;
   if (!name) throw new ProbeError('a Redis probe needs a command, e.g. ["PING"]');
-  const client = new Redis(spec.url, { lazyConnect: true, connectTimeout: spec.timeoutMs, commandTimeout: spec.timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis(spec.url, {
+    lazyConnect: true,
+    connectTimeout: spec.timeoutMs,
+    commandTimeout: spec.timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   client.on('error', () => undefined);
   const onAbort = (): void => client.disconnect();
   signal?.addEventListener('abort', onAbort, { once: true });

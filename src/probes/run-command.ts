@@ -28,7 +28,9 @@ const MAX_OUTPUT = 1024 * 1024;
 
 export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<CommandOutput> {
   const [file, args] =
-    typeof spec.run === 'string' ? ['/bin/sh', ['-c', spec.run]] : [spec.run[0]!, spec.run.slice(1)];
+    typeof spec.run === 'string'
+      ? ['/bin/sh', ['-c', spec.run]]
+      : [spec.run[0]!, spec.run.slice(1)];
   const start = performance.now();
   return new Promise<CommandOutput>((resolve, reject) => {
     if (signal?.aborted) {
@@ -83,7 +85,11 @@ export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<Com
         return;
       }
       if (stopped === 'timeout') {
-        reject(new ProbeError(`${describe(spec.run)} took longer than ${spec.timeoutMs} ms and was killed`));
+        reject(
+          new ProbeError(
+            `${describe(spec.run)} took longer than ${spec.timeoutMs} ms and was killed`,
+          ),
+        );
         return;
       }
       resolve({

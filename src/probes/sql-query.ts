@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { ProbeError } from './probe-error.js';
+import { redact } from '../shared/redact.js';
 
 export interface SqlOutput {
   value: unknown;
@@ -14,9 +15,18 @@ export interface SqlOutput {
   elapsedMs: number;
 }
 
-export async function sqlQuery(spec: { url: string; query: string; timeoutMs: number }, signal?: AbortSignal): Promise<SqlOutput> {
+export async function sqlQuery(
+  spec: { url: string; query: string; timeoutMs: number },
+  signal?: AbortSignal,
+): Promise<SqlOutput> {
   // Named like every faultline session (fl-…): pg-terminate never takes a probe for the application.
-  const client = new pg.Client({ connectionString: spec.url, application_name: 'fl-probe', connectionTimeoutMillis: spec.timeoutMs, query_timeout: spec.timeoutMs, statement_timeout: spec.timeoutMs });
+  const client = new pg.Client({
+    connectionString: spec.url,
+    application_name: 'fl-probe',
+    connectionTimeoutMillis: spec.timeoutMs,
+    query_timeout: spec.timeoutMs,
+    statement_timeout: spec.timeoutMs,
+  });
   client.on('error', () => undefined);
   const onAbort = (): void => void client.end().catch(() => undefined);
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -38,9 +48,4 @@ export async function sqlQuery(spec: { url: string; query: string; timeoutMs: nu
     signal?.removeEventListener('abort', onAbort);
     await client.end().catch(() => undefined);
   }
-}
-
-/** A connection URL without its password, for messages and journals. */
-export function redact(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
 }

@@ -8,7 +8,12 @@ export interface TcpOutput {
   error?: string;
 }
 
-export function tcpCheck(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<TcpOutput> {
+export function tcpCheck(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<TcpOutput> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port });

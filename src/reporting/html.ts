@@ -8,12 +8,15 @@
  * ```
  *
  * Charts are drawn by uPlot (MIT; small and fast), read from its npm package when the report is
- * written and inlined, so the page needs no network and no server. Fault windows are shaded
- * and abort, rollback and recovery instants drawn as vertical lines by a uPlot `drawClear`
- * hook. Every piece of journal text is HTML-escaped; the chart data is embedded as JSON in a
+ * written and inlined, so the page needs no network and no server. Fault windows are shaded,
+ * abort, rollback and recovery instants drawn as vertical lines and the thresholds and stop
+ * conditions as dashed horizontal ones (as the control room draws them) by a uPlot `drawClear`
+ * hook. The legends are static (uPlot's live legend shows `p50: --` until the cursor is on the
+ * chart, which a report read on paper never is): each series with its colour, each line with
+ * what it is. Every piece of journal text is HTML-escaped; the chart data is embedded as JSON in a
  * `<script type="application/json">` with `<` escaped, so no journal string can end the element.
  */
-import { describeTouched, touchedNothing } from '../targets/fault-driver.js';
+import { describeTouched, touchedNothing } from '../journal/touched.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { HypothesisRow, PhaseLoad, ReportModel } from './report-model.js';
@@ -30,7 +33,10 @@ export function escapeHtml(value: unknown): string {
 
 /** JSON safe inside a `<script>` element: `<`, U+2028 and U+2029 escaped. */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 let uplotAssets: { js: string; css: string } | undefined;
@@ -41,8 +47,14 @@ export function uplot(): { js: string; css: string } {
     const require = createRequire(import.meta.url);
     uplotAssets = {
       // A closing tag inside the inlined code would end its element early; `<\/` means the same in JS.
-      js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8').replace(/<\/(script)/gi, '<\\/$1'),
-      css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8').replace(/<\/(style)/gi, ''),
+      js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8').replace(
+        /<\/(script)/gi,
+        '<\\/$1',
+      ),
+      css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8').replace(
+        /<\/(style)/gi,
+        '',
+      ),
     };
   }
   return uplotAssets;
@@ -58,7 +70,8 @@ const OUTCOME_COLOURS: Record<string, string> = {
   unfinished: '#57606a',
 };
 
-const fmtMs = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 2 : 1)} ms`);
+const fmtMs = (v: number): string =>
+  v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 2 : 1)} ms`;
 const fmtPct = (v: number): string => `${(v * 100).toFixed(2)} %`;
 
 function bytes(n: number): string {
@@ -73,11 +86,14 @@ function table(head: string[], rows: string[][], cls = ''): string {
   return `<table class="${cls}"><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-const td = (text: unknown, cls = ''): string => `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(text)}</td>`;
-const mark = (met: boolean): string => (met ? '<td class="ok">✔ held</td>' : '<td class="bad">✗ deviated</td>');
+const td = (text: unknown, cls = ''): string =>
+  `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(text)}</td>`;
+const mark = (met: boolean): string =>
+  met ? '<td class="ok">✔ held</td>' : '<td class="bad">✗ deviated</td>';
 
 function hypothesesSection(rows: HypothesisRow[]): string {
-  if (rows.length === 0) return '<p class="muted">No hypothesis: the experiment states no probe and no load threshold.</p>';
+  if (rows.length === 0)
+    return '<p class="muted">No hypothesis: the experiment states no probe and no load threshold.</p>';
   return table(
     ['phase', 'hypothesis', 'expected', 'measured', 'checks', 'result'],
     rows.map((r) => [
@@ -99,9 +115,22 @@ function faultsSection(model: ReportModel): string {
       td(f.name),
       td(f.target),
       td(`${f.describe}${f.share < 1 ? ` (${Math.round(f.share * 100)} % of traffic)` : ''}`),
-      td(f.activeSeconds === undefined ? '–' : `${f.activeSeconds.toFixed(2)} s${f.appliedAt ? ` from ${f.appliedAt.slice(11, 23)}` : ''}`),
+      td(
+        f.activeSeconds === undefined
+          ? '–'
+          : `${f.activeSeconds.toFixed(2)} s${f.appliedAt ? ` from ${f.appliedAt.slice(11, 23)}` : ''}`,
+      ),
       td(describeTouched(f.touched, bytes), touchedNothing(f.touched) ? 'bad' : ''),
-      td(f.gone === true ? 'verified gone' : f.gone === false ? 'STILL THERE' : f.removedAt ? 'removed (not verified)' : '–', f.gone === false ? 'bad' : ''),
+      td(
+        f.gone === true
+          ? 'verified gone'
+          : f.gone === false
+            ? 'STILL THERE'
+            : f.removedAt
+              ? 'removed (not verified)'
+              : '–',
+        f.gone === false ? 'bad' : '',
+      ),
       td(`${f.state}${f.error ? `: ${f.error}` : ''}`, f.state === 'removed' ? '' : 'bad'),
     ]),
   );
@@ -110,7 +139,14 @@ function faultsSection(model: ReportModel): string {
 function phaseRows(phases: PhaseLoad[]): string {
   return table(
     ['phase', 'p50', 'p99', 'throughput', 'error rate', 'completed'],
-    phases.map((p) => [td(p.phase), td(fmtMs(p.p50), 'num'), td(fmtMs(p.p99), 'num'), td(`${p.rps.toFixed(1)} req/s`, 'num'), td(fmtPct(p.errorRate), 'num'), td(p.completed, 'num')]),
+    phases.map((p) => [
+      td(p.phase),
+      td(fmtMs(p.p50), 'num'),
+      td(fmtMs(p.p99), 'num'),
+      td(`${p.rps.toFixed(1)} req/s`, 'num'),
+      td(fmtPct(p.errorRate), 'num'),
+      td(p.completed, 'num'),
+    ]),
   );
 }
 
@@ -121,21 +157,38 @@ function recoverySection(model: ReportModel): string {
     const t = r.recoveredAfterMs;
     parts.push(
       `<p>Time to recovery: <strong>${t === null ? 'not recovered within the recovery window (residue)' : t === undefined ? 'not measured' : escapeHtml(`${t} ms`)}</strong>${
-        r.baseline && r.after ? escapeHtml(` — baseline p50 ${fmtMs(r.baseline.p50)}, p99 ${fmtMs(r.baseline.p99)}; after the method p50 ${fmtMs(r.after.p50)}, p99 ${fmtMs(r.after.p99)}`) : ''
+        r.baseline && r.after
+          ? escapeHtml(
+              ` — baseline p50 ${fmtMs(r.baseline.p50)}, p99 ${fmtMs(r.baseline.p99)}; after the method p50 ${fmtMs(r.after.p50)}, p99 ${fmtMs(r.after.p99)}`,
+            )
+          : ''
       }</p>`,
     );
   }
   if (model.stop) {
     parts.push(
       `<p class="bad">Stop condition <code>${escapeHtml(model.stop.condition)}</code> breached at ${escapeHtml(model.stop.value)} (measurable at ${escapeHtml(model.stop.measurableAt)})${
-        model.stop.reactionMs !== undefined ? escapeHtml(`; every fault removed ${model.stop.reactionMs} ms later`) : ''
+        model.stop.reactionMs !== undefined
+          ? escapeHtml(`; every fault removed ${model.stop.reactionMs} ms later`)
+          : ''
       }.</p>`,
     );
   }
   if (model.rollbacks.length > 0) {
-    parts.push(table(['rollback', 'status', 'at'], model.rollbacks.map((x) => [td(x.name), td(`${x.status}${x.reason ? `: ${x.reason}` : ''}`, x.status === 'failed' ? 'bad' : ''), td(x.at)])));
+    parts.push(
+      table(
+        ['rollback', 'status', 'at'],
+        model.rollbacks.map((x) => [
+          td(x.name),
+          td(`${x.status}${x.reason ? `: ${x.reason}` : ''}`, x.status === 'failed' ? 'bad' : ''),
+          td(x.at),
+        ]),
+      ),
+    );
   }
-  return parts.length ? parts.join('\n') : '<p class="muted">No load was measured, so there is no recovery time; no stop condition fired; no rollback action.</p>';
+  return parts.length
+    ? parts.join('\n')
+    : '<p class="muted">No load was measured, so there is no recovery time; no stop condition fired; no rollback action.</p>';
 }
 
 function environmentSection(model: ReportModel): string {
@@ -147,16 +200,32 @@ function environmentSection(model: ReportModel): string {
     ['run id', model.runId],
     ['started', model.start],
     ['ended', model.end ?? '(not ended)'],
-    ['duration', model.durationSeconds === undefined ? '–' : `${model.durationSeconds.toFixed(1)} s (limit ${model.run.maxDurationSeconds} s)`],
-    ['strategies', Object.entries(model.run.strategies).map(([k, v]) => `${k}: ${String(v)}`).join('; ')],
+    [
+      'duration',
+      model.durationSeconds === undefined
+        ? '–'
+        : `${model.durationSeconds.toFixed(1)} s (limit ${model.run.maxDurationSeconds} s)`,
+    ],
+    [
+      'strategies',
+      Object.entries(model.run.strategies)
+        .map(([k, v]) => `${k}: ${String(v)}`)
+        .join('; '),
+    ],
     ['faultline', model.run.faultlineVersion],
     ['Node.js', model.run.node],
+    ...(model.run.host ? [['host', model.run.host] as [string, string]] : []),
     ['platform', model.run.platform],
     ['runner pid', model.run.pid],
   ];
   if (model.load) {
     rows.push(['load', `${model.load.rate} req/s on ${model.load.url}`]);
-    rows.push(['load measurement', model.load.trustworthy === false ? `NOT trustworthy: ${model.load.problems.join('; ')}` : 'trustworthy']);
+    rows.push([
+      'load measurement',
+      model.load.trustworthy === false
+        ? `NOT trustworthy: ${model.load.problems.join('; ')}`
+        : 'trustworthy',
+    ]);
   }
   return `<table class="kv"><tbody>${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n')}</tbody></table>`;
 }
@@ -170,8 +239,12 @@ const CHART_SCRIPT = String.raw`
   if (!load || load.series.t.length === 0) return;
   var xMax = Math.max.apply(null, [0].concat(load.series.t.map(function (t) { return t + 0.5; }), load.windows.map(function (w) { return w.to; }), load.markers.map(function (m) { return m.at + 0.1; })));
   var COLOURS = { abort: '#cf222e', rollback: '#8250df', recovered: '#0a7b83', interrupted: '#57606a' };
-  function overlay(u) {
-    var ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
+  var LIMIT_COLOURS = { threshold: '#9a6700', stop: '#a40e26' };
+  var thresholds = load.thresholds || [];
+  function limitsOf(kind) { return thresholds.filter(function (t) { return t.chart === kind; }); }
+  function overlayOf(kind) { return function (u) { overlay(u, kind); }; }
+  function overlay(u, kind) {
+    var ctx = u.ctx, top = u.bbox.top, height = u.bbox.height, left = u.bbox.left, width = u.bbox.width;
     ctx.save();
     load.windows.forEach(function (w) {
       var x0 = u.valToPos(w.from, 'x', true), x1 = u.valToPos(w.to, 'x', true);
@@ -185,19 +258,47 @@ const CHART_SCRIPT = String.raw`
       ctx.setLineDash(m.kind === 'recovered' ? [6, 4] : []);
       ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke();
     });
+    limitsOf(kind).forEach(function (t) {
+      var y = Math.round(u.valToPos(t.value, 'y', true));
+      ctx.strokeStyle = LIMIT_COLOURS[t.kind];
+      ctx.lineWidth = 2 * (window.devicePixelRatio || 1);
+      ctx.setLineDash([8, 5]);
+      ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(left + width, y); ctx.stroke();
+    });
     ctx.restore();
   }
-  function chart(id, title, unit, series) {
+  // What each dashed line is, under the chart (a canvas line alone does not say).
+  function limitLegend(el, kind) {
+    var limits = limitsOf(kind);
+    if (limits.length === 0) return;
+    var legend = document.createElement('div');
+    legend.className = 'limits';
+    limits.forEach(function (t) {
+      var item = document.createElement('span');
+      item.className = 'limit limit-' + t.kind;
+      item.style.borderColor = LIMIT_COLOURS[t.kind];
+      item.textContent = t.label + (t.kind === 'stop' ? ' (stop condition)' : ' (threshold)');
+      legend.appendChild(item);
+    });
+    el.appendChild(legend);
+  }
+  function chart(id, kind, title, unit, series) {
     var el = document.createElement('div');
     el.className = 'chart';
     el.id = id;
     root.appendChild(el);
+    var limits = limitsOf(kind).map(function (t) { return t.value; });
     var opts = {
       title: title,
       width: Math.max(320, root.clientWidth - 8),
       height: 220,
       // From 0 to the last second, fault end or marker, whichever is latest (rollbacks come after the load).
-      scales: { x: { time: false, range: function (u, min, max) { return [0, Math.max(max, xMax)]; } } },
+      scales: {
+        x: { time: false, range: function (u, min, max) { return [0, Math.max(max, xMax)]; } },
+        // Up to the highest line, so a threshold above every sample is still drawn.
+        y: { range: function (u, min, max) { return [0, Math.max(max || 0, Math.max.apply(null, [1].concat(limits)) * 1.1)]; } }
+      },
+      legend: { live: false },
       axes: [
         { label: 'seconds since the load started' },
         { label: unit, size: 70 }
@@ -205,18 +306,20 @@ const CHART_SCRIPT = String.raw`
       series: [{ label: 's' }].concat(series.map(function (s) {
         return { label: s.label, stroke: s.colour, width: 2, points: { show: false } };
       })),
-      hooks: { drawClear: [overlay] }
+      hooks: { drawClear: [overlayOf(kind)] }
     };
     var cols = [load.series.t].concat(series.map(function (s) { return load.series[s.key]; }));
-    return new uPlot(opts, cols, el);
+    var plot = new uPlot(opts, cols, el);
+    limitLegend(el, kind);
+    return plot;
   }
   var charts = [
-    chart('chart-latency', 'Latency', 'ms', [
-      { key: 'p50', label: 'p50', colour: '#0969da' },
-      { key: 'p99', label: 'p99', colour: '#cf222e' }
+    chart('chart-latency', 'latency', 'Latency', 'ms', [
+      { key: 'p50', label: 'p50 per second', colour: '#0969da' },
+      { key: 'p99', label: 'p99 per second', colour: '#cf222e' }
     ]),
-    chart('chart-throughput', 'Throughput', 'req/s', [{ key: 'rps', label: 'completed', colour: '#1a7f37' }]),
-    chart('chart-errors', 'Error rate', '%', [{ key: 'errorRate', label: 'errors', colour: '#bc4c00' }])
+    chart('chart-throughput', 'throughput', 'Throughput', 'req/s', [{ key: 'rps', label: 'completed requests per second', colour: '#1a7f37' }]),
+    chart('chart-errors', 'errors', 'Error rate', '%', [{ key: 'errorRate', label: 'errors per second, % of completed', colour: '#bc4c00' }])
   ];
   window.addEventListener('resize', function () {
     charts.forEach(function (c) { c.setSize({ width: Math.max(320, root.clientWidth - 8), height: 220 }); });
@@ -237,6 +340,7 @@ th { background: #f6f8fa; font-weight: 600; } table.kv th { width: 180px; }
 .ok { color: #1a7f37; } .bad { color: #cf222e; } .muted { color: #57606a; } .reason { color: #57606a; font-size: 12px; }
 .legend span { display: inline-block; margin-right: 16px; } .sw { display: inline-block; width: 14px; height: 10px; margin-right: 4px; vertical-align: middle; }
 .chart { margin: 8px 0 16px; }
+.limits { font-size: 12px; color: #57606a; margin: 2px 0 0 70px; } .limit { margin-right: 16px; white-space: nowrap; } .limit::before { content: ''; display: inline-block; width: 22px; margin-right: 6px; vertical-align: middle; border-top: 2px dashed; border-color: inherit; }
 `;
 
 /** Renders the model as a complete HTML document (uPlot inlined). */
@@ -244,7 +348,16 @@ export function renderHtml(model: ReportModel): string {
   const assets = uplot();
   const colour = OUTCOME_COLOURS[model.verdict.outcome] ?? '#57606a';
   const score = model.score;
-  const chartData = model.load ? { load: { series: model.load.series, windows: model.load.windows, markers: model.load.markers } } : { load: null };
+  const chartData = model.load
+    ? {
+        load: {
+          series: model.load.series,
+          windows: model.load.windows,
+          markers: model.load.markers,
+          thresholds: model.load.thresholds,
+        },
+      }
+    : { load: null };
   const markerList = model.load?.markers.length
     ? `<ul class="muted">${model.load.markers.map((m) => `<li>${escapeHtml(`${m.at.toFixed(2)} s — ${m.label}`)}</li>`).join('')}</ul>`
     : '';

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ValidationError, type ValidationIssue } from '../errors.js';
-import type { Journal } from '../runner/journal.js';
+import type { Journal } from '../journal/journal.js';
+import { fromChaosToolkitJournal, isChaosToolkitJournal } from './chaostoolkit-journal.js';
 
 /**
  * The shape a journal must have for a report, checked at the edge (a file from disk may be
@@ -34,21 +35,33 @@ const JournalShape = z.looseObject({
 });
 
 /**
- * Checks that a parsed document is a faultline journal.
+ * Checks that a parsed document is a faultline journal (a Chaos Toolkit journal is read as one:
+ * ./chaostoolkit-journal.ts).
  *
  * @throws {@link ValidationError} listing every missing or mistyped field with its JSON path.
  */
 export function asJournal(data: unknown, file = '(journal)'): Journal {
+  if (isChaosToolkitJournal(data)) data = fromChaosToolkitJournal(data, file);
   const parsed = JournalShape.safeParse(data);
   if (parsed.success) return data as Journal;
   const issues: ValidationIssue[] = parsed.error.issues.map((i) => ({
-    path: i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, ''),
+    path: i.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, ''),
     file,
-    message: i.message.replace(/^Invalid input: expected (\w+), received undefined$/, 'missing (expected $1)'),
+    message: i.message.replace(
+      /^Invalid input: expected (\w+), received undefined$/,
+      'missing (expected $1)',
+    ),
   }));
-  throw new ValidationError(`${file} is not a faultline journal (${issues.length} problem${issues.length === 1 ? '' : 's'})`, issues, {
-    hint: 'pass the file written by `faultline run --journal` (default faultline-journal.json)',
-  });
+  throw new ValidationError(
+    `${file} is not a faultline journal (${issues.length} problem${issues.length === 1 ? '' : 's'})`,
+    issues,
+    {
+      hint: 'pass the file written by `faultline run --journal` (default faultline-journal.json)',
+    },
+  );
 }
 
 /**
@@ -63,7 +76,9 @@ export async function readJournal(path: string): Promise<Journal> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const message = code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new ValidationError(`${path}: ${message}`, [{ path: '', file: path, message }], { hint: 'the journal is written by `faultline run` (see --journal)' });
+    throw new ValidationError(`${path}: ${message}`, [{ path: '', file: path, message }], {
+      hint: 'the journal is written by `faultline run` (see --journal)',
+    });
   }
   let data: unknown;
   try {
@@ -89,7 +104,9 @@ export interface ExperimentDoc {
  */
 export function serviceOf(journal: Journal): string {
   const doc = (journal.experiment ?? {}) as ExperimentDoc;
-  const tags = Array.isArray(doc.tags) ? doc.tags.filter((t): t is string => typeof t === 'string') : [];
+  const tags = Array.isArray(doc.tags)
+    ? doc.tags.filter((t): t is string => typeof t === 'string')
+    : [];
   const explicit = tags.find((t) => t.startsWith('service:'));
   if (explicit) return explicit.slice('service:'.length);
   return tags[0] ?? titleOf(journal);
@@ -99,4 +116,3 @@ export function titleOf(journal: Journal): string {
   const doc = (journal.experiment ?? {}) as ExperimentDoc;
   return typeof doc.title === 'string' && doc.title ? doc.title : journal.faultline.file;
 }
-

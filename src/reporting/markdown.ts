@@ -4,7 +4,7 @@
  * faults and what they touched, load by phase and recovery. GitHub renders it; a terminal reads
  * it as it is.
  */
-import { describeTouched } from '../targets/fault-driver.js';
+import { describeTouched } from '../journal/touched.js';
 import type { ReportModel } from './report-model.js';
 import type { ServiceScore } from './score.js';
 
@@ -16,12 +16,25 @@ export function mdCell(value: unknown): string {
     .replace(/</g, '&lt;');
 }
 
-const ICONS: Record<string, string> = { held: '✅', deviated: '❌', aborted: '🛑', inconclusive: '❔', interrupted: '⏹️', residue: '⚠️', unfinished: '…' };
+const ICONS: Record<string, string> = {
+  held: '✅',
+  deviated: '❌',
+  aborted: '🛑',
+  inconclusive: '❔',
+  interrupted: '⏹️',
+  residue: '⚠️',
+  unfinished: '…',
+};
 
-const fmtMs = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
+const fmtMs = (v: number): string =>
+  v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`;
 
 function table(head: string[], rows: unknown[][]): string[] {
-  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)];
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`),
+  ];
 }
 
 /** Renders the model as a Markdown summary. */
@@ -41,7 +54,14 @@ export function renderMarkdown(model: ReportModel): string {
     lines.push(
       ...table(
         ['phase', 'hypothesis', 'expected', 'measured', 'checks', 'result'],
-        model.hypotheses.map((r) => [r.phase, r.name, r.expected, r.measured, r.failed ? `${r.failed}/${r.checks} failed` : r.checks, r.met ? '✔ held' : '✗ deviated']),
+        model.hypotheses.map((r) => [
+          r.phase,
+          r.name,
+          r.expected,
+          r.measured,
+          r.failed ? `${r.failed}/${r.checks} failed` : r.checks,
+          r.met ? '✔ held' : '✗ deviated',
+        ]),
       ),
       '',
     );
@@ -68,16 +88,30 @@ export function renderMarkdown(model: ReportModel): string {
     lines.push(
       ...table(
         ['phase', 'p50', 'p99', 'throughput', 'error rate'],
-        model.load.phases.map((p) => [p.phase, fmtMs(p.p50), fmtMs(p.p99), `${p.rps.toFixed(1)} req/s`, `${(p.errorRate * 100).toFixed(2)} %`]),
+        model.load.phases.map((p) => [
+          p.phase,
+          fmtMs(p.p50),
+          fmtMs(p.p99),
+          `${p.rps.toFixed(1)} req/s`,
+          `${(p.errorRate * 100).toFixed(2)} %`,
+        ]),
       ),
       '',
     );
     if (model.load.shift) lines.push(`During the method, ${mdCell(model.load.shift)}.`, '');
     const t = model.recovery?.recoveredAfterMs;
-    lines.push(`Time to recovery: ${t === null ? '**not recovered** (residue)' : t === undefined ? 'not measured' : `${t} ms`}.`, '');
-    if (model.load.trustworthy === false) lines.push(`Load measurement not trustworthy: ${mdCell(model.load.problems.join('; '))}`, '');
+    lines.push(
+      `Time to recovery: ${t === null ? '**not recovered** (residue)' : t === undefined ? 'not measured' : `${t} ms`}.`,
+      '',
+    );
+    if (model.load.trustworthy === false)
+      lines.push(`Load measurement not trustworthy: ${mdCell(model.load.problems.join('; '))}`, '');
   }
-  if (model.stop) lines.push(`Stop condition ${mdCell(model.stop.condition)} breached at ${mdCell(model.stop.value)}; faults removed ${model.stop.reactionMs ?? '?'} ms later.`, '');
+  if (model.stop)
+    lines.push(
+      `Stop condition ${mdCell(model.stop.condition)} breached at ${mdCell(model.stop.value)}; faults removed ${model.stop.reactionMs ?? '?'} ms later.`,
+      '',
+    );
   lines.push(
     `<sub>${mdCell(`run ${model.runId} · ${model.file} · ${model.start} · ${model.durationSeconds?.toFixed(1) ?? '?'} s · faultline ${model.run.faultlineVersion} · Node ${model.run.node} · ${model.run.platform}`)}</sub>`,
     '',
@@ -98,7 +132,9 @@ export function renderScoreMarkdown(services: readonly ServiceScore[]): string {
           e.title,
           e.weight,
           e.counted ? `${e.counted.outcome} (${e.counted.start})` : 'none scored',
-          e.counted?.score.percent === undefined || e.counted.score.percent === null ? '–' : `${e.counted.score.percent} %`,
+          e.counted?.score.percent === undefined || e.counted.score.percent === null
+            ? '–'
+            : `${e.counted.score.percent} %`,
           `${e.runs}${e.latestUnscored ? ` (latest: ${e.latestUnscored.outcome}, not scored)` : ''}`,
         ]),
       ),

@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { promClient } from './prom-client.js';
+import { promClient } from '../shared/prom-client.js';
 
 export interface MetricsServer {
   /** `http://host:port/metrics`. */
@@ -32,10 +32,16 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
       return;
     }
-    const registry = options.registries.length === 1 ? options.registries[0]! : promClient().Registry.merge([...options.registries]);
+    const registry =
+      options.registries.length === 1
+        ? options.registries[0]!
+        : promClient().Registry.merge([...options.registries]);
     registry.metrics().then(
       (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-      (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err instanceof Error ? err.message : String(err)}\n`),
+      (err: unknown) =>
+        res
+          .writeHead(500, { 'content-type': 'text/plain' })
+          .end(`${err instanceof Error ? err.message : String(err)}\n`),
     );
   });
   server.keepAliveTimeout = 5_000;

@@ -1,28 +1,33 @@
 /**
- * The resilience score, computed the way LitmusChaos computes it, from journals.
+ * The resilience score, from journals: a number a blown SLO cannot pass.
  *
- * Litmus gives each fault run a *probe success percentage* — 100 when its verdict is Pass,
- * `passed × 100 / total` (integer division) when it failed or was stopped — and an experiment
- * the weighted average of those, truncated: `Σ weight × percentage / Σ weight`. faultline does
- * the same with its own words:
+ * It started as LitmusChaos's probe success percentage (`held hypotheses × 100 / hypotheses`),
+ * which rewards the checks that had nothing to do with the fault: a run at 5× its p99 target with
+ * 16 % errors held the before and after checks and scored 72 %, and the demo's fragile build,
+ * aborted at 83 % errors, 62 % — both above what most teams would call a pass. So a run whose
+ * hypothesis was refuted is capped well below the pass mark ({@link PASS_MARK}, 80):
  *
- * | outcome | probe success percentage |
+ * | outcome | run score |
  * | --- | --- |
  * | held | 100 |
- * | deviated | ⌊held hypotheses × 100 / hypotheses⌋ (one hypothesis = one probe or threshold in one phase) |
- * | aborted | the same, with the breached stop condition counted as one more failed hypothesis |
+ * | deviated | ⌊ {@link BREACHED_CAP} × held hypotheses / hypotheses ⌋ (0–50) |
+ * | aborted | ⌊ {@link BREACHED_CAP} × held / (hypotheses + 1) ⌋: the breached stop condition is one more failed hypothesis |
  * | inconclusive, interrupted, residue, unfinished | not scored |
  *
- * The one difference from Litmus, on purpose: Litmus scores an errored run 0. A run that did
- * not test its hypothesis (a fault that touched no traffic, an interrupted run) says nothing
- * about the service, so it is left out and listed instead — scoring it 0 would punish a setup
- * mistake, and scoring it 100 would be the "traffic bypasses the fault" lie.
+ * (one hypothesis = one probe or threshold in one phase). Within the cap, the share of
+ * hypotheses that held still orders refuted runs (a breach of one of eight beats an abort).
+ *
+ * A run that did not test its hypothesis (a fault that touched no traffic, an interrupted run)
+ * says nothing about the service, so it is left out and listed instead — scoring it 0 would
+ * punish a setup mistake, and scoring it 100 would be the "traffic bypasses the fault" lie.
  *
  * Per service (see {@link serviceOf}), each experiment counts once: its latest scored run. Its
- * weight is `--weight TITLE=N`, else a `weight:N` tag on the experiment, else 10 (Litmus's scale
- * is 0–10).
+ * weight is `--weight TITLE=N`, else a `weight:N` tag on the experiment, else 10. The service's
+ * score is the weighted average, truncated — and, when any counted run was refuted, at most
+ * {@link BREACHED_CAP}: nine held experiments must not average away the tenth's blown SLO.
+ * docs/reports.md ("Resilience score") says the same for users.
  */
-import type { Journal } from '../runner/journal.js';
+import type { Journal } from '../journal/journal.js';
 import { hypothesisRows } from './hypotheses.js';
 import { serviceOf, titleOf } from './journal-input.js';
 
@@ -41,6 +46,20 @@ export interface RunScore {
 /** Default weight of an experiment (the top of Litmus's 0–10 scale: it counts fully). */
 export const DEFAULT_WEIGHT = 10;
 
+/** The score a run, or a service, must reach to pass (`report --summary --fail-under` aside). */
+export const PASS_MARK = 80;
+
+/**
+ * The most a refuted run (deviated or aborted) can score, and a service with one: clearly below
+ * {@link PASS_MARK}, whatever share of its other hypotheses held.
+ */
+export const BREACHED_CAP = 50;
+
+/** True for the outcomes whose hypothesis was refuted: they are capped at {@link BREACHED_CAP}. */
+export function isBreached(outcome: string | undefined): boolean {
+  return outcome === 'deviated' || outcome === 'aborted';
+}
+
 /** The probe success percentage of one run. */
 export function resilienceOfJournal(journal: Journal): RunScore {
   const outcome = journal.faultline.outcome;
@@ -54,12 +73,25 @@ export function resilienceOfJournal(journal: Journal): RunScore {
     case 'aborted': {
       if (outcome === 'aborted') total++; // the stop condition, breached
       passed = Math.min(passed, total);
-      const percent = total === 0 ? 0 : Math.floor((passed * 100) / total);
-      const what = outcome === 'aborted' ? ' (the breached stop condition counts as a failed hypothesis)' : '';
-      return { scored: true, percent, passed, total, note: `${outcome}: ${passed} of ${total} hypotheses held${what}` };
+      const percent = total === 0 ? 0 : Math.floor((passed * BREACHED_CAP) / total);
+      const what =
+        outcome === 'aborted' ? ' (the breached stop condition counts as a failed hypothesis)' : '';
+      return {
+        scored: true,
+        percent,
+        passed,
+        total,
+        note: `${outcome}: ${passed} of ${total} hypotheses held${what}; a refuted run scores at most ${BREACHED_CAP} (pass mark ${PASS_MARK})`,
+      };
     }
     default:
-      return { scored: false, percent: null, passed, total, note: `${outcome ?? 'unfinished'}: the hypotheses were not tested, so the run is not scored` };
+      return {
+        scored: false,
+        percent: null,
+        passed,
+        total,
+        note: `${outcome ?? 'unfinished'}: the hypotheses were not tested, so the run is not scored`,
+      };
   }
 }
 
@@ -103,7 +135,10 @@ function tagWeight(journal: Journal): number | undefined {
 }
 
 /** Scores per service from any number of journals, services in name order. */
-export function resilienceByService(journals: readonly ScoredJournal[], options: ScoreOptions = {}): ServiceScore[] {
+export function resilienceByService(
+  journals: readonly ScoredJournal[],
+  options: ScoreOptions = {},
+): ServiceScore[] {
   const byService = new Map<string, Map<string, ScoredJournal[]>>();
   for (const entry of journals) {
     const service = serviceOf(entry.journal);
@@ -124,19 +159,37 @@ export function resilienceByService(journals: readonly ScoredJournal[], options:
         title,
         weight: options.weights?.[title] ?? tagWeight(newestFirst[0]!.journal) ?? DEFAULT_WEIGHT,
         runs: runs.length,
-        counted: counted && { path: counted.r.path, start: counted.r.journal.start, outcome: counted.r.journal.faultline.outcome ?? 'unfinished', score: counted.score },
-        latestUnscored: latest.score.scored ? undefined : { path: latest.r.path, start: latest.r.journal.start, outcome: latest.r.journal.faultline.outcome ?? 'unfinished' },
+        counted: counted && {
+          path: counted.r.path,
+          start: counted.r.journal.start,
+          outcome: counted.r.journal.faultline.outcome ?? 'unfinished',
+          score: counted.score,
+        },
+        latestUnscored: latest.score.scored
+          ? undefined
+          : {
+              path: latest.r.path,
+              start: latest.r.journal.start,
+              outcome: latest.r.journal.faultline.outcome ?? 'unfinished',
+            },
       });
     }
     rows.sort((a, b) => a.title.localeCompare(b.title));
     let weighted = 0;
     let weights = 0;
+    let breached = false;
     for (const row of rows) {
       if (!row.counted) continue;
       weighted += row.weight * (row.counted.score.percent ?? 0);
       weights += row.weight;
+      if (row.weight > 0 && isBreached(row.counted.outcome)) breached = true;
     }
-    services.push({ service, percent: weights > 0 ? Math.trunc(weighted / weights) : null, experiments: rows });
+    const average = weights > 0 ? Math.trunc(weighted / weights) : null;
+    services.push({
+      service,
+      percent: average !== null && breached ? Math.min(average, BREACHED_CAP) : average,
+      experiments: rows,
+    });
   }
   return services;
 }

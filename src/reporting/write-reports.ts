@@ -5,7 +5,7 @@
  */
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Journal } from '../runner/journal.js';
+import type { Journal } from '../journal/journal.js';
 import { renderHtml } from './html.js';
 import { asJournal, readJournal } from './journal-input.js';
 import { renderJunit } from './junit.js';
@@ -44,11 +44,19 @@ export interface WrittenReports {
  * console.log(model.verdict.outcome, model.score.percent);
  * ```
  */
-export async function writeReports(source: string | Journal, outputs: ReportOutputs): Promise<WrittenReports> {
+export async function writeReports(
+  source: string | Journal,
+  outputs: ReportOutputs,
+): Promise<WrittenReports> {
   const journal = typeof source === 'string' ? await readJournal(source) : asJournal(source);
   const model = buildReportModel(journal);
   const files: WrittenReports['files'] = [];
-  const write = async (kind: WrittenReports['files'][number]['kind'], path: string, text: string, append = false): Promise<void> => {
+  const write = async (
+    kind: WrittenReports['files'][number]['kind'],
+    path: string,
+    text: string,
+    append = false,
+  ): Promise<void> => {
     const abs = resolve(path);
     await mkdir(dirname(abs), { recursive: true });
     if (append) await appendFile(abs, text);

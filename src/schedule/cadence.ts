@@ -40,7 +40,13 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
 /** The values of one cron field (lists, ranges, steps, names); undefined for what croner adds (L, W, #). */
-export function expandField(text: string, min: number, max: number, names: string[] = [], nameBase = 0): number[] | undefined {
+export function expandField(
+  text: string,
+  min: number,
+  max: number,
+  names: string[] = [],
+  nameBase = 0,
+): number[] | undefined {
   const value = (part: string): number | undefined => {
     const named = names.indexOf(part.toLowerCase());
     if (named >= 0) return named + nameBase;
@@ -50,7 +56,12 @@ export function expandField(text: string, min: number, max: number, names: strin
   for (const item of text.split(',')) {
     const [range, stepText, extra] = item.split('/');
     if (extra !== undefined || range === undefined) return undefined;
-    const step = stepText === undefined ? 1 : /^\d+$/.test(stepText) && Number(stepText) > 0 ? Number(stepText) : undefined;
+    const step =
+      stepText === undefined
+        ? 1
+        : /^\d+$/.test(stepText) && Number(stepText) > 0
+          ? Number(stepText)
+          : undefined;
     if (step === undefined) return undefined;
     let from: number | undefined;
     let to: number | undefined;
@@ -62,7 +73,8 @@ export function expandField(text: string, min: number, max: number, names: strin
       from = value(range);
       to = stepText === undefined ? from : max;
     }
-    if (from === undefined || to === undefined || from < min || to > max || from > to) return undefined;
+    if (from === undefined || to === undefined || from < min || to > max || from > to)
+      return undefined;
     for (let v = from; v <= to; v += step) out.add(v);
   }
   return [...out].sort((a, b) => a - b);
@@ -80,18 +92,41 @@ function human(minutes: number): string {
  * The cadence of a group of `experiments` experiments inside one cron `window`.
  * `meanMs`/`gapMs`: the group's meanTimeBetweenFaults and minimumGap.
  */
-export function cadence(window: string, meanMs: number, gapMs: number, experiments: number): { cadence?: Cadence; problem?: CadenceProblem } {
+export function cadence(
+  window: string,
+  meanMs: number,
+  gapMs: number,
+  experiments: number,
+): { cadence?: Cadence; problem?: CadenceProblem } {
   const fields = window.trim().split(/\s+/);
   if (fields.length !== 5) {
-    return { problem: { field: 'window', message: `"${window}" is not a 5-field cron expression (minute hour day month weekday)`, hint: 'Chaos Mesh Schedules take the standard 5 fields here; write e.g. "* 9-16 * * 1-5" (no seconds, no @nicknames)' } };
+    return {
+      problem: {
+        field: 'window',
+        message: `"${window}" is not a 5-field cron expression (minute hour day month weekday)`,
+        hint: 'Chaos Mesh Schedules take the standard 5 fields here; write e.g. "* 9-16 * * 1-5" (no seconds, no @nicknames)',
+      },
+    };
   }
   const [minF, hourF, domF, monthF, dowF] = fields as [string, string, string, string, string];
   const minutes = expandField(minF, 0, 59);
   const hours = expandField(hourF, 0, 23);
   const dowRaw = expandField(dowF, 0, 7, DAYS);
-  const bad = [minutes ? undefined : 'minute', hours ? undefined : 'hour', dowRaw ? undefined : 'weekday', expandField(domF, 1, 31) ? undefined : 'day', expandField(monthF, 1, 12, MONTHS, 1) ? undefined : 'month'].filter(Boolean);
+  const bad = [
+    minutes ? undefined : 'minute',
+    hours ? undefined : 'hour',
+    dowRaw ? undefined : 'weekday',
+    expandField(domF, 1, 31) ? undefined : 'day',
+    expandField(monthF, 1, 12, MONTHS, 1) ? undefined : 'month',
+  ].filter(Boolean);
   if (bad.length > 0 || !minutes || !hours || !dowRaw) {
-    return { problem: { field: 'window', message: `the ${bad.join(', ')} field of "${window}" cannot be turned into a cadence`, hint: 'use numbers, names, lists, ranges and steps (L, W and # are croner extensions Chaos Mesh does not parse)' } };
+    return {
+      problem: {
+        field: 'window',
+        message: `the ${bad.join(', ')} field of "${window}" cannot be turned into a cadence`,
+        hint: 'use numbers, names, lists, ranges and steps (L, W and # are croner extensions Chaos Mesh does not parse)',
+      },
+    };
   }
   const weekdays = [...new Set(dowRaw.map((d) => d % 7))].sort((a, b) => a - b);
   const n = Math.max(1, experiments);
@@ -106,7 +141,9 @@ export function cadence(window: string, meanMs: number, gapMs: number, experimen
     const g = Math.floor(S1 / n);
     const perExp = Array.from({ length: n }, (_, k) => {
       const r = (M0 + k * g) % S1;
-      return Array.from({ length: 60 / S1 }, (_, j) => r + j * S1).filter((m) => minutes.includes(m)).sort((a, b) => a - b);
+      return Array.from({ length: 60 / S1 }, (_, j) => r + j * S1)
+        .filter((m) => minutes.includes(m))
+        .sort((a, b) => a - b);
     });
     if (perExp.every((m) => m.length > 0)) {
       return {
@@ -126,7 +163,8 @@ export function cadence(window: string, meanMs: number, gapMs: number, experimen
     const limit = H0 + 24 - G;
     const perExp = Array.from({ length: n }, (_, k) => {
       const slots: number[] = [];
-      for (let h = H0 + k * G; h < 24; h += n * G) if (hours.includes(h) && h <= limit) slots.push(h);
+      for (let h = H0 + k * G; h < 24; h += n * G)
+        if (hours.includes(h) && h <= limit) slots.push(h);
       return slots;
     });
     if (perExp.every((h) => h.length > 0)) {
@@ -143,13 +181,20 @@ export function cadence(window: string, meanMs: number, gapMs: number, experimen
 
   // Day grid by weekday.
   if (domF !== '*' && domF !== '?') {
-    return { problem: { field: 'window', message: `a cadence of ${human(I)} needs whole days, but "${window}" restricts the day of the month`, hint: 'use * for the day of the month (weekdays are fine), or a shorter meanTimeBetweenFaults' } };
+    return {
+      problem: {
+        field: 'window',
+        message: `a cadence of ${human(I)} needs whole days, but "${window}" restricts the day of the month`,
+        hint: 'use * for the day of the month (weekdays are fine), or a shorter meanTimeBetweenFaults',
+      },
+    };
   }
   const D = Math.ceil(I / 1440);
   const limit = weekdays[0]! + 7 - D;
   const perExp = Array.from({ length: n }, (_, k) => {
     const slots: number[] = [];
-    for (let d = weekdays[0]! + k * D; d <= 6; d += n * D) if (weekdays.includes(d) && d <= limit) slots.push(d);
+    for (let d = weekdays[0]! + k * D; d <= 6; d += n * D)
+      if (weekdays.includes(d) && d <= limit) slots.push(d);
     return slots;
   });
   if (perExp.some((d) => d.length === 0)) {
@@ -157,7 +202,7 @@ export function cadence(window: string, meanMs: number, gapMs: number, experimen
       problem: {
         field: 'meanTimeBetweenFaults',
         message: `${n > 1 ? `${n} experiments ` : ''}${human(D * 1440)} apart do not fit in a week of the window: a cron cadence repeats every week`,
-        hint: `at most one fault a week per experiment on a Schedule: lower meanTimeBetweenFaults${n > 1 ? ', split the group' : ''}, or write the cron yourself with faultline compile EXPERIMENT --target chaos-mesh --schedule CRON`,
+        hint: `at most one fault a week per experiment on a Schedule: lower meanTimeBetweenFaults${n > 1 ? ', split the group' : ''}, or write the cron yourself with faultline compile EXPERIMENT --platform chaos-mesh --schedule CRON`,
       },
     };
   }

@@ -1,5 +1,5 @@
 /**
- * `faultline schedule SCHEDULE.yaml --target kubernetes`: the schedule as Chaos Mesh `Schedule`
+ * `faultline schedule SCHEDULE.yaml --platform kubernetes`: the schedule as Chaos Mesh `Schedule`
  * objects, for a cluster to run by itself instead of the long-lived local scheduler.
  *
  * One Schedule per (fault of an experiment on a kubernetes target × group window). What a
@@ -21,7 +21,7 @@
  *   abort reaches it.)
  * - blackout dates cannot be expressed (cron has no exclusions): refused unless `allowUngated`.
  *
- * Every fault passes the same guardrails and translation as `faultline compile --target
+ * Every fault passes the same guardrails and translation as `faultline compile --platform
  * chaos-mesh`; every problem, in the schedule or in its experiments, is located in its own file
  * and reported in one pass.
  */
@@ -29,20 +29,33 @@ import { dirname, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { parseDuration } from '../experiment/duration.js';
-import type { ReadDocument } from '../experiment/load.js';
+import type { ReadDocument } from '../experiment/read.js';
 import type { Experiment } from '../experiment/schema.js';
 import { resolveVariables, substitute } from '../experiment/substitute.js';
-import { loadDocument, readExperimentText } from '../runner/load-plan.js';
-import { CHAOS_KINDS, CHAOS_MESH_API_VERSION, dnsLabel, experimentSlug, faultName, goDuration, metadata, translateFault, type Manifest } from '../targets/kubernetes/chaos-mesh.js';
-import { checkGuardrails, type GuardrailOptions } from '../targets/kubernetes/guardrails.js';
+import { loadDocument, readExperimentText } from '../run-plan/read-plan.js';
+import {
+  CHAOS_KINDS,
+  CHAOS_MESH_API_VERSION,
+  dnsLabel,
+  experimentSlug,
+  faultName,
+  goDuration,
+  metadata,
+  translateFault,
+  type Manifest,
+} from '../backends/kubernetes/chaos-mesh.js';
+import { checkGuardrails, type GuardrailOptions } from '../backends/kubernetes/guardrails.js';
 import { cadence, type Cadence } from './cadence.js';
-import type { LoadedSchedule } from './schedule-load.js';
+import type { ReadSchedule } from './schedule-read.js';
 import type { Schedule } from './schedule-schema.js';
 
 /** Chaos Mesh's pause annotation (api/v1alpha1/common_types.go `PauseAnnotationKey`). */
 export const PAUSE_ANNOTATION = 'experiment.chaos-mesh.org/pause';
 /** Labels that let a team pause or delete one schedule's objects at once. */
-export const SCHEDULE_LABELS = { schedule: 'faultline.dev/schedule', group: 'faultline.dev/group' } as const;
+export const SCHEDULE_LABELS = {
+  schedule: 'faultline.dev/schedule',
+  group: 'faultline.dev/group',
+} as const;
 import { DEFAULT_GATE_IMAGE } from './gate-image.js';
 
 export { DEFAULT_GATE_IMAGE };
@@ -83,7 +96,12 @@ export interface ScheduleOutput {
 type Issue = Omit<ValidationIssue, 'file' | 'line' | 'column'>;
 
 /** Loads every faultline experiment of a (loaded) schedule, with the text to locate problems in. */
-export async function loadScheduledExperiments(loaded: LoadedSchedule, schedulePath: string, read: ReadDocument, cwd: string): Promise<{ experiments: ScheduledExperiment[]; issues: ValidationIssue[] }> {
+export async function loadScheduledExperiments(
+  loaded: ReadSchedule,
+  schedulePath: string,
+  read: ReadDocument,
+  cwd: string,
+): Promise<{ experiments: ScheduledExperiment[]; issues: ValidationIssue[] }> {
   const experiments: ScheduledExperiment[] = [];
   const issues: ValidationIssue[] = [];
   for (const [g, group] of loaded.schedule.groups.entries()) {
@@ -93,10 +111,22 @@ export async function loadScheduledExperiments(loaded: LoadedSchedule, scheduleP
       const doc = loadDocument(await readExperimentText(full, file), file);
       if (doc.format !== 'faultline') {
         const path = `groups[${g}].experiments[${e}]`;
-        issues.push({ path, file: loaded.file, message: `${name} is a Chaos Toolkit experiment`, hint: 'only faultline experiments compile to Chaos Mesh; the local scheduler (without --target) runs it as it is', ...read.locatePath(path) });
+        issues.push({
+          path,
+          file: loaded.file,
+          message: `${name} is a Chaos Toolkit experiment`,
+          hint: 'only faultline experiments compile to Chaos Mesh; the local scheduler (without --platform) runs it as it is',
+          ...read.locatePath(path),
+        });
         continue;
       }
-      experiments.push({ groupIndex: g, experimentIndex: e, file, experiment: doc.experiment, read: doc.read });
+      experiments.push({
+        groupIndex: g,
+        experimentIndex: e,
+        file,
+        experiment: doc.experiment,
+        read: doc.read,
+      });
     }
   }
   return { experiments, issues };
@@ -108,10 +138,19 @@ const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|0\.0\.0\.0)$/i;
  * Compiles a schedule to Chaos Mesh Schedules. Pure.
  * @throws {@link ValidationError} with every problem, located in the schedule or the experiment it comes from.
  */
-export function compileScheduleForChaosMesh(schedule: Schedule, experiments: ScheduledExperiment[], options: ScheduleCompileOptions): ScheduleOutput {
+export function compileScheduleForChaosMesh(
+  schedule: Schedule,
+  experiments: ScheduledExperiment[],
+  options: ScheduleCompileOptions,
+): ScheduleOutput {
   const issues: ValidationIssue[] = [];
   const notes: string[] = [];
-  const inSchedule = (i: Issue): void => void issues.push({ ...i, file: options.file, ...(i.path ? options.read.locatePath(i.path) : {}) });
+  const inSchedule = (i: Issue): void =>
+    void issues.push({
+      ...i,
+      file: options.file,
+      ...(i.path ? options.read.locatePath(i.path) : {}),
+    });
 
   // What a Schedule cannot express.
   if (schedule.blackouts.length > 0) {
@@ -119,14 +158,21 @@ export function compileScheduleForChaosMesh(schedule: Schedule, experiments: Sch
       inSchedule({
         path: 'blackouts',
         message: `a Chaos Mesh Schedule cannot skip blackout dates (cron has no exclusions); ${schedule.blackouts.length} blackout(s) would not be enforced`,
-        hint: `pass --allow-ungated and pause the objects over each blackout yourself (kubectl annotate schedules -A -l ${SCHEDULE_LABELS.schedule}=${experimentSlug(schedule.title)} ${PAUSE_ANNOTATION}=true --overwrite), or run the local scheduler (without --target), which enforces them`,
+        hint: `pass --allow-ungated and pause the objects over each blackout yourself (kubectl annotate schedules -A -l ${SCHEDULE_LABELS.schedule}=${experimentSlug(schedule.title)} ${PAUSE_ANNOTATION}=true --overwrite), or run the local scheduler (without --platform), which enforces them`,
       });
-    } else notes.push(`blackouts are not enforced by the cluster (--allow-ungated): pause the objects yourself over ${schedule.blackouts.map((b) => (typeof b === 'string' ? b : `${b.from}..${b.to}`)).join(', ')} — kubectl annotate schedules -A -l ${SCHEDULE_LABELS.schedule}=${experimentSlug(schedule.title)} ${PAUSE_ANNOTATION}=true --overwrite`);
+    } else
+      notes.push(
+        `blackouts are not enforced by the cluster (--allow-ungated): pause the objects yourself over ${schedule.blackouts.map((b) => (typeof b === 'string' ? b : `${b.from}..${b.to}`)).join(', ')} — kubectl annotate schedules -A -l ${SCHEDULE_LABELS.schedule}=${experimentSlug(schedule.title)} ${PAUSE_ANNOTATION}=true --overwrite`,
+      );
   }
   schedule.healthGate?.probes.forEach((probe, i) => {
     const host = new URL(probe.url).hostname;
     if (LOOPBACK.test(host)) {
-      inSchedule({ path: `healthGate.probes[${i}].url`, message: `${probe.url} is a loopback address: on Kubernetes the health gate runs in a pod, where it is that pod itself`, hint: 'use an address reachable inside the cluster, e.g. http://payment-service.payments.svc:8080/health' });
+      inSchedule({
+        path: `healthGate.probes[${i}].url`,
+        message: `${probe.url} is a loopback address: on Kubernetes the health gate runs in a pod, where it is that pod itself`,
+        hint: 'use an address reachable inside the cluster, e.g. http://payment-service.payments.svc:8080/health',
+      });
     }
   });
 
@@ -134,8 +180,18 @@ export function compileScheduleForChaosMesh(schedule: Schedule, experiments: Sch
   const cadences = new Map<string, Cadence>();
   schedule.groups.forEach((group, g) => {
     schedule.windows.forEach((window, w) => {
-      const { cadence: c, problem } = cadence(window, parseDuration(group.meanTimeBetweenFaults) ?? 0, parseDuration(group.minimumGap) ?? 0, group.experiments.length);
-      if (problem) inSchedule({ path: problem.field === 'window' ? `windows[${w}]` : `groups[${g}].meanTimeBetweenFaults`, message: problem.message, hint: problem.hint });
+      const { cadence: c, problem } = cadence(
+        window,
+        parseDuration(group.meanTimeBetweenFaults) ?? 0,
+        parseDuration(group.minimumGap) ?? 0,
+        group.experiments.length,
+      );
+      if (problem)
+        inSchedule({
+          path: problem.field === 'window' ? `windows[${w}]` : `groups[${g}].meanTimeBetweenFaults`,
+          message: problem.message,
+          hint: problem.hint,
+        });
       else if (c) cadences.set(`${g}/${w}`, c);
     });
   });
@@ -152,82 +208,202 @@ export function compileScheduleForChaosMesh(schedule: Schedule, experiments: Sch
     const vars = resolveVariables(scheduled.experiment, options.env, {}, scheduled.file);
     const unknown = new Set<string>();
     const experiment = substitute(scheduled.experiment, vars, unknown);
-    for (const name of unknown) found.push({ path: '', message: `\${${name}} has no value`, hint: `declare ${name} under configuration (a schedule passes no --var)` });
+    for (const name of unknown)
+      found.push({
+        path: '',
+        message: `\${${name}} has no value`,
+        hint: `declare ${name} under configuration (a schedule passes no --var)`,
+      });
     found.push(...checkGuardrails(experiment, options));
-    const faults: { name: string; kind: keyof typeof CHAOS_KINDS; spec: Record<string, unknown>; namespace: string; durationMs: number }[] = [];
-    let waited = false;
+    const faults: {
+      name: string;
+      kind: keyof typeof CHAOS_KINDS;
+      spec: Record<string, unknown>;
+      namespace: string;
+      durationMs: number;
+    }[] = [];
+    let waited = false as boolean; // set inside the step callback below
     experiment.method.forEach((step, index) => {
       if ('wait' in step) return void (waited = true);
-      if ('probe' in step || 'action' in step) return void notes.push(`${scheduled.file}: method[${index}] (${'probe' in step ? 'probe' : 'action'}) is not part of the Schedules: Chaos Mesh runs faults only`);
+      if ('probe' in step || 'action' in step)
+        return void notes.push(
+          `${scheduled.file}: method[${index}] (${'probe' in step ? 'probe' : 'action'}) is not part of the Schedules: Chaos Mesh runs faults only`,
+        );
       const { chaos, problems } = translateFault(step, `method[${index}]`, experiment.targets);
       found.push(...problems);
       if (chaos) {
         notes.push(...chaos.notes.map((n) => `${scheduled.file}: ${n}`));
-        faults.push({ name: faultName(step, index), kind: chaos.kind, spec: chaos.spec, namespace: chaos.namespace, durationMs: parseDuration(step.duration) ?? 0 });
+        faults.push({
+          name: faultName(step, index),
+          kind: chaos.kind,
+          spec: chaos.spec,
+          namespace: chaos.namespace,
+          durationMs: parseDuration(step.duration) ?? 0,
+        });
       }
     });
-    if (faults.length === 0 && found.length === 0) found.push({ path: 'method', message: 'the experiment has no fault to schedule', hint: 'add a fault step on a kubernetes target' });
-    for (const i of found) issues.push({ ...i, file: scheduled.file, ...(i.path ? scheduled.read.locatePath(i.path) : {}) });
+    if (faults.length === 0 && found.length === 0)
+      found.push({
+        path: 'method',
+        message: 'the experiment has no fault to schedule',
+        hint: 'add a fault step on a kubernetes target',
+      });
+    for (const i of found)
+      issues.push({
+        ...i,
+        file: scheduled.file,
+        ...(i.path ? scheduled.read.locatePath(i.path) : {}),
+      });
     if (found.length > 0) continue;
-    if (experiment.steadyState) notes.push(`${scheduled.file}: the steady-state hypothesis is not checked by the Schedules (faultline run checks it)${schedule.healthGate ? '; the health gate runs before each fault' : ''}`);
-    if (faults.length > 1) notes.push(`${scheduled.file}: its ${faults.length} faults get one Schedule each, on the same cadence: they start together${waited ? ' (the waits between them are not kept)' : ''}`);
+    if (experiment.steadyState)
+      notes.push(
+        `${scheduled.file}: the steady-state hypothesis is not checked by the Schedules (faultline run checks it)${schedule.healthGate ? '; the health gate runs before each fault' : ''}`,
+      );
+    if (faults.length > 1)
+      notes.push(
+        `${scheduled.file}: its ${faults.length} faults get one Schedule each, on the same cadence: they start together${waited ? ' (the waits between them are not kept)' : ''}`,
+      );
 
     schedule.windows.forEach((window, w) => {
       const c = cadences.get(`${scheduled.groupIndex}/${w}`);
       if (!c) return;
-      const cron = `CRON_TZ=${schedule.timezone} ${c.crons[scheduled.experimentIndex]}`;
+      const cron = `CRON_TZ=${schedule.timezone} ${String(c.crons[scheduled.experimentIndex])}`;
       for (const fault of faults) {
-        if (fault.durationMs > c.groupMinutes * 60_000) notes.push(`group ${group.name}: ${fault.name} lasts longer than the ${c.groupMinutes} min between the group's faults, so they overlap`);
-        let name = dnsLabel(`${group.name}-${experimentSlug(experiment.title)}-${fault.name}${schedule.windows.length > 1 ? `-w${w + 1}` : ''}`);
+        if (fault.durationMs > c.groupMinutes * 60_000)
+          notes.push(
+            `group ${group.name}: ${fault.name} lasts longer than the ${c.groupMinutes} min between the group's faults, so they overlap`,
+          );
+        let name = dnsLabel(
+          `${group.name}-${experimentSlug(experiment.title)}-${fault.name}${schedule.windows.length > 1 ? `-w${w + 1}` : ''}`,
+        );
         for (let i = 2; used.has(name); i++) name = `${dnsLabel(name, 59)}-${i}`;
         used.add(name);
         const meta = metadata(name, fault.namespace, experiment.title, { fault: fault.name });
         meta.labels[SCHEDULE_LABELS.schedule] = slug;
         meta.labels[SCHEDULE_LABELS.group] = dnsLabel(group.name);
-        meta.annotations = { ...meta.annotations, 'faultline.dev/cadence': c.description, ...(leashed ? { [PAUSE_ANNOTATION]: 'true' } : {}) };
+        meta.annotations = {
+          ...meta.annotations,
+          'faultline.dev/cadence': c.description,
+          ...(leashed ? { [PAUSE_ANNOTATION]: 'true' } : {}),
+        };
         const embed = CHAOS_KINDS[fault.kind].embed;
-        const common = { schedule: cron, startingDeadlineSeconds: STARTING_DEADLINE_SECONDS, concurrencyPolicy: 'Forbid', historyLimit: 5 };
+        const common = {
+          schedule: cron,
+          startingDeadlineSeconds: STARTING_DEADLINE_SECONDS,
+          concurrencyPolicy: 'Forbid',
+          historyLimit: 5,
+        };
         const spec = schedule.healthGate
-          ? { ...common, type: 'Workflow', workflow: gatedWorkflow(schedule.healthGate.probes, fault, options.gateImage ?? DEFAULT_GATE_IMAGE) }
-          : { ...common, type: fault.kind, [embed]: { ...fault.spec, duration: goDuration(fault.durationMs) } };
-        const document: Manifest = { apiVersion: CHAOS_MESH_API_VERSION, kind: 'Schedule', metadata: meta, spec };
+          ? {
+              ...common,
+              type: 'Workflow',
+              workflow: gatedWorkflow(
+                schedule.healthGate.probes,
+                fault,
+                options.gateImage ?? DEFAULT_GATE_IMAGE,
+              ),
+            }
+          : {
+              ...common,
+              type: fault.kind,
+              [embed]: { ...fault.spec, duration: goDuration(fault.durationMs) },
+            };
+        const document: Manifest = {
+          apiVersion: CHAOS_MESH_API_VERSION,
+          kind: 'Schedule',
+          metadata: meta,
+          spec,
+        };
         const header = [
           `# faultline schedule "${schedule.title}", group ${group.name}, window "${window}" (${schedule.timezone})`,
           `# ${experiment.title} (${scheduled.file}): ${fault.name}, ${goDuration(fault.durationMs)} each time`,
           `# Cadence: ${c.description}.`,
-          ...(schedule.healthGate ? ['# Health gate: the fault starts only when every probe answers (a Task, then the fault as its only branch).'] : []),
+          ...(schedule.healthGate
+            ? [
+                '# Health gate: the fault starts only when every probe answers (a Task, then the fault as its only branch).',
+              ]
+            : []),
           ...(leashed
-            ? ['# LEASHED: created paused (experiment.chaos-mesh.org/pause: "true"), nothing starts. To unleash:', `#   kubectl annotate schedule -n ${fault.namespace} ${name} ${PAUSE_ANNOTATION}-   (or compile with --unleash)`]
-            : ['# UNLEASHED: active; pause with kubectl annotate … experiment.chaos-mesh.org/pause=true --overwrite']),
+            ? [
+                '# LEASHED: created paused (experiment.chaos-mesh.org/pause: "true"), nothing starts. To unleash:',
+                `#   kubectl annotate schedule -n ${fault.namespace} ${name} ${PAUSE_ANNOTATION}-   (or compile with --unleash)`,
+              ]
+            : [
+                '# UNLEASHED: active; pause with kubectl annotate … experiment.chaos-mesh.org/pause=true --overwrite',
+              ]),
         ];
-        files.push({ name: `schedule-${name}.yaml`, text: `${header.join('\n')}\n${stringify(document, { lineWidth: 0, version: '1.1' })}`, document });
+        files.push({
+          name: `schedule-${name}.yaml`,
+          text: `${header.join('\n')}\n${stringify(document, { lineWidth: 0, version: '1.1' })}`,
+          document,
+        });
         objects++;
       }
     });
   }
 
   if (issues.length > 0) {
-    const sorted = issues.sort((a, b) => (a.file === b.file ? 0 : a.file === options.file ? -1 : b.file === options.file ? 1 : (a.file ?? "").localeCompare(b.file ?? "")) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    const sorted = issues.sort(
+      (a, b) =>
+        (a.file === b.file
+          ? 0
+          : a.file === options.file
+            ? -1
+            : b.file === options.file
+              ? 1
+              : (a.file ?? '').localeCompare(b.file ?? '')) ||
+        (a.line ?? 0) - (b.line ?? 0) ||
+        (a.column ?? 0) - (b.column ?? 0),
+    );
     const first = sorted[0]!;
-    const summary = sorted.length === 1 ? `${first.file}${first.line ? `:${first.line}:${first.column}` : ''}: ${first.path ? `${first.path}: ` : ''}${first.message}` : `${options.file}: ${sorted.length} problems; nothing compiled`;
-    throw new ValidationError(summary, sorted, { hint: sorted.length === 1 ? first.hint : undefined });
+    const summary =
+      sorted.length === 1
+        ? `${String(first.file)}${first.line ? `:${first.line}:${String(first.column)}` : ''}: ${first.path ? `${first.path}: ` : ''}${first.message}`
+        : `${options.file}: ${sorted.length} problems; nothing compiled`;
+    throw new ValidationError(summary, sorted, {
+      hint: sorted.length === 1 ? first.hint : undefined,
+    });
   }
   if (objects > 1) {
-    notes.push(`maxConcurrent ${schedule.maxConcurrent}: each Schedule forbids overlapping itself (concurrencyPolicy Forbid), but a cap across ${objects} objects cannot be expressed; faults of different groups${schedule.windows.length > 1 ? ', windows' : ''} or of one experiment may run at the same time`);
+    notes.push(
+      `maxConcurrent ${schedule.maxConcurrent}: each Schedule forbids overlapping itself (concurrencyPolicy Forbid), but a cap across ${objects} objects cannot be expressed; faults of different groups${schedule.windows.length > 1 ? ', windows' : ''} or of one experiment may run at the same time`,
+    );
   }
-  if (schedule.windows.length > 1) notes.push('each window has its own Schedules: where windows overlap, the minimum gap holds within each window only');
-  if (leashed) notes.push(`leashed: every Schedule is created paused (${PAUSE_ANNOTATION}: "true"); compile with --unleash or remove the annotation to start`);
+  if (schedule.windows.length > 1)
+    notes.push(
+      'each window has its own Schedules: where windows overlap, the minimum gap holds within each window only',
+    );
+  if (leashed)
+    notes.push(
+      `leashed: every Schedule is created paused (${PAUSE_ANNOTATION}: "true"); compile with --unleash or remove the annotation to start`,
+    );
   return { files, notes: [...new Set(notes)] };
 }
 
 /** Entry: a Task running the probes; its only branch, taken on exit code 0, is the fault. */
-function gatedWorkflow(probes: NonNullable<Schedule['healthGate']>['probes'], fault: { name: string; kind: keyof typeof CHAOS_KINDS; spec: Record<string, unknown>; durationMs: number }, image: string): Record<string, unknown> {
+function gatedWorkflow(
+  probes: NonNullable<Schedule['healthGate']>['probes'],
+  fault: {
+    name: string;
+    kind: keyof typeof CHAOS_KINDS;
+    spec: Record<string, unknown>;
+    durationMs: number;
+  },
+  image: string,
+): Record<string, unknown> {
   const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   const script = probes
-    .map((p) => `test "$(curl -s -o /dev/null -w '%{http_code}' --max-time ${Math.max(1, Math.ceil((parseDuration(p.timeout) ?? 3000) / 1000))} ${quote(p.url)})" = ${p.status}`)
+    .map(
+      (p) =>
+        `test "$(curl -s -o /dev/null -w '%{http_code}' --max-time ${Math.max(1, Math.ceil((parseDuration(p.timeout) ?? 3000) / 1000))} ${quote(p.url)})" = ${p.status}`,
+    )
     .join(' && ');
-  const gateMs = probes.reduce((sum, p) => sum + (parseDuration(p.timeout) ?? 3000), GATE_STARTUP_MS);
-  const faultTemplate = dnsLabel(fault.name, 50) === 'health-gate' ? 'fault' : dnsLabel(fault.name, 50);
+  const gateMs = probes.reduce(
+    (sum, p) => sum + (parseDuration(p.timeout) ?? 3000),
+    GATE_STARTUP_MS,
+  );
+  const faultTemplate =
+    dnsLabel(fault.name, 50) === 'health-gate' ? 'fault' : dnsLabel(fault.name, 50);
   return {
     entry: 'health-gate',
     templates: [
@@ -239,7 +415,12 @@ function gatedWorkflow(probes: NonNullable<Schedule['healthGate']>['probes'], fa
         task: { container: { name: 'health-gate', image, command: ['sh', '-c', script] } },
         conditionalBranches: [{ target: faultTemplate, expression: 'exitCode == 0' }],
       },
-      { name: faultTemplate, templateType: fault.kind, deadline: goDuration(fault.durationMs), [CHAOS_KINDS[fault.kind].embed]: fault.spec },
+      {
+        name: faultTemplate,
+        templateType: fault.kind,
+        deadline: goDuration(fault.durationMs),
+        [CHAOS_KINDS[fault.kind].embed]: fault.spec,
+      },
     ],
   };
 }

@@ -4,7 +4,7 @@
  * run takes its real time and no virtual time, so draws behind it are not skipped as busy).
  */
 import { setImmediate as yieldNow } from 'node:timers/promises';
-import { sleep } from '../runner/runner.js';
+import { sleep } from '../shared/wait.js';
 
 export interface Clock {
   now(): Date;
@@ -32,7 +32,9 @@ export class VirtualClock implements Clock {
     if (signal.aborted) return;
     if (this.work.size > 0) {
       // Time stands still while a run is in flight (it ends, or the scheduler is stopped).
-      const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      const stopped = new Promise<void>((resolve) =>
+        signal.addEventListener('abort', () => resolve(), { once: true }),
+      );
       await Promise.race([Promise.allSettled([...this.work]), stopped]);
     }
     this.t += ms;

@@ -14,10 +14,10 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Cron } from 'croner';
 import { parseDuration } from '../experiment/duration.js';
-import { loadPlan } from '../runner/load-plan.js';
+import { readPlan } from '../run-plan/read-plan.js';
 import { runExperiment } from '../runner/runner.js';
 import { realClock, type Clock } from './clock.js';
-import type { LoadedSchedule } from './schedule-load.js';
+import type { ReadSchedule } from './schedule-read.js';
 
 export interface HistoryEntry {
   at: string;
@@ -64,24 +64,41 @@ export const statusPath = (dir: string): string => join(dir, 'status.json');
 
 /** YYYY-MM-DD of `date` in `timeZone`. */
 export function localDay(date: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(date);
 }
 
-export function inBlackout(date: Date, schedule: LoadedSchedule['schedule']): string | undefined {
+export function inBlackout(date: Date, schedule: ReadSchedule['schedule']): string | undefined {
   const day = localDay(date, schedule.timezone);
   for (const b of schedule.blackouts) {
-    if (typeof b === 'string' ? b === day : b.from <= day && day <= b.to) return typeof b === 'string' ? `blackout ${b}` : `blackout ${b.from} … ${b.to}${b.reason ? ` (${b.reason})` : ''}`;
+    if (typeof b === 'string' ? b === day : b.from <= day && day <= b.to)
+      return typeof b === 'string'
+        ? `blackout ${b}`
+        : `blackout ${b.from} … ${b.to}${b.reason ? ` (${b.reason})` : ''}`;
   }
   return undefined;
 }
 
 /** The health gate: every probe answers its status in time; else why not. */
-export async function checkHealth(schedule: LoadedSchedule['schedule'], signal: AbortSignal): Promise<string | undefined> {
+export async function checkHealth(
+  schedule: ReadSchedule['schedule'],
+  signal: AbortSignal,
+): Promise<string | undefined> {
   for (const probe of schedule.healthGate?.probes ?? []) {
     try {
-      const res = await fetch(probe.url, { signal: AbortSignal.any([signal, AbortSignal.timeout(parseDuration(probe.timeout) ?? 3000)]) });
+      const res = await fetch(probe.url, {
+        signal: AbortSignal.any([
+          signal,
+          AbortSignal.timeout(parseDuration(probe.timeout) ?? 3000),
+        ]),
+      });
       await res.body?.cancel();
-      if (res.status !== probe.status) return `${probe.url} answered ${res.status}, expected ${probe.status}`;
+      if (res.status !== probe.status)
+        return `${probe.url} answered ${res.status}, expected ${probe.status}`;
     } catch (err) {
       return `${probe.url}: ${err instanceof Error ? err.message : String(err)}`;
     }
@@ -89,19 +106,31 @@ export async function checkHealth(schedule: LoadedSchedule['schedule'], signal: 
   return undefined;
 }
 
-export async function runSchedule(loaded: LoadedSchedule, options: SchedulerOptions): Promise<HistoryEntry[]> {
+export async function runSchedule(
+  loaded: ReadSchedule,
+  options: SchedulerOptions,
+): Promise<HistoryEntry[]> {
   const { schedule } = loaded;
   const clock = options.clock ?? realClock;
   const random = options.random ?? Math.random;
   const leashed = !(schedule.unleashed || options.unleash);
   const tickMs = parseDuration(schedule.tick) ?? 60_000;
-  const windows = schedule.windows.map((w) => new Cron(w, { paused: true, timezone: schedule.timezone }));
+  const windows = schedule.windows.map(
+    (w) => new Cron(w, { paused: true, timezone: schedule.timezone }),
+  );
   const last = new Map<string, number>();
   const running = new Map<Promise<void>, { group: string; experiment: string; started: string }>();
   const history: HistoryEntry[] = [];
   mkdirSync(options.dir, { recursive: true });
   mkdirSync(options.stateDir, { recursive: true });
-  const status: SchedulerStatus = { pid: process.pid, title: schedule.title, file: loaded.file, leashed, started: clock.now().toISOString(), running: [] };
+  const status: SchedulerStatus = {
+    pid: process.pid,
+    title: schedule.title,
+    file: loaded.file,
+    leashed,
+    started: clock.now().toISOString(),
+    running: [],
+  };
   const saveStatus = (): void => {
     status.running = [...running.values()];
     writeFileSync(statusPath(options.dir), `${JSON.stringify(status, null, 2)}\n`);
@@ -109,10 +138,14 @@ export async function runSchedule(loaded: LoadedSchedule, options: SchedulerOpti
   const record = (entry: HistoryEntry): void => {
     history.push(entry);
     appendFileSync(historyPath(options.dir), `${JSON.stringify(entry)}\n`);
-    options.print(`${entry.at} ${entry.group}: ${entry.action} ${entry.experiment}${entry.reason ? ` (${entry.reason})` : ''}${entry.outcome ? ` → ${entry.outcome}` : ''}`);
+    options.print(
+      `${entry.at} ${entry.group}: ${entry.action} ${entry.experiment}${entry.reason ? ` (${entry.reason})` : ''}${entry.outcome ? ` → ${entry.outcome}` : ''}`,
+    );
   };
   saveStatus();
-  options.print(`schedule "${schedule.title}": ${schedule.groups.length} group(s), windows ${schedule.windows.join(', ')} (${schedule.timezone})${leashed ? ' — LEASHED: logging what would run, running nothing (unleashed: true or --unleash to run)' : ' — UNLEASHED'}`);
+  options.print(
+    `schedule "${schedule.title}": ${schedule.groups.length} group(s), windows ${schedule.windows.join(', ')} (${schedule.timezone})${leashed ? ' — LEASHED: logging what would run, running nothing (unleashed: true or --unleash to run)' : ' — UNLEASHED'}`,
+  );
   let runs = 0;
 
   while (!options.signal.aborted && !(options.until && clock.now() >= options.until)) {
@@ -134,12 +167,24 @@ export async function runSchedule(loaded: LoadedSchedule, options: SchedulerOpti
           continue;
         }
         if (running.size >= schedule.maxConcurrent) {
-          record({ at, group: group.name, experiment, action: 'skipped', reason: `busy: ${running.size} experiment(s) running, at most ${schedule.maxConcurrent}` });
+          record({
+            at,
+            group: group.name,
+            experiment,
+            action: 'skipped',
+            reason: `busy: ${running.size} experiment(s) running, at most ${schedule.maxConcurrent}`,
+          });
           continue;
         }
         const unhealthy = await checkHealth(schedule, options.signal);
         if (unhealthy) {
-          record({ at, group: group.name, experiment, action: 'skipped', reason: `unhealthy: ${unhealthy}` });
+          record({
+            at,
+            group: group.name,
+            experiment,
+            action: 'skipped',
+            reason: `unhealthy: ${unhealthy}`,
+          });
           continue;
         }
         last.set(group.name, now.getTime());
@@ -152,12 +197,30 @@ export async function runSchedule(loaded: LoadedSchedule, options: SchedulerOpti
         const info = { group: group.name, experiment, started: at };
         const task = (async () => {
           try {
-            const plan = await loadPlan(path, { displayName: experiment, env: options.env });
-            const result = await runExperiment(plan, { signal: options.signal, journalPath: join(options.stateDir, `schedule-${process.pid}-${n}.json`) });
+            const plan = await readPlan(path, { displayName: experiment, env: options.env });
+            const result = await runExperiment(plan, {
+              signal: options.signal,
+              journalPath: join(options.stateDir, `schedule-${process.pid}-${n}.json`),
+            });
             writeFileSync(journal, `${JSON.stringify(result, null, 2)}\n`);
-            record({ ...info, at, action: 'ran', outcome: result.faultline.outcome, exitCode: result.faultline.exit_code, ended: clock.now().toISOString(), journal: relative(options.dir, journal) });
+            record({
+              ...info,
+              at,
+              action: 'ran',
+              outcome: result.faultline.outcome,
+              exitCode: result.faultline.exit_code,
+              ended: clock.now().toISOString(),
+              journal: relative(options.dir, journal),
+            });
           } catch (err) {
-            record({ ...info, at, action: 'ran', outcome: 'failed', reason: err instanceof Error ? err.message : String(err), ended: clock.now().toISOString() });
+            record({
+              ...info,
+              at,
+              action: 'ran',
+              outcome: 'failed',
+              reason: err instanceof Error ? err.message : String(err),
+              ended: clock.now().toISOString(),
+            });
           }
         })();
         running.set(task, info);

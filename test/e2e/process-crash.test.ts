@@ -19,14 +19,16 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { SCHEMA_SQL, TABLES } from '../../src/demo/payment-service.js';
-import { loadPlan } from '../../src/runner/load-plan.js';
-import type { Journal } from '../../src/runner/journal.js';
+import { readPlan } from '../../src/run-plan/read-plan.js';
+import type { Journal } from '../../src/journal/journal.js';
 import { runExperiment, type RunEvent } from '../../src/runner/runner.js';
 import { freePort } from '../helpers/services.js';
+import { localAt } from '../helpers/locations.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLE = join(root, 'examples/faults/payment-crash-mid-transaction.yaml');
-const DATABASE_URL = process.env['FAULTLINE_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_URL =
+  process.env['FAULTLINE_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TSX = import.meta.resolve('tsx');
 
 describe('crash during a transaction (payment service, real PostgreSQL)', () => {
@@ -49,69 +51,118 @@ describe('crash during a transaction (payment service, real PostgreSQL)', () => 
   });
 
   for (const build of ['fragile', 'resilient'] as const) {
-    it(`${build} build: SIGKILLed under load, restarted, nothing acknowledged is lost or half-written`, { timeout: 120_000 }, async () => {
-      const port = await freePort();
-      const ledgerFile = join(dir, `${build}-ledger.txt`);
-      await writeFile(ledgerFile, '');
-      await admin.query(`TRUNCATE ${TABLES.payments}`);
-      const dbProxy = await freePort();
-      const url = new URL(DATABASE_URL);
-      const upstream = `${url.hostname}:${url.port || 5432}`;
-      url.port = String(dbProxy);
-      url.searchParams.set('options', `-c search_path=${schema}`);
-      const events: RunEvent[] = [];
-      const plan = await loadPlan(EXAMPLE, {
-        env: {
-          PAYMENT_PORT: String(port),
-          PAYMENT_BUILD: build,
-          DATABASE_URL: url.toString(),
-          DB_PROXY: `127.0.0.1:${dbProxy}`,
-          POSTGRES_UPSTREAM: upstream,
-          LEDGER_FILE: ledgerFile,
-          PAYMENT_COMMAND: `exec "${process.execPath}" --import ${TSX} ${join(root, 'src/demo/payment-service-main.ts')}`,
-        },
-      });
-      let acknowledgedAtKill = 0;
-      const journal: Journal = await runExperiment(plan, {
-        journalPath: join(dir, `${build}.json`),
-        onEvent: (event) => {
-          events.push(event);
-          if (event.type === 'fault-applied' && event.fault.name === 'crash') void readFile(ledgerFile, 'utf8').then((t) => (acknowledgedAtKill = t.split('\n').filter(Boolean).length));
-        },
-      });
+    it(
+      `${build} build: SIGKILLed under load, restarted, nothing acknowledged is lost or half-written`,
+      { timeout: 120_000 },
+      async () => {
+        const port = await freePort();
+        const ledgerFile = join(dir, `${build}-ledger.txt`);
+        await writeFile(ledgerFile, '');
+        await admin.query(`TRUNCATE ${TABLES.payments}`);
+        const dbProxy = await freePort();
+        const url = new URL(DATABASE_URL);
+        const upstream = `${url.hostname}:${url.port || 5432}`;
+        url.port = String(dbProxy);
+        url.searchParams.set('options', `-c search_path=${schema}`);
+        const events: RunEvent[] = [];
+        const plan = await readPlan(EXAMPLE, {
+          env: {
+            PAYMENT_PORT: String(port),
+            PAYMENT_BUILD: build,
+            DATABASE_URL: url.toString(),
+            DB_PROXY: `127.0.0.1:${dbProxy}`,
+            POSTGRES_UPSTREAM: upstream,
+            LEDGER_FILE: ledgerFile,
+            PAYMENT_COMMAND: `exec "${process.execPath}" --import ${TSX} ${join(root, 'src/demo/payment-service-main.ts')}`,
+          },
+        });
+        let acknowledgedAtKill = 0;
+        const journal: Journal = await runExperiment(plan, {
+          journalPath: join(dir, `${build}.json`),
+          onEvent: (event) => {
+            events.push(event);
+            if (event.type === 'fault-applied' && event.fault.name === 'crash')
+              void readFile(ledgerFile, 'utf8').then(
+                (t) => (acknowledgedAtKill = t.split('\n').filter(Boolean).length),
+              );
+          },
+        });
 
-      assert.deepEqual(journal.faultline.faults.map((f) => [f.name, f.state]), [['latency-1', 'removed'], ['crash', 'removed']], journal.faultline.reason);
-      const fault = journal.faultline.faults[1]!;
-      assert.deepEqual(journal.faultline.verification?.find((v) => v.fault === 'crash'), { fault: 'crash', gone: true }, 'the service was back at the end of the method');
-      const killed = (fault.location.handle?.['processes'] as { pid: number }[])[0]!.pid;
-      const restarted = (fault.location.handle?.['restarted'] as { pid: number }[])[0]!.pid;
-      assert.notEqual(restarted, killed, 'a new process served after the crash');
+        assert.deepEqual(
+          journal.faultline.faults.map((f) => [f.name, f.state]),
+          [
+            ['latency-1', 'removed'],
+            ['crash', 'removed'],
+          ],
+          journal.faultline.reason,
+        );
+        const fault = journal.faultline.faults[1]!;
+        assert.deepEqual(
+          journal.faultline.verification?.find((v) => v.fault === 'crash'),
+          { fault: 'crash', gone: true },
+          'the service was back at the end of the method',
+        );
+        const killed = (localAt(fault.location).handle?.['processes'] as { pid: number }[])[0]!.pid;
+        const restarted = (localAt(fault.location).handle?.['restarted'] as { pid: number }[])[0]!
+          .pid;
+        assert.notEqual(restarted, killed, 'a new process served after the crash');
 
-      // The crash cut requests in flight and the service was down: load saw errors then.
-      const phases = journal.faultline.load?.phases as Record<'before' | 'method' | 'after', { completed: number; errors: number } | undefined> | undefined;
-      assert.ok(phases?.before && phases.method && phases.after, JSON.stringify(phases));
-      assert.equal(phases.before.errors, 0, 'a healthy baseline');
-      assert.ok(phases.method.errors > 0, 'requests failed while the service was killed');
-      assert.ok(phases.after.completed - phases.after.errors > 0, 'payments succeeded again after the restart');
+        // The crash cut requests in flight and the service was down: load saw errors then.
+        const phases = journal.faultline.load?.phases as
+          | Record<'before' | 'method' | 'after', { completed: number; errors: number } | undefined>
+          | undefined;
+        assert.ok(phases?.before && phases.method && phases.after, JSON.stringify(phases));
+        assert.equal(phases.before.errors, 0, 'a healthy baseline');
+        assert.ok(phases.method.errors > 0, 'requests failed while the service was killed');
+        assert.ok(
+          phases.after.completed - phases.after.errors > 0,
+          'payments succeeded again after the restart',
+        );
 
-      // The reconciliation probe, run by the service before the crash and after the restart.
-      const probes = [journal.steady_states.before, journal.steady_states.after].map((s) => s?.probes[0]);
-      for (const probe of probes) assert.equal(probe?.tolerance_met, true, JSON.stringify(probe?.output));
-      assert.equal(journal.faultline.outcome, 'held', journal.faultline.reason);
+        // The reconciliation probe, run by the service before the crash and after the restart.
+        const probes = [journal.steady_states.before, journal.steady_states.after].map(
+          (s) => s?.probes[0],
+        );
+        for (const probe of probes)
+          assert.equal(probe?.tolerance_met, true, JSON.stringify(probe?.output));
+        assert.equal(journal.faultline.outcome, 'held', journal.faultline.reason);
 
-      // And independently of the service: the ledger against the table.
-      const ledger = (await readFile(ledgerFile, 'utf8')).split('\n').filter(Boolean);
-      assert.ok(ledger.length > acknowledgedAtKill && acknowledgedAtKill > 0, `payments acknowledged before (${acknowledgedAtKill}) and after the crash (${ledger.length})`);
-      assert.equal(new Set(ledger).size, ledger.length, 'no id acknowledged twice');
-      const stored = await admin.query<{ id: string; amount_cents: number; currency: string }>(`SELECT id, amount_cents, currency FROM ${TABLES.payments} WHERE id = ANY($1::uuid[])`, [ledger]);
-      assert.equal(stored.rowCount, ledger.length, 'every acknowledged payment is in the database (none lost)');
-      for (const row of stored.rows) assert.deepEqual([row.amount_cents, row.currency], [1250, 'EUR'], `payment ${row.id} is whole`);
-      const total = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${TABLES.payments}`);
-      const orphans = total.rows[0]!.n - ledger.length;
-      assert.ok(orphans > 0, 'the kill cut transactions in flight: committed, never acknowledged');
-      process.stdout.write(`# ${build}: ${ledger.length} payments acknowledged, all stored; ${orphans} stored but never acknowledged (in flight at the kill); ${phases.method.errors} requests failed during the fault\n`);
-      assert.ok(orphans >= 0);
-      assert.ok(events.some((e) => e.type === 'fault-removed'));
-    });
+        // And independently of the service: the ledger against the table.
+        const ledger = (await readFile(ledgerFile, 'utf8')).split('\n').filter(Boolean);
+        assert.ok(
+          ledger.length > acknowledgedAtKill && acknowledgedAtKill > 0,
+          `payments acknowledged before (${acknowledgedAtKill}) and after the crash (${ledger.length})`,
+        );
+        assert.equal(new Set(ledger).size, ledger.length, 'no id acknowledged twice');
+        const stored = await admin.query<{ id: string; amount_cents: number; currency: string }>(
+          `SELECT id, amount_cents, currency FROM ${TABLES.payments} WHERE id = ANY($1::uuid[])`,
+          [ledger],
+        );
+        assert.equal(
+          stored.rowCount,
+          ledger.length,
+          'every acknowledged payment is in the database (none lost)',
+        );
+        for (const row of stored.rows)
+          assert.deepEqual(
+            [row.amount_cents, row.currency],
+            [1250, 'EUR'],
+            `payment ${row.id} is whole`,
+          );
+        const total = await admin.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM ${TABLES.payments}`,
+        );
+        const orphans = total.rows[0]!.n - ledger.length;
+        assert.ok(
+          orphans > 0,
+          'the kill cut transactions in flight: committed, never acknowledged',
+        );
+        process.stdout.write(
+          `# ${build}: ${ledger.length} payments acknowledged, all stored; ${orphans} stored but never acknowledged (in flight at the kill); ${phases.method.errors} requests failed during the fault\n`,
+        );
+        assert.ok(orphans >= 0);
+        assert.ok(events.some((e) => e.type === 'fault-removed'));
+      },
+    );
   }
 });

@@ -3,6 +3,7 @@
 // use, and SIGTERM stopping it cleanly with no proxy left listening.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
@@ -12,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ProxyApiClient, RemoteError } from '../../src/index.js';
+import { watchOutput } from '../helpers/wait-for.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
@@ -23,28 +25,26 @@ interface Running {
 }
 
 function run(args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: 'pipe', env: { ...process.env, NO_COLOR: '1' } });
+  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    stdio: 'pipe',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
 }
 
 /** Starts the server and resolves once it printed the URL it listens on. */
 async function serve(args: string[]): Promise<Running> {
   const child = run(['proxy', 'serve', '--port', '0', ...args]);
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d;
-      const match = /API on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${err}`)));
-  });
-  return { child, url, stdout: () => out, stderr: () => err };
+  const out = watchOutput(child.stdout);
+  const err = watchOutput(child.stderr);
+  const both = watchOutput(child.stdout, child.stderr);
+  const [, url] = await both.waitFor(/API on (http:\/\/\S+)/, 'proxy serve to listen', { child });
+  return { child, url: url!, stdout: out.text, stderr: err.text };
 }
 
 /** Runs the CLI to completion; resolves with its exit code and output. */
-async function complete(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function complete(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = run(args);
   let stdout = '';
   let stderr = '';
@@ -103,10 +103,18 @@ describe('faultline proxy serve (child process)', () => {
       assert.equal(proxy.toxics.length, 1);
       const port = Number(proxy.listen.split(':').at(-1));
       const slow = await roundTrip(port);
-      assert.ok(slow >= 120, `round trip with the configured 120 ms latency: ${slow.toFixed(1)} ms`);
+      assert.ok(
+        slow >= 120,
+        `round trip with the configured 120 ms latency: ${slow.toFixed(1)} ms`,
+      );
 
       await client.removeToxic('echo', 'latency_downstream');
-      const toxic = await client.addToxic('echo', { type: 'latency', stream: 'upstream', attributes: { latency: 60 }, expires_in: 60 });
+      const toxic = await client.addToxic('echo', {
+        type: 'latency',
+        stream: 'upstream',
+        attributes: { latency: 60 },
+        expires_in: 60,
+      });
       assert.ok(toxic.expires_at, 'faultline answers the lease deadline');
       assert.ok((await roundTrip(port)) >= 60);
 
@@ -115,7 +123,9 @@ describe('faultline proxy serve (child process)', () => {
       assert.equal(missing.code, 'E_NOT_FOUND');
       assert.equal(missing.status, 404);
 
-      const bad = await client.addToxic('echo', { type: 'latency', attributes: { latency: -1, jitter: 'x' } }).catch((e: unknown) => e);
+      const bad = await client
+        .addToxicJson('echo', { type: 'latency', attributes: { latency: -1, jitter: 'x' } })
+        .catch((e: unknown) => e);
       assert.ok(bad instanceof RemoteError);
       assert.equal(bad.status, 400);
       assert.equal(bad.issues.length, 2, 'both bad attributes are reported');
@@ -138,7 +148,11 @@ describe('faultline proxy serve (child process)', () => {
       config,
       JSON.stringify([
         { name: 'a', upstream: echoAddress, toxics: [{ type: 'latncy' }] },
-        { name: 'b', upstream: 'nowhere', toxics: [{ type: 'latency', attributes: { latency: -5 } }] },
+        {
+          name: 'b',
+          upstream: 'nowhere',
+          toxics: [{ type: 'latency', attributes: { latency: -5 } }],
+        },
       ]),
     );
     const result = await complete(['proxy', 'serve', '--port', '0', '--config', config]);
@@ -176,6 +190,51 @@ describe('faultline proxy serve (child process)', () => {
     assert.match(result.stderr, /non-loopback/);
   });
 
+  it('--allow-origin lets one page in; --allow-host accepts a name; the rest of the browser rules hold', async () => {
+    const running = await serve([
+      '--allow-origin',
+      'http://dash.test:3000',
+      '--allow-host',
+      'chaos.test',
+    ]);
+    const port = Number(new URL(running.url).port);
+    // Raw http.request: fetch does not let a caller set Host.
+    const send = (method: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; cors: unknown }>((resolve, reject) => {
+        const req = httpRequest(`${running.url}/reset`, { method, headers }, (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              cors: res.headers['access-control-allow-origin'],
+            }),
+          );
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const page = await send('POST', {
+        origin: 'http://dash.test:3000',
+        'user-agent': 'Mozilla/5.0',
+      });
+      assert.equal(page.status, 204);
+      assert.equal(page.cors, 'http://dash.test:3000');
+      const preflight = await send('OPTIONS', {
+        origin: 'http://dash.test:3000',
+        'access-control-request-method': 'POST',
+      });
+      assert.equal(preflight.status, 204);
+      assert.equal((await send('POST', { origin: 'http://evil.example' })).status, 403);
+      assert.equal((await send('POST', { host: `chaos.test:${port}` })).status, 204);
+      assert.equal((await send('POST', { host: `evil.test:${port}` })).status, 403);
+      assert.equal((await send('POST', { 'sec-fetch-site': 'cross-site' })).status, 403);
+    } finally {
+      running.child.kill('SIGTERM');
+      await once(running.child, 'exit');
+    }
+  });
+
   it('tells an unreachable server apart from a refused request', async () => {
     const closed = createServer();
     closed.listen(0, '127.0.0.1');
@@ -183,7 +242,9 @@ describe('faultline proxy serve (child process)', () => {
     const port = (closed.address() as AddressInfo).port;
     closed.close();
     await once(closed, 'close');
-    const error = await new ProxyApiClient({ url: `http://127.0.0.1:${port}` }).listProxies().catch((e: unknown) => e);
+    const error = await new ProxyApiClient({ url: `http://127.0.0.1:${port}` })
+      .listProxies()
+      .catch((e: unknown) => e);
     assert.ok(error instanceof RemoteError);
     assert.equal(error.code, 'E_IO');
   });

@@ -12,7 +12,11 @@ export interface CliResult {
 
 export async function runCli(
   argv: string[],
-  options: { cwd?: string | undefined; env?: NodeJS.ProcessEnv | undefined; signal?: AbortSignal | undefined } = {},
+  options: {
+    cwd?: string | undefined;
+    env?: NodeJS.ProcessEnv | undefined;
+    signal?: AbortSignal | undefined;
+  } = {},
 ): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -20,6 +24,13 @@ export async function runCli(
   let err = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main({ argv, env: options.env ?? {}, cwd: options.cwd ?? process.cwd(), stdout, stderr, signal: options.signal ?? new AbortController().signal });
+  const code = await main({
+    argv,
+    env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
+    stdout,
+    stderr,
+    signal: options.signal ?? new AbortController().signal,
+  });
   return { code, stdout: out, stderr: err };
 }

@@ -13,7 +13,8 @@ import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as (ajv: Ajv) => Ajv;
 
 type Schema = Record<string, unknown>;
 
@@ -24,7 +25,10 @@ function toAjv(node: unknown): unknown {
   const out: Schema = {};
   for (const [key, value] of Object.entries(input)) {
     if (key.startsWith('x-kubernetes-') || key === 'description') continue;
-    out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, toAjv(v)])) : toAjv(value);
+    out[key] =
+      key === 'properties'
+        ? Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, toAjv(v)]))
+        : toAjv(value);
   }
   if (input['x-kubernetes-int-or-string'] === true) {
     delete out['type'];
@@ -34,7 +38,11 @@ function toAjv(node: unknown): unknown {
     out['exclusiveMinimum'] = input['minimum'];
     delete out['minimum'];
   }
-  if (input['properties'] && input['additionalProperties'] === undefined && input['x-kubernetes-preserve-unknown-fields'] !== true) {
+  if (
+    input['properties'] &&
+    input['additionalProperties'] === undefined &&
+    input['x-kubernetes-preserve-unknown-fields'] !== true
+  ) {
     out['additionalProperties'] = false;
   }
   return out;
@@ -56,11 +64,18 @@ export function loadCrdValidator(dir: string): CrdValidator {
   for (const name of readdirSync(dir).filter((n) => n.endsWith('.yaml'))) {
     const crd = parse(readFileSync(join(dir, name), 'utf8')) as {
       kind: string;
-      spec: { group: string; names: { kind: string }; versions: { name: string; schema: { openAPIV3Schema: Schema } }[] };
+      spec: {
+        group: string;
+        names: { kind: string };
+        versions: { name: string; schema: { openAPIV3Schema: Schema } }[];
+      };
     };
     if (crd.kind !== 'CustomResourceDefinition') continue;
     for (const version of crd.spec.versions) {
-      validators.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, ajv.compile(toAjv(version.schema.openAPIV3Schema) as Schema));
+      validators.set(
+        `${crd.spec.group}/${version.name}/${crd.spec.names.kind}`,
+        ajv.compile(toAjv(version.schema.openAPIV3Schema) as Schema),
+      );
     }
   }
   return {
@@ -70,7 +85,10 @@ export function loadCrdValidator(dir: string): CrdValidator {
       const validate = validators.get(key);
       if (!validate) return [`no CRD for ${key}`];
       if (validate(object)) return [];
-      return (validate.errors ?? []).map((e: ErrorObject) => `${e.instancePath || '/'}: ${e.message ?? e.keyword}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : ''}`);
+      return (validate.errors ?? []).map(
+        (e: ErrorObject) =>
+          `${e.instancePath || '/'}: ${e.message ?? e.keyword}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : ''}`,
+      );
     },
   };
 }

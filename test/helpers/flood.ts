@@ -42,27 +42,30 @@ source.listen(0, '127.0.0.1', () => {
   process.send!({ source: (source.address() as AddressInfo).port });
 });
 
-process.on('message', (message: { connect?: number; count?: number; stats?: boolean; go?: boolean }) => {
-  if (message.go) {
-    for (const socket of accepted) flood(socket);
-  } else if (message.connect !== undefined) {
-    wanted = message.count ?? 1;
-    for (let i = 0; i < wanted; i++) {
-      const index = i;
-      received.push(0);
-      const client = connect(message.connect, '127.0.0.1', () => {
-        open++;
-        reportWhenReady();
-      });
-      client.on('data', (chunk: Buffer) => {
-        received[index]! += chunk.length;
-      });
-      client.on('error', () => undefined);
-      clients.push(client);
+process.on(
+  'message',
+  (message: { connect?: number; count?: number; stats?: boolean; go?: boolean }) => {
+    if (message.go) {
+      for (const socket of accepted) flood(socket);
+    } else if (message.connect !== undefined) {
+      wanted = message.count ?? 1;
+      for (let i = 0; i < wanted; i++) {
+        const index = i;
+        received.push(0);
+        const client = connect(message.connect, '127.0.0.1', () => {
+          open++;
+          reportWhenReady();
+        });
+        client.on('data', (chunk: Buffer) => {
+          received[index]! += chunk.length;
+        });
+        client.on('error', () => undefined);
+        clients.push(client);
+      }
+    } else if (message.stats) {
+      process.send!({ total: received.reduce((a, b) => a + b, 0), perClient: received });
     }
-  } else if (message.stats) {
-    process.send!({ total: received.reduce((a, b) => a + b, 0), perClient: received });
-  }
-});
+  },
+);
 
 process.on('disconnect', () => process.exit(0));

@@ -9,16 +9,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis, type RedisOptions } from 'ioredis';
 import { freePort } from './services.js';
+import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export interface PrivateRedis {
   port: number;
@@ -31,19 +24,31 @@ export interface PrivateRedis {
 /** `redis-server --port N --save '' --appendonly no` on a free port, ready to answer. */
 export async function startRedis(): Promise<PrivateRedis> {
   const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   const clients: Redis[] = [];
   const client = (name?: string, options: RedisOptions = {}): Redis => {
-    const c = new Redis(port, '127.0.0.1', { connectionName: name, maxRetriesPerRequest: 1, ...options });
+    const c = new Redis(port, '127.0.0.1', {
+      connectionName: name,
+      maxRetriesPerRequest: 1,
+      ...options,
+    });
     c.on('error', () => undefined);
     clients.push(c);
     return c;
   };
   const probe = client('test-ready', { lazyConnect: true, retryStrategy: () => null });
-  await waitFor(async () => {
-    if (probe.status !== 'ready') await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  }, 20_000, `redis-server on ${port}`);
+  await waitFor(
+    `redis-server on ${port}`,
+    async () => {
+      if (probe.status !== 'ready') await probe.connect();
+      return (await probe.ping()) === 'PONG';
+    },
+    { timeoutMs: 20_000, intervalMs: 100, ignoreErrors: true },
+  );
   probe.disconnect();
   return {
     port,
@@ -79,7 +84,11 @@ export async function startRabbit(): Promise<PrivateRabbit> {
   const [amqpPort, distPort] = [await freePort(), await freePort()];
   const dir = await mkdtemp(join(tmpdir(), 'fl-rabbit-'));
   await chmod(dir, 0o777);
-  await writeFile(join(dir, 'rabbitmq.conf'), `listeners.tcp.default = ${amqpPort}\nloopback_users = none\n`, { mode: 0o644 });
+  await writeFile(
+    join(dir, 'rabbitmq.conf'),
+    `listeners.tcp.default = ${amqpPort}\nloopback_users = none\n`,
+    { mode: 0o644 },
+  );
   await writeFile(join(dir, 'enabled_plugins'), '[].\n', { mode: 0o666 });
   const env = {
     ...process.env,
@@ -94,7 +103,8 @@ export async function startRabbit(): Promise<PrivateRabbit> {
   };
   const server = spawn('rabbitmq-server', [], { env, cwd: dir, stdio: 'ignore', detached: true });
   server.unref();
-  const ctl = async (...args: string[]): Promise<string> => (await run('rabbitmqctl', ['-n', node, '-q', ...args], { timeout: 60_000 })).stdout;
+  const ctl = async (...args: string[]): Promise<string> =>
+    (await run('rabbitmqctl', ['-n', node, '-q', ...args], { timeout: 60_000 })).stdout;
   const stop = async (): Promise<void> => {
     await ctl('stop', join(dir, 'pid')).catch(() => undefined);
     if (server.exitCode === null && server.pid) {

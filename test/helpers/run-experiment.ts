@@ -5,10 +5,13 @@
 // awaited after the run — a failed observation fails the test, and a run that applied nothing
 // fails it too instead of passing an observation that never ran.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { parseExperiment } from '../../src/experiment/load.js';
-import { compileExperiment } from '../../src/runner/compile.js';
-import type { Journal } from '../../src/runner/journal.js';
+import { findAgents } from '../../src/backends/local/agent.js';
+import { localAt } from './locations.js';
+import { parseExperiment } from '../../src/run-plan/read-experiment.js';
+import { planExperiment } from '../../src/run-plan/from-experiment.js';
+import type { Journal } from '../../src/journal/journal.js';
 import { runExperiment, type RunEvent } from '../../src/runner/runner.js';
 
 /** The runner's event for a fault in place (its record carries the location, tag, expiry). */
@@ -30,9 +33,12 @@ export interface RunExperimentDocOptions {
 }
 
 /** Runs `doc` (an experiment as an object, serialized to YAML) and returns its journal. */
-export async function runExperimentDoc(doc: Record<string, unknown>, options: RunExperimentDocOptions): Promise<Journal> {
+export async function runExperimentDoc(
+  doc: Record<string, unknown>,
+  options: RunExperimentDocOptions,
+): Promise<Journal> {
   const { file, during, onEvent } = options;
-  const plan = compileExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
+  const plan = planExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
   let observed: Promise<void> | undefined;
   const journal = await runExperiment(plan, {
     journalPath: options.journalPath,
@@ -47,4 +53,32 @@ export async function runExperimentDoc(doc: Record<string, unknown>, options: Ru
     await observed;
   }
   return journal;
+}
+
+/**
+ * A suite's experiment runner: each call runs `doc` (with a title and a one-minute safety limit)
+ * under a file name of its own and a journal in `dir()`.
+ */
+export function suiteRunner(
+  dir: () => string,
+  prefix: string,
+): (
+  doc: Record<string, unknown>,
+  during?: (event: FaultApplied) => Promise<void>,
+) => Promise<Journal> {
+  let runs = 0;
+  return (doc, during) => {
+    const file = `${prefix}-${++runs}.yaml`;
+    return runExperimentDoc(
+      { title: file, safety: { maxDuration: '1m' }, ...doc },
+      { file, journalPath: join(dir(), `${runs}.json`), during },
+    );
+  };
+}
+
+/** The one agent process holding an applied local fault. */
+export async function agentOf(event: FaultApplied): Promise<number> {
+  const pids = await findAgents(localAt(event.fault.location).tag);
+  assert.equal(pids.length, 1, 'one agent holds the fault');
+  return pids[0]!;
 }

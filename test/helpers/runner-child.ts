@@ -9,16 +9,44 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { watchOutput } from './wait-for.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // Resolved here: the children run in temporary directories where `tsx` is not resolvable.
 const TSX = import.meta.resolve('tsx');
 
 export interface FaultlineChildOptions {
-  /** FAULTLINE_STATE_DIR of the child: where `run` journals and `recover` looks. */
-  stateDir: string;
+  /**
+   * FAULTLINE_STATE_DIR of the child: where `run` journals and registers, and where `recover`
+   * and `halt` look. Give it or `xdgStateHome`.
+   */
+  stateDir?: string;
+  /**
+   * XDG_STATE_HOME of the child. Without `stateDir` (no FAULTLINE_STATE_DIR), the child keeps
+   * its journals in its cwd's `.faultline/runs` and registers its runs in
+   * XDG_STATE_HOME/faultline/runs — faultline's defaults, in a directory of the test's own.
+   */
+  xdgStateHome?: string;
   /** Working directory of the child. */
   cwd: string;
+  /**
+   * FAULTLINE_LEASE_GRACE_SECONDS of a `run` child: seconds its faults' leases last past their
+   * planned end (unset: the runner's 5), so a test waiting for a dead runner's lease to end a
+   * fault does not wait out the grace.
+   */
+  leaseGraceSeconds?: number;
+}
+
+function childEnv(options: FaultlineChildOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env['FAULTLINE_STATE_DIR'];
+  if (options.stateDir === undefined && options.xdgStateHome === undefined)
+    throw new Error('a faultline child needs stateDir or xdgStateHome: never the real registry');
+  if (options.stateDir !== undefined) env['FAULTLINE_STATE_DIR'] = options.stateDir;
+  if (options.xdgStateHome !== undefined) env['XDG_STATE_HOME'] = options.xdgStateHome;
+  if (options.leaseGraceSeconds !== undefined)
+    env['FAULTLINE_LEASE_GRACE_SECONDS'] = String(options.leaseGraceSeconds);
+  return env;
 }
 
 export interface RunnerChild {
@@ -31,26 +59,29 @@ export interface RunnerChild {
    * rejection when nobody awaits it.
    */
   applied: Promise<void>;
+  /** Resolves when the output matches `pattern`; rejects, with the output, if the child exits first. */
+  waitForOutput(pattern: string | RegExp, what: string): Promise<void>;
 }
 
 /** Starts `faultline ARGS…` (typically `run FILE`) under tsx and watches for the first fault applied. */
 export function startRunner(args: string[], options: FaultlineChildOptions): RunnerChild {
   const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
     stdio: 'pipe',
-    env: { ...process.env, FAULTLINE_STATE_DIR: options.stateDir },
+    env: childEnv(options),
     cwd: options.cwd,
   });
-  let output = '';
-  const applied = new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      output += d;
-      if (output.includes('⚡')) resolve();
-    });
-    child.stderr.on('data', (d: Buffer) => (output += d));
-    child.once('exit', (code) => reject(new Error(`exited ${code} before applying a fault:\n${output}`)));
-  });
+  const output = watchOutput(child.stdout, child.stderr);
+  const applied = output
+    .waitFor('⚡', 'the runner to apply a fault', { child, timeoutMs: 120_000 })
+    .then(() => undefined);
   applied.catch(() => undefined);
-  return { child, output: () => output, applied };
+  return {
+    child,
+    output: output.text,
+    applied,
+    waitForOutput: (pattern, what) =>
+      output.waitFor(pattern, what, { child, timeoutMs: 120_000 }).then(() => undefined),
+  };
 }
 
 /**
@@ -58,7 +89,11 @@ export function startRunner(args: string[], options: FaultlineChildOptions): Run
  * otherwise), starts `faultline run` on it as a child and resolves once its first fault is
  * applied. The caller owns the child (kill it, or let it run to its end).
  */
-export async function runUntilApplied(name: string, doc: Record<string, unknown>, options: FaultlineChildOptions): Promise<ChildProcessWithoutNullStreams> {
+export async function runUntilApplied(
+  name: string,
+  doc: Record<string, unknown>,
+  options: FaultlineChildOptions,
+): Promise<ChildProcessWithoutNullStreams> {
   const file = join(options.cwd, name);
   await writeFile(file, stringify({ title: name, safety: { maxDuration: '2m' }, ...doc }));
   const { child, applied } = startRunner(['run', file], options);
@@ -85,8 +120,14 @@ export async function killRunner(child: ChildProcess): Promise<void> {
 }
 
 /** Runs `faultline ARGS…` (e.g. `recover`, `halt`) to its end: its exit code, its stdout, and stdout + stderr. */
-export async function runFaultline(args: string[], options: FaultlineChildOptions): Promise<{ code: number | null; stdout: string; output: string }> {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { env: { ...process.env, FAULTLINE_STATE_DIR: options.stateDir }, cwd: options.cwd });
+export async function runFaultline(
+  args: string[],
+  options: FaultlineChildOptions,
+): Promise<{ code: number | null; stdout: string; output: string }> {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+    env: childEnv(options),
+    cwd: options.cwd,
+  });
   let stdout = '';
   let output = '';
   child.stdout.on('data', (d: Buffer) => {

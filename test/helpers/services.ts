@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import { ProxyCollection, startControlServer, type FaultProxy } from '../../src/index.js';
 
 /** A TCP server that answers every chunk with the same bytes. */
-export async function startEcho(): Promise<{ server: Server; address: string; close: () => Promise<void> }> {
+export async function startEcho(): Promise<{
+  server: Server;
+  address: string;
+  close: () => Promise<void>;
+}> {
   const server = createServer((s) => {
     s.on('error', () => undefined);
     s.pipe(s);
@@ -30,20 +34,26 @@ export { freePort } from '../../src/demo/free-port.js';
  * new connection per request) and answers 200 with the time it took, or 503 when the
  * dependency fails or takes longer than `timeoutMs`.
  */
-export async function startService(dependencyPort: number, timeoutMs = 2_000): Promise<{ url: string; server: HttpServer; close: () => Promise<void> }> {
+export async function startService(
+  dependencyPort: number,
+  timeoutMs = 2_000,
+): Promise<{ url: string; server: HttpServer; close: () => Promise<void> }> {
   const server = createHttpServer((req, res) => {
     const started = Date.now();
     const socket = connect(dependencyPort, '127.0.0.1');
     const fail = (why: string): void => {
       socket.destroy();
-      if (!res.headersSent) res.writeHead(503, { 'content-type': 'text/plain' }).end(`dependency: ${why}\n`);
+      if (!res.headersSent)
+        res.writeHead(503, { 'content-type': 'text/plain' }).end(`dependency: ${why}\n`);
     };
     socket.setTimeout(timeoutMs, () => fail('timeout'));
     socket.once('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
     socket.once('connect', () => socket.write('ping'));
     socket.once('data', () => {
       socket.destroy();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, ms: Date.now() - started }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ok: true, ms: Date.now() - started }));
     });
     req.resume();
   });

@@ -61,7 +61,10 @@ describe('PostgreSQL through the proxy', () => {
       const slow = await timed(() => client.query('SELECT 1 AS one'));
       assert.equal(slow.value.rows[0].one, 1);
       assert.ok(slow.ms >= 200, `SELECT 1 with 200 ms latency took ${slow.ms.toFixed(1)} ms`);
-      assert.ok(toxic.stats.connections >= 1 && toxic.stats.bytes > 0, 'the toxic counts the traffic it touched');
+      assert.ok(
+        toxic.stats.connections >= 1 && toxic.stats.bytes > 0,
+        'the toxic counts the traffic it touched',
+      );
 
       proxy.removeToxic(toxic.name);
       const fast = await timed(() => client.query('SELECT 1 AS one'));
@@ -100,7 +103,10 @@ describe('PostgreSQL through the proxy', () => {
     client.on('error', () => undefined);
     try {
       // The start-up exchange already happened; allow 64 KiB more of answers, then cut.
-      const toxic = proxy.addToxic({ type: 'limit_data', attributes: { bytes: proxy.stats.bytes_downstream + 65_536 } });
+      const toxic = proxy.addToxic({
+        type: 'limit_data',
+        attributes: { bytes: proxy.stats.bytes_downstream + 65_536 },
+      });
       const small = await client.query('SELECT 1 AS one');
       assert.equal(small.rows[0].one, 1);
       await assert.rejects(
@@ -124,7 +130,10 @@ describe('Redis through the proxy', () => {
     proxy = await proxies.create({ name: 'redis', upstream: REDIS_UPSTREAM });
   });
   after(async () => {
-    const direct = new Redis(REDIS_UPSTREAM.split(':')[1] ? Number(REDIS_UPSTREAM.split(':')[1]) : 6379, '127.0.0.1');
+    const direct = new Redis(
+      REDIS_UPSTREAM.split(':')[1] ? Number(REDIS_UPSTREAM.split(':')[1]) : 6379,
+      '127.0.0.1',
+    );
     await direct.del(key);
     direct.disconnect();
     await proxies.close();
@@ -136,7 +145,11 @@ describe('Redis through the proxy', () => {
     try {
       assert.equal(await redis.set(key, 'v1', 'EX', 60), 'OK');
       assert.equal(await redis.get(key), 'v1');
-      const toxic = proxy.addToxic({ type: 'latency', attributes: { latency: 150 }, expires_in: 30 });
+      const toxic = proxy.addToxic({
+        type: 'latency',
+        attributes: { latency: 150 },
+        expires_in: 30,
+      });
       const slow = await timed(() => redis.get(key));
       assert.equal(slow.value, 'v1');
       assert.ok(slow.ms >= 150, `GET with 150 ms latency took ${slow.ms.toFixed(1)} ms`);

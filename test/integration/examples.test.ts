@@ -10,13 +10,18 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { parse } from 'yaml';
-import { SCHEMA_SQL, startPaymentService, type PaymentService } from '../../src/demo/payment-service.js';
+import {
+  SCHEMA_SQL,
+  startPaymentService,
+  type PaymentService,
+} from '../../src/demo/payment-service.js';
 import { ProxyCollection, startControlServer } from '../../src/index.js';
-import { loadDocument, loadPlan } from '../../src/runner/load-plan.js';
+import { loadDocument, readPlan } from '../../src/run-plan/read-plan.js';
 import { runExperiment } from '../../src/runner/runner.js';
 
 const root = new URL('../../', import.meta.url).pathname;
-const DATABASE_URL = process.env['FAULTLINE_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_URL =
+  process.env['FAULTLINE_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function files(dir: string): string[] {
   return readdirSync(join(root, dir))
@@ -26,7 +31,11 @@ function files(dir: string): string[] {
 
 describe('examples', () => {
   it('every scenario, fault family and Chaos Toolkit example validates, with no lint warning', () => {
-    const all = [...files('examples/scenarios'), ...files('examples/faults'), ...files('examples/chaostoolkit')];
+    const all = [
+      ...files('examples/scenarios'),
+      ...files('examples/faults'),
+      ...files('examples/chaostoolkit'),
+    ];
     assert.ok(all.length >= 4, all.join(', '));
     for (const file of all) {
       const loaded = loadDocument(readFileSync(join(root, file), 'utf8'), file);
@@ -36,7 +45,9 @@ describe('examples', () => {
   });
 
   it('the GitHub Actions chaos stage runs real experiments after the deploy and rolls back on failure', () => {
-    const workflow = parse(readFileSync(join(root, 'examples/ci/github-actions-chaos.yml'), 'utf8')) as {
+    const workflow = parse(
+      readFileSync(join(root, 'examples/ci/github-actions-chaos.yml'), 'utf8'),
+    ) as {
       jobs: Record<string, { needs?: string; if?: string; steps: { run?: string }[] }>;
     };
     const chaos = workflow.jobs['chaos']!;
@@ -49,7 +60,10 @@ describe('examples', () => {
       const loaded = loadDocument(readFileSync(join(root, file), 'utf8'), file);
       assert.equal(loaded.format, 'faultline');
       if (loaded.format === 'faultline') {
-        assert.ok(loaded.experiment.safety?.abortWhen.some((c) => /^error_rate > 5%/.test(c)), `${file} rolls the fault back above 5 % errors`);
+        assert.ok(
+          loaded.experiment.safety?.abortWhen.some((c) => /^error_rate > 5%/.test(c)),
+          `${file} rolls the fault back above 5 % errors`,
+        );
       }
     }
     assert.equal(workflow.jobs['rollback']?.needs, 'chaos');
@@ -70,13 +84,21 @@ describe('examples', () => {
       await client.end();
       collection = new ProxyCollection();
       const db = new URL(DATABASE_URL);
-      const proxy = await collection.create({ name: 'payments-db', listen: '127.0.0.1:0', upstream: `${db.hostname}:${db.port || 5432}` });
+      const proxy = await collection.create({
+        name: 'payments-db',
+        listen: '127.0.0.1:0',
+        upstream: `${db.hostname}:${db.port || 5432}`,
+      });
       api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
       const viaProxy = new URL(DATABASE_URL);
       viaProxy.port = String(proxy.port);
       const ledgerFile = join(dir, 'ledger.txt');
       await writeFile(ledgerFile, '');
-      service = await startPaymentService({ build: 'resilient', databaseUrl: viaProxy.toString(), ledgerFile });
+      service = await startPaymentService({
+        build: 'resilient',
+        databaseUrl: viaProxy.toString(),
+        ledgerFile,
+      });
     });
     after(async () => {
       await service?.close();
@@ -85,16 +107,29 @@ describe('examples', () => {
       await rm(dir, { recursive: true, force: true });
     });
 
-    it('held, the toxic touched the database traffic and the rollback removed it', { timeout: 60_000 }, async () => {
-      const file = join(root, 'examples/chaostoolkit/payment-db-latency.json');
-      const plan = await loadPlan(file, { env: {}, vars: { toxiproxy_url: api.url, payment_url: service.url } });
-      const journal = await runExperiment(plan, { journalPath: join(dir, 'journal.json') });
-      assert.ok((journal.duration ?? 0) >= 2, `the 2 s pause after the fault was kept (${journal.duration} s)`);
-      assert.equal(journal.faultline.outcome, 'held', journal.faultline.reason);
-      const [fault] = journal.faultline.faults;
-      assert.equal(fault?.state, 'removed');
-      assert.ok((fault?.touched?.connections ?? 0) > 0, 'the latency touched the service’s database connections');
-      assert.deepEqual(collection.get('payments-db').toxics, []);
-    });
+    it(
+      'held, the toxic touched the database traffic and the rollback removed it',
+      { timeout: 60_000 },
+      async () => {
+        const file = join(root, 'examples/chaostoolkit/payment-db-latency.json');
+        const plan = await readPlan(file, {
+          env: {},
+          vars: { toxiproxy_url: api.url, payment_url: service.url },
+        });
+        const journal = await runExperiment(plan, { journalPath: join(dir, 'journal.json') });
+        assert.ok(
+          (journal.duration ?? 0) >= 2,
+          `the 2 s pause after the fault was kept (${journal.duration} s)`,
+        );
+        assert.equal(journal.faultline.outcome, 'held', journal.faultline.reason);
+        const [fault] = journal.faultline.faults;
+        assert.equal(fault?.state, 'removed');
+        assert.ok(
+          (fault?.touched?.connections ?? 0) > 0,
+          'the latency touched the service’s database connections',
+        );
+        assert.deepEqual(collection.get('payments-db').toxics, []);
+      },
+    );
   });
 });

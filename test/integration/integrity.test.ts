@@ -14,7 +14,11 @@ const VOLUME = Number(process.env['FAULTLINE_INTEGRITY_MIB'] ?? 1024) * MIB;
 const CHUNK = MIB;
 
 /** Writes `total` random bytes to `socket`, respecting backpressure; resolves with their hash. */
-async function sendRandom(socket: Socket, total: number, onProgress?: (sent: number) => void): Promise<string> {
+async function sendRandom(
+  socket: Socket,
+  total: number,
+  onProgress?: (sent: number) => void,
+): Promise<string> {
   const hash = createHash('sha256');
   let sent = 0;
   while (sent < total) {
@@ -29,7 +33,10 @@ async function sendRandom(socket: Socket, total: number, onProgress?: (sent: num
 }
 
 /** Reads `socket` to EOF; resolves with the hash and length of what arrived. */
-function receiveAll(socket: Socket, onData?: (received: number) => void): Promise<{ hash: string; length: number }> {
+function receiveAll(
+  socket: Socket,
+  onData?: (received: number) => void,
+): Promise<{ hash: string; length: number }> {
   const hash = createHash('sha256');
   let length = 0;
   return new Promise((resolve, reject) => {
@@ -104,7 +111,10 @@ describe('integrity: every byte through the proxy, in order, once', () => {
   });
 
   it('with a slicer toxic', { timeout: 300_000 }, async () => {
-    const toxic = proxy.addToxic({ type: 'slicer', attributes: { average_size: 8192, size_variation: 4096, delay: 0 } });
+    const toxic = proxy.addToxic({
+      type: 'slicer',
+      attributes: { average_size: 8192, size_variation: 4096, delay: 0 },
+    });
     try {
       await transfer();
     } finally {
@@ -135,7 +145,11 @@ describe('integrity: every byte through the proxy, in order, once', () => {
           proxy.addToxic({ name: 'lat', type: 'latency', attributes: { latency: 3, jitter: 3 } });
           break;
         case 'slicer':
-          proxy.addToxic({ name: 'slice', type: 'slicer', attributes: { average_size: 16384, size_variation: 8192 } });
+          proxy.addToxic({
+            name: 'slice',
+            type: 'slicer',
+            attributes: { average_size: 16384, size_variation: 8192 },
+          });
           break;
         case 'bandwidth':
           proxy.addToxic({ name: 'bw', type: 'bandwidth', attributes: { rate: 800_000 } });
@@ -165,7 +179,10 @@ describe('backpressure: a paused reader and a fast writer', () => {
     });
     sink.listen(0, '127.0.0.1');
     await once(sink, 'listening');
-    proxy = await proxies.create({ name: 'sink', upstream: `127.0.0.1:${(sink.address() as AddressInfo).port}` });
+    proxy = await proxies.create({
+      name: 'sink',
+      upstream: `127.0.0.1:${(sink.address() as AddressInfo).port}`,
+    });
   });
   after(async () => {
     await proxies.close();
@@ -189,41 +206,53 @@ describe('backpressure: a paused reader and a fast writer', () => {
           new Promise<false>((resolve) => setTimeout(() => resolve(false), 500)),
         ]);
         if (drained) break;
-        if (proxy.stats.bytes_upstream === before) return client.bytesWritten - client.writableLength;
+        if (proxy.stats.bytes_upstream === before)
+          return client.bytesWritten - client.writableLength;
       }
     }
-    throw new Error(`the writer pushed ${budget / MIB} MiB into a reader that never reads: no backpressure`);
+    throw new Error(
+      `the writer pushed ${budget / MIB} MiB into a reader that never reads: no backpressure`,
+    );
   }
 
   for (const withToxic of [false, true]) {
-    it(`keeps memory bounded ${withToxic ? 'with a latency toxic holding data' : 'with no toxic'}`, { timeout: 120_000 }, async () => {
-      const toxic = withToxic ? proxy.addToxic({ type: 'latency', stream: 'upstream', attributes: { latency: 50 } }) : undefined;
-      const baseline = process.memoryUsage().arrayBuffers;
-      const connection = once(sink, 'connection') as Promise<[Socket]>;
-      const client = connect(proxy.port, '127.0.0.1');
-      await once(client, 'connect');
-      const [reader] = await connection;
-      const acceptedBytes = await writeUntilStalled(client, 1024 * MIB);
-      const grown = process.memoryUsage().arrayBuffers - baseline;
-      // Kernel socket buffers on loopback hold a few MiB per direction; the proxy adds at most
-      // its 1 MiB high-water mark per link plus one chunk in flight.
-      assert.ok(acceptedBytes < 48 * MIB, `the writer got ${(acceptedBytes / MIB).toFixed(1)} MiB accepted`);
-      assert.ok(grown < 32 * MIB, `array buffers grew by ${(grown / MIB).toFixed(1)} MiB`);
+    it(
+      `keeps memory bounded ${withToxic ? 'with a latency toxic holding data' : 'with no toxic'}`,
+      { timeout: 120_000 },
+      async () => {
+        const toxic = withToxic
+          ? proxy.addToxic({ type: 'latency', stream: 'upstream', attributes: { latency: 50 } })
+          : undefined;
+        const baseline = process.memoryUsage().arrayBuffers;
+        const connection = once(sink, 'connection') as Promise<[Socket]>;
+        const client = connect(proxy.port, '127.0.0.1');
+        await once(client, 'connect');
+        const [reader] = await connection;
+        const acceptedBytes = await writeUntilStalled(client, 1024 * MIB);
+        const grown = process.memoryUsage().arrayBuffers - baseline;
+        // Kernel socket buffers on loopback hold a few MiB per direction; the proxy adds at most
+        // its 1 MiB high-water mark per link plus one chunk in flight.
+        assert.ok(
+          acceptedBytes < 48 * MIB,
+          `the writer got ${(acceptedBytes / MIB).toFixed(1)} MiB accepted`,
+        );
+        assert.ok(grown < 32 * MIB, `array buffers grew by ${(grown / MIB).toFixed(1)} MiB`);
 
-      // The reader wakes up: everything written arrives, in order.
-      let arrived = 0;
-      const allArrived = new Promise<void>((resolve) => {
-        reader.on('data', (chunk: Buffer) => {
-          arrived += chunk.length;
-          if (arrived >= acceptedBytes) resolve();
+        // The reader wakes up: everything written arrives, in order.
+        let arrived = 0;
+        const allArrived = new Promise<void>((resolve) => {
+          reader.on('data', (chunk: Buffer) => {
+            arrived += chunk.length;
+            if (arrived >= acceptedBytes) resolve();
+          });
         });
-      });
-      reader.resume();
-      await allArrived;
-      assert.ok(arrived >= acceptedBytes);
-      client.destroy();
-      reader.destroy();
-      if (toxic) proxy.removeToxic(toxic.name);
-    });
+        reader.resume();
+        await allArrived;
+        assert.ok(arrived >= acceptedBytes);
+        client.destroy();
+        reader.destroy();
+        if (toxic) proxy.removeToxic(toxic.name);
+      },
+    );
   }
 });

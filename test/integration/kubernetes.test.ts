@@ -24,28 +24,40 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
-import type { Journal } from '../../src/runner/journal.js';
-import { KubernetesClient } from '../../src/targets/kubernetes/client.js';
+import type { Journal } from '../../src/journal/journal.js';
+import { KubernetesClient } from '../../src/backends/kubernetes/client.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../helpers/fake-kubernetes.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { clusterAt } from '../helpers/locations.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
-const cli = (argv: string[], env: Record<string, string>, signal = new AbortController().signal): Promise<CliResult> => runCli(argv, { env, signal });
+const cli = (
+  argv: string[],
+  env: Record<string, string>,
+  signal = new AbortController().signal,
+): Promise<CliResult> => runCli(argv, { env, signal });
 
 /** Resolves when a live journal in `stateDir` records an applied fault (the runner saw it injected). */
 async function waitForApplied(stateDir: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const names = await readdir(stateDir).catch(() => [] as string[]);
-    for (const name of names.filter((n) => n.endsWith('.json'))) {
-      const text = await readFile(join(stateDir, name), 'utf8').catch(() => '');
-      if (text && (JSON.parse(text) as Journal).faultline.faults.some((f) => f.state === 'applied')) return;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`no fault was applied within 20 s (journals in ${stateDir})`);
+  await waitFor(
+    `a live journal in ${stateDir} to record an applied fault`,
+    async () => {
+      const names = await readdir(stateDir).catch(() => [] as string[]);
+      for (const name of names.filter((n) => n.endsWith('.json'))) {
+        const text = await readFile(join(stateDir, name), 'utf8').catch(() => '');
+        if (
+          text &&
+          (JSON.parse(text) as Journal).faultline.faults.some((f) => f.state === 'applied')
+        )
+          return true;
+      }
+      return false;
+    },
+    { timeoutMs: 20_000 },
+  );
 }
 
 describe('Kubernetes client against the fake API server (stands in for a cluster)', () => {
@@ -58,25 +70,65 @@ describe('Kubernetes client against the fake API server (stands in for a cluster
   it('creates, gets, lists by label and deletes custom objects; 404 and 409 become typed errors', async () => {
     const client = KubernetesClient.connect({ kubeconfig: fake.kubeconfig });
     assert.equal(client.context, 'fake');
-    const body = { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'PodChaos', metadata: { name: 'a', namespace: 'ns', labels: { team: 'x' } }, spec: { action: 'pod-failure', mode: 'one', selector: {} } };
+    const body = {
+      apiVersion: 'chaos-mesh.org/v1alpha1',
+      kind: 'PodChaos',
+      metadata: { name: 'a', namespace: 'ns', labels: { team: 'x' } },
+      spec: { action: 'pod-failure', mode: 'one', selector: {} },
+    };
     const created = await client.create({ plural: 'podchaos', namespace: 'ns' }, body);
     assert.equal(created.metadata.name, 'a');
-    await assert.rejects(client.create({ plural: 'podchaos', namespace: 'ns' }, body), (e: unknown) => e instanceof ConflictError && /already exists/.test(e.message));
-    assert.equal((await client.get({ plural: 'podchaos', namespace: 'ns', name: 'a' }))?.metadata.name, 'a');
-    assert.equal(await client.get({ plural: 'podchaos', namespace: 'ns', name: 'missing' }), undefined);
-    assert.deepEqual((await client.list('podchaos', 'ns', 'team=x')).map((o) => o.metadata.name), ['a']);
+    await assert.rejects(
+      client.create({ plural: 'podchaos', namespace: 'ns' }, body),
+      (e: unknown) => e instanceof ConflictError && /already exists/.test(e.message),
+    );
+    assert.equal(
+      (await client.get({ plural: 'podchaos', namespace: 'ns', name: 'a' }))?.metadata.name,
+      'a',
+    );
+    assert.equal(
+      await client.get({ plural: 'podchaos', namespace: 'ns', name: 'missing' }),
+      undefined,
+    );
+    assert.deepEqual(
+      (await client.list('podchaos', 'ns', 'team=x')).map((o) => o.metadata.name),
+      ['a'],
+    );
     assert.deepEqual(await client.list('podchaos', 'ns', 'team=y'), []);
-    assert.deepEqual((await client.list('podchaos', undefined, 'team')).map((o) => o.metadata.name), ['a']);
-    assert.equal(await client.delete({ plural: 'podchaos', namespace: 'ns', name: 'a' }), 'deleted');
-    assert.equal(await client.delete({ plural: 'podchaos', namespace: 'ns', name: 'never-was' }), 'gone');
-    await assert.rejects(client.list('nosuchkind', 'ns', ''), (e: unknown) => e instanceof NotFoundError || (e as { status?: number }).status === 404);
+    assert.deepEqual(
+      (await client.list('podchaos', undefined, 'team')).map((o) => o.metadata.name),
+      ['a'],
+    );
+    assert.equal(
+      await client.delete({ plural: 'podchaos', namespace: 'ns', name: 'a' }),
+      'deleted',
+    );
+    assert.equal(
+      await client.delete({ plural: 'podchaos', namespace: 'ns', name: 'never-was' }),
+      'gone',
+    );
+    await assert.rejects(
+      client.list('nosuchkind', 'ns', ''),
+      (e: unknown) => e instanceof NotFoundError || (e as { status?: number }).status === 404,
+    );
   });
 
   it('lists pods by label selector', async () => {
-    fake.addPod({ namespace: 'shop', name: 'api-1', labels: { app: 'api', environment: 'staging' } });
-    fake.addPod({ namespace: 'shop', name: 'web-1', labels: { app: 'web', environment: 'staging' } });
+    fake.addPod({
+      namespace: 'shop',
+      name: 'api-1',
+      labels: { app: 'api', environment: 'staging' },
+    });
+    fake.addPod({
+      namespace: 'shop',
+      name: 'web-1',
+      labels: { app: 'web', environment: 'staging' },
+    });
     const client = KubernetesClient.connect({ kubeconfig: fake.kubeconfig });
-    assert.deepEqual((await client.listPods('shop', 'app=api,environment=staging')).map((p) => [p.name, p.ready]), [['api-1', true]]);
+    assert.deepEqual(
+      (await client.listPods('shop', 'app=api,environment=staging')).map((p) => [p.name, p.ready]),
+      [['api-1', true]],
+    );
   });
 
   it('passes the AbortSignal into the request', async () => {
@@ -85,7 +137,11 @@ describe('Kubernetes client against the fake API server (stands in for a cluster
   });
 
   it('refuses an unknown context with the known ones as a hint', () => {
-    assert.throws(() => KubernetesClient.connect({ kubeconfig: fake.kubeconfig, context: 'prod' }), (e: unknown) => /no context "prod"/.test(String(e)) && (e as { hint?: string }).hint === 'one of fake');
+    assert.throws(
+      () => KubernetesClient.connect({ kubeconfig: fake.kubeconfig, context: 'prod' }),
+      (e: unknown) =>
+        /no context "prod"/.test(String(e)) && (e as { hint?: string }).hint === 'one of fake',
+    );
   });
 });
 
@@ -99,8 +155,16 @@ describe('faultline run --target kubernetes against the fake API server (stands 
 
   before(async () => {
     fake = await startFakeKubernetes({ injectDelayMs: 50, recoverDelayMs: 50 });
-    fake.addPod({ namespace: 'payments', name: 'payment-service-7d9f-abcde', labels: { app: 'payment-service', environment: 'staging' } });
-    fake.addPod({ namespace: 'payments', name: 'payment-service-7d9f-fghij', labels: { app: 'payment-service', environment: 'staging' } });
+    fake.addPod({
+      namespace: 'payments',
+      name: 'payment-service-7d9f-abcde',
+      labels: { app: 'payment-service', environment: 'staging' },
+    });
+    fake.addPod({
+      namespace: 'payments',
+      name: 'payment-service-7d9f-fghij',
+      labels: { app: 'payment-service', environment: 'staging' },
+    });
     dir = await mkdtemp(join(tmpdir(), 'faultline-k8s-'));
     service = createServer((_req, res) => {
       const broken = fragile && fake.objects().length > 0;
@@ -123,16 +187,36 @@ describe('faultline run --target kubernetes against the fake API server (stands 
   });
 
   let files = 0;
-  async function experimentFile(overrides: Record<string, unknown> = {}, target: Record<string, unknown> = {}): Promise<string> {
+  async function experimentFile(
+    overrides: Record<string, unknown> = {},
+    target: Record<string, unknown> = {},
+  ): Promise<string> {
     const file = join(dir, `experiment-${++files}.yaml`);
     await writeFile(
       file,
       stringify({
         title: 'Payments survive a pod failure',
         environment: 'staging',
-        targets: { payments: { type: 'kubernetes', namespace: 'payments', selector: { app: 'payment-service', environment: 'staging' }, ...target } },
-        steadyState: { probes: [{ name: 'health', http: { url: `${serviceUrl}/health`, timeout: '1s' }, expect: { status: 200, body: { contains: 'ok' } } }] },
-        method: [{ fault: 'pod-failure', name: 'payments-down', target: 'payments', duration: '1s' }],
+        targets: {
+          payments: {
+            type: 'kubernetes',
+            namespace: 'payments',
+            selector: { app: 'payment-service', environment: 'staging' },
+            ...target,
+          },
+        },
+        steadyState: {
+          probes: [
+            {
+              name: 'health',
+              http: { url: `${serviceUrl}/health`, timeout: '1s' },
+              expect: { status: 200, body: { contains: 'ok' } },
+            },
+          ],
+        },
+        method: [
+          { fault: 'pod-failure', name: 'payments-down', target: 'payments', duration: '1s' },
+        ],
         runtime: { hypothesisFrequency: '100ms' },
         safety: { maxDuration: '30s' },
         ...overrides,
@@ -149,7 +233,10 @@ describe('faultline run --target kubernetes against the fake API server (stands 
   it('applies a labelled chaos object, waits until it is injected, deletes it: held, nothing left', async () => {
     const created = fake.waitForObject(() => true);
     const journalPath = join(dir, 'held.json');
-    const result = await cli(['run', await experimentFile(), ...k8s(), '--journal', journalPath, '--quiet'], env());
+    const result = await cli(
+      ['run', await experimentFile(), ...k8s(), '--journal', journalPath, '--quiet'],
+      env(),
+    );
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const object = await created;
     assert.equal(object.kind, 'PodChaos');
@@ -164,17 +251,33 @@ describe('faultline run --target kubernetes against the fake API server (stands 
     });
     const fault = j.faultline.faults[0]!;
     assert.equal(fault.state, 'removed');
-    assert.deepEqual(fault.location.resource, { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'PodChaos', plural: 'podchaos', namespace: 'payments', name: object.metadata.name, context: 'fake' });
+    assert.deepEqual(clusterAt(fault.location).resource, {
+      apiVersion: 'chaos-mesh.org/v1alpha1',
+      kind: 'PodChaos',
+      plural: 'podchaos',
+      namespace: 'payments',
+      name: object.metadata.name,
+      context: 'fake',
+    });
     assert.ok(fault.applied_at && fault.removed_at, 'the journal records creation and removal');
     assert.deepEqual(j.faultline.verification, [{ fault: 'payments-down', gone: true }]);
     assert.deepEqual(fake.objects(), [], 'no chaos object left on the cluster');
     // Injection was awaited: the object was read after creation until its status said so.
-    assert.ok(fake.requests.some((r) => r.startsWith(`GET /apis/chaos-mesh.org/v1alpha1/namespaces/payments/podchaos/${object.metadata.name}`)));
+    assert.ok(
+      fake.requests.some((r) =>
+        r.startsWith(
+          `GET /apis/chaos-mesh.org/v1alpha1/namespaces/payments/podchaos/${object.metadata.name}`,
+        ),
+      ),
+    );
   });
 
   it('deviates when the service breaks under the fault, and still leaves nothing behind (exit 1)', async () => {
     fragile = true;
-    const result = await cli(['run', await experimentFile(), ...k8s(), '--journal', join(dir, 'deviated.json'), '--quiet'], env());
+    const result = await cli(
+      ['run', await experimentFile(), ...k8s(), '--journal', join(dir, 'deviated.json'), '--quiet'],
+      env(),
+    );
     assert.equal(result.code, 1, result.stdout + result.stderr);
     const j = await journal(join(dir, 'deviated.json'));
     assert.equal(j.deviated, true);
@@ -182,15 +285,77 @@ describe('faultline run --target kubernetes against the fake API server (stands 
     assert.deepEqual(fake.objects(), []);
   });
 
+  it('a stop condition on the service (HTTP): the chaos object is deleted on the breach (exit 3), nothing left', async () => {
+    fragile = true; // the service answers 500 while a chaos object exists
+    const journalPath = join(dir, 'stopped.json');
+    const result = await cli(
+      [
+        'run',
+        await experimentFile({
+          // Load on the service, so the fault is shown to reach it (else: inconclusive).
+          steadyState: {
+            probes: [],
+            load: { url: `${serviceUrl}/health`, rate: '20/s', baseline: '300ms' },
+          },
+          method: [
+            { fault: 'pod-failure', name: 'payments-down', target: 'payments', duration: '20s' },
+          ],
+          safety: {
+            maxDuration: '30s',
+            stopWhen: [
+              {
+                name: 'payments health',
+                http: { url: `${serviceUrl}/health` },
+                expect: { status: 200 },
+                for: '1s', // long enough for the load to show the fault's errors
+                every: '200ms',
+              },
+            ],
+          },
+        }),
+        ...k8s(),
+        '--journal',
+        journalPath,
+        '--quiet',
+      ],
+      env(),
+    );
+    assert.equal(result.code, 3, result.stdout + result.stderr);
+    const j = await journal(journalPath);
+    assert.equal(j.faultline.stop?.condition, 'payments health');
+    assert.equal(j.faultline.stop?.kind, 'http');
+    assert.match(j.faultline.stop?.value ?? '', /status 500, expected 200/);
+    assert.ok(j.faultline.stop?.faults_removed_at, 'the stop recorded when every fault was gone');
+    // Timed to the object being gone from the (fake) cluster; the bound itself is asserted in
+    // test/serial/stop-conditions.test.ts, on a quiet machine.
+    assert.ok(
+      (j.faultline.stop?.reaction_ms ?? 9999) < 2000,
+      `${j.faultline.stop?.reaction_ms} ms`,
+    );
+    assert.equal(j.faultline.faults[0]!.state, 'removed');
+    assert.deepEqual(j.faultline.verification, [{ fault: 'payments-down', gone: true }]);
+    assert.deepEqual(fake.objects(), [], 'no chaos object left on the cluster');
+    assert.ok((j.duration ?? 99) < 15, 'stopped long before the 20 s fault would have ended');
+  });
+
   it('interrupted while the fault is injected: deleted, exit 130, nothing left', async () => {
     const controller = new AbortController();
-    const file = await experimentFile({ method: [{ fault: 'pod-failure', name: 'long', target: 'payments', duration: '20s' }] });
+    const file = await experimentFile({
+      method: [{ fault: 'pod-failure', name: 'long', target: 'payments', duration: '20s' }],
+    });
     // Interrupt once the run's live journal says the fault is applied (Chaos Mesh reported it injected).
     const stateDir = join(dir, 'state-interrupt');
     void waitForApplied(stateDir).then(() => controller.abort(new Error('SIGINT')));
-    const result = await cli(['run', file, ...k8s(), '--journal', join(dir, 'interrupted.json'), '--quiet'], { FAULTLINE_STATE_DIR: stateDir }, controller.signal);
+    const result = await cli(
+      ['run', file, ...k8s(), '--journal', join(dir, 'interrupted.json'), '--quiet'],
+      { FAULTLINE_STATE_DIR: stateDir },
+      controller.signal,
+    );
     assert.equal(result.code, 130, result.stdout + result.stderr);
-    assert.equal((await journal(join(dir, 'interrupted.json'))).faultline.faults[0]!.state, 'removed');
+    assert.equal(
+      (await journal(join(dir, 'interrupted.json'))).faultline.faults[0]!.state,
+      'removed',
+    );
     assert.deepEqual(fake.objects(), []);
   });
 
@@ -198,33 +363,47 @@ describe('faultline run --target kubernetes against the fake API server (stands 
     fake.behaviour.inject = false;
     const file = await experimentFile();
     // A short injection timeout through the library options is not a CLI flag; use the runner.
-    const { loadPlan } = await import('../../src/runner/load-plan.js');
+    const { readPlan } = await import('../../src/run-plan/read-plan.js');
     const { runExperiment } = await import('../../src/runner/runner.js');
-    const plan = await loadPlan(file, { env: {} });
-    const j = await runExperiment(plan, { journalPath: join(dir, 'timeout.json'), kubernetes: { kubeconfig: fake.kubeconfig, injectTimeoutMs: 300, pollMs: 50 } });
+    const plan = await readPlan(file, { env: {} });
+    const j = await runExperiment(plan, {
+      journalPath: join(dir, 'timeout.json'),
+      kubernetes: { kubeconfig: fake.kubeconfig, injectTimeoutMs: 300, pollMs: 50 },
+    });
     assert.equal(j.faultline.outcome, 'inconclusive');
     assert.match(j.faultline.faults[0]!.error ?? '', /not reported injected within/);
     assert.ok(j.faultline.faults[0]!.removed_at, 'the object it created was deleted');
     assert.deepEqual(fake.objects(), []);
   });
 
-  it('an object whose deletion never completes is residue (exit 70), named with its finalizer', async () => {
+  it('an object whose deletion never completes is residue (exit 5), named with its finalizer', async () => {
     fake.behaviour.stuckFinalizer = true;
-    const { loadPlan } = await import('../../src/runner/load-plan.js');
+    const { readPlan } = await import('../../src/run-plan/read-plan.js');
     const { runExperiment } = await import('../../src/runner/runner.js');
-    const plan = await loadPlan(await experimentFile(), { env: {} });
-    const j = await runExperiment(plan, { journalPath: join(dir, 'residue.json'), kubernetes: { kubeconfig: fake.kubeconfig, removeTimeoutMs: 300, pollMs: 50 } });
+    const plan = await readPlan(await experimentFile(), { env: {} });
+    const j = await runExperiment(plan, {
+      journalPath: join(dir, 'residue.json'),
+      kubernetes: { kubeconfig: fake.kubeconfig, removeTimeoutMs: 300, pollMs: 50 },
+    });
     assert.equal(j.faultline.outcome, 'residue');
-    assert.equal(j.faultline.exit_code, 70);
+    assert.equal(j.faultline.exit_code, 5);
     assert.match(j.faultline.faults[0]!.error ?? '', /still on the cluster .*chaos-mesh\/records/);
     // Clean the fake for the next tests: the "controller" comes back.
     fake.behaviour.stuckFinalizer = false;
     const client = KubernetesClient.connect({ kubeconfig: fake.kubeconfig });
     for (const o of fake.objects()) {
       o.metadata.deletionTimestamp = undefined;
-      await client.delete({ plural: 'podchaos', namespace: o.metadata.namespace, name: o.metadata.name });
+      await client.delete({
+        plural: 'podchaos',
+        namespace: o.metadata.namespace,
+        name: o.metadata.name,
+      });
     }
-    while (fake.objects().length > 0) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(
+      'the fake controller to finish the deletions',
+      () => fake.objects().length === 0,
+      { timeoutMs: 10_000, intervalMs: 20 },
+    );
   });
 
   it('refuses before any request: mode all, no environment qualifier (exit 2, every problem)', async () => {
@@ -264,9 +443,15 @@ describe('faultline run --target kubernetes against the fake API server (stands 
     const mode = result.stderr.indexOf('located.yaml:8:11');
     const duration = result.stderr.indexOf('located.yaml:10:');
     assert.ok(mode >= 0, `mode all located at line 8, column 11:\n${result.stderr}`);
-    assert.ok(duration > mode, `the fault's duration located at line 10, after line 8:\n${result.stderr}`);
+    assert.ok(
+      duration > mode,
+      `the fault's duration located at line 10, after line 8:\n${result.stderr}`,
+    );
     assert.match(result.stderr, /located\.yaml:8:11.*mode all/);
-    assert.match(result.stderr, /located\.yaml:10:\d+.*lasts 2m, longer than the experiment's maximum/);
+    assert.match(
+      result.stderr,
+      /located\.yaml:10:\d+.*lasts 2m, longer than the experiment's maximum/,
+    );
     assert.equal(fake.requests.length, before, 'nothing was sent to the cluster');
   });
 
@@ -282,25 +467,46 @@ describe('faultline run --target kubernetes against the fake API server (stands 
     const before = fake.requests.length;
     const result = await cli(['run', await experimentFile(), ...k8s(), '--dry-run'], env());
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /2 pod\(s\) match app=payment-service,environment=staging in payments; mode one hits 1/);
+    assert.match(
+      result.stdout,
+      /2 pod\(s\) match app=payment-service,environment=staging in payments; mode one hits 1/,
+    );
     assert.match(result.stdout, /payment-service-7d9f-abcde \(Running, ready\)/);
-    assert.ok(fake.requests.slice(before).every((r) => r.startsWith('GET ')), 'only reads');
+    assert.ok(
+      fake.requests.slice(before).every((r) => r.startsWith('GET ')),
+      'only reads',
+    );
     assert.deepEqual(fake.objects(), []);
   });
 
   it('a selector that matches no pod is refused before anything is created', async () => {
     const file = await experimentFile({}, { selector: { app: 'nothing', environment: 'staging' } });
-    const result = await cli(['run', file, ...k8s(), '--journal', join(dir, 'empty.json'), '--quiet'], env());
+    const result = await cli(
+      ['run', file, ...k8s(), '--journal', join(dir, 'empty.json'), '--quiet'],
+      env(),
+    );
     assert.equal(result.code, 4, result.stdout + result.stderr);
-    assert.match((await journal(join(dir, 'empty.json'))).faultline.reason ?? '', /no pod matches app=nothing/);
+    assert.match(
+      (await journal(join(dir, 'empty.json'))).faultline.reason ?? '',
+      /no pod matches app=nothing/,
+    );
     assert.deepEqual(fake.objects(), []);
   });
 
   it('recover --kubernetes deletes what a killed run left (journal), orphans without a journal (labels), and spares live runs', async () => {
     const stateDir = join(dir, 'state-kill');
-    const file = await experimentFile({ method: [{ fault: 'pod-failure', name: 'left-behind', target: 'payments', duration: '5m' }], safety: { maxDuration: '10m' } });
-    const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', file, ...k8s(), '--quiet'], { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, stdio: 'ignore' });
-    const object = await fake.waitForObject((o) => o.metadata.annotations?.['faultline.dev/fault'] === 'left-behind');
+    const file = await experimentFile({
+      method: [{ fault: 'pod-failure', name: 'left-behind', target: 'payments', duration: '5m' }],
+      safety: { maxDuration: '10m' },
+    });
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX, CLI, 'run', file, ...k8s(), '--quiet'],
+      { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, stdio: 'ignore' },
+    );
+    const object = await fake.waitForObject(
+      (o) => o.metadata.annotations?.['faultline.dev/fault'] === 'left-behind',
+    );
     // Killed once Chaos Mesh reports the fault injected (the journal says "applied").
     await waitForApplied(stateDir);
     child.kill('SIGKILL');
@@ -309,23 +515,64 @@ describe('faultline run --target kubernetes against the fake API server (stands 
 
     // An orphan whose journal is gone, and an object of a run that is still alive.
     const seed = (name: string, runId: string): void =>
-      fake.seed('networkchaos', { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'NetworkChaos', metadata: { name, namespace: 'payments', labels: { 'app.kubernetes.io/managed-by': 'faultline', 'faultline.dev/run-id': runId, 'faultline.dev/experiment': 'x' } }, spec: {} });
+      fake.seed('networkchaos', {
+        apiVersion: 'chaos-mesh.org/v1alpha1',
+        kind: 'NetworkChaos',
+        metadata: {
+          name,
+          namespace: 'payments',
+          labels: {
+            'app.kubernetes.io/managed-by': 'faultline',
+            'faultline.dev/run-id': runId,
+            'faultline.dev/experiment': 'x',
+          },
+        },
+        spec: {},
+      });
     seed('orphan-no-journal', 'dead-run-0000');
     seed('live-run-object', 'live-run-1111');
-    await writeFile(join(stateDir, 'live.json'), JSON.stringify({ status: 'running', faultline: { run_id: 'live-run-1111', pid: process.pid, faults: [] } }));
+    await writeFile(
+      join(stateDir, 'live.json'),
+      JSON.stringify({
+        status: 'running',
+        faultline: { run_id: 'live-run-1111', pid: process.pid, faults: [] },
+      }),
+    );
     // And one applied by hand from `faultline compile` (no run id): never swept.
-    fake.seed('podchaos', { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'PodChaos', metadata: { name: 'applied-by-hand', namespace: 'payments', labels: { 'app.kubernetes.io/managed-by': 'faultline' } }, spec: {} });
+    fake.seed('podchaos', {
+      apiVersion: 'chaos-mesh.org/v1alpha1',
+      kind: 'PodChaos',
+      metadata: {
+        name: 'applied-by-hand',
+        namespace: 'payments',
+        labels: { 'app.kubernetes.io/managed-by': 'faultline' },
+      },
+      spec: {},
+    });
 
     const plain = await cli(['recover', '--state-dir', stateDir], {});
-    assert.equal(plain.code, 70, 'without --kubernetes a cluster fault is reported, not silently skipped');
+    assert.equal(
+      plain.code,
+      70,
+      'without --kubernetes a cluster fault is reported, not silently skipped',
+    );
     assert.match(plain.stdout, /NOT removed: .*run faultline recover --kubernetes/);
 
-    const result = await cli(['recover', '--state-dir', stateDir, '--kubernetes', '--kubeconfig', fake.kubeconfig], {});
+    const result = await cli(
+      ['recover', '--state-dir', stateDir, '--kubernetes', '--kubeconfig', fake.kubeconfig],
+      {},
+    );
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /fault left-behind on payments .*: removed/);
     assert.match(result.stdout, /orphan NetworkChaos payments\/orphan-no-journal .*: deleted/);
     assert.match(result.stdout, /orphan NetworkChaos payments\/live-run-object .*: left alone/);
-    assert.deepEqual(fake.objects().map((o) => o.metadata.name).sort(), ['applied-by-hand', 'live-run-object']);
+    assert.deepEqual(
+      fake
+        .objects()
+        .map((o) => o.metadata.name)
+        .sort(),
+      ['applied-by-hand', 'live-run-object'],
+    );
     assert.ok(!fake.objects().some((o) => o.metadata.name === object.metadata.name));
     const names = (await readdir(stateDir)).filter((n) => n.endsWith('.json') && n !== 'live.json');
     const recovered = JSON.parse(await readFile(join(stateDir, names[0]!), 'utf8')) as Journal;

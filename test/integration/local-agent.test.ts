@@ -1,4 +1,4 @@
-// Fault agents (src/faults/local/agent.ts): real detached child processes that hold a fault,
+// Fault agents (src/backends/local/agent.ts): real detached child processes that hold a fault,
 // end it by themselves at their lease deadline, and are found again by their tag.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -6,15 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { findAgents, startAgent, stopAgents } from '../../src/faults/local/agent.js';
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { findAgents, startAgent, stopAgents } from '../../src/backends/local/agent.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 describe('fault agents', () => {
   let dir = '';
@@ -28,7 +21,12 @@ describe('fault agents', () => {
   it('starts detached, reports ready, is found by its tag and stopped, running its end action', async () => {
     const tag = `fl-test-${process.pid}-stop`;
     const marker = join(dir, 'ended');
-    const agent = await startAgent({ kind: 'local/hold', tag, leaseSeconds: 60, params: { onEnd: ['touch', marker] } });
+    const agent = await startAgent({
+      kind: 'local/hold',
+      tag,
+      leaseSeconds: 60,
+      params: { onEnd: ['touch', marker] },
+    });
     assert.deepEqual(agent.info, { pid: agent.pid });
     assert.deepEqual(await findAgents(tag), [agent.pid]);
     await stopAgents(tag);
@@ -40,14 +38,29 @@ describe('fault agents', () => {
     const tag = `fl-test-${process.pid}-lease`;
     const marker = join(dir, 'lease-ended');
     const t0 = Date.now();
-    await startAgent({ kind: 'local/hold', tag, leaseSeconds: 1, params: { onEnd: ['touch', marker] } });
-    await waitFor(async () => (await findAgents(tag)).length === 0, 10_000);
+    await startAgent({
+      kind: 'local/hold',
+      tag,
+      leaseSeconds: 1,
+      params: { onEnd: ['touch', marker] },
+    });
+    await waitFor(
+      'the agent to end at its lease',
+      async () => (await findAgents(tag)).length === 0,
+      { timeoutMs: 10_000 },
+    );
     assert.ok(Date.now() - t0 >= 900, 'not before its deadline');
     assert.equal(existsSync(marker), true);
   });
 
   it('reports an agent that cannot start with its own message', async () => {
-    await assert.rejects(startAgent({ kind: 'local/no-such', tag: `fl-test-${process.pid}-bad`, leaseSeconds: 5 }), /Cannot find module|ERR_MODULE_NOT_FOUND|no-such/);
-    await assert.rejects(startAgent({ kind: '../etc', tag: 'x', leaseSeconds: 5 }), /bad agent kind/);
+    await assert.rejects(
+      startAgent({ kind: 'local/no-such', tag: `fl-test-${process.pid}-bad`, leaseSeconds: 5 }),
+      /Cannot find module|ERR_MODULE_NOT_FOUND|no-such/,
+    );
+    await assert.rejects(
+      startAgent({ kind: '../etc', tag: 'x', leaseSeconds: 5 }),
+      /bad agent kind/,
+    );
   });
 });

@@ -13,13 +13,14 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { main } from '../../src/cli/main.js';
-import { parseExperiment } from '../../src/experiment/load.js';
-import { createMetricsRegistry } from '../../src/faults/control-api/metrics.js';
-import { ProxyCollection } from '../../src/faults/proxy/proxy-collection.js';
-import { createRunMetrics, RUN_METRIC_NAMES } from '../../src/reporting/metrics.js';
-import { compileExperiment } from '../../src/runner/compile.js';
+import { parseExperiment } from '../../src/run-plan/read-experiment.js';
+import { createMetricsRegistry } from '../../src/engines/proxy/api/metrics.js';
+import { ProxyCollection } from '../../src/engines/proxy/proxy-collection.js';
+import { createRunMetrics, RUN_METRIC_NAMES } from '../../src/runner/run-metrics.js';
+import { planExperiment } from '../../src/run-plan/from-experiment.js';
 import { runExperiment } from '../../src/runner/runner.js';
 import { freePort, startEcho, startService } from '../helpers/services.js';
+import { waitFor, watchOutput } from '../helpers/wait-for.js';
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -38,7 +39,8 @@ function get(url: string): Promise<{ status: number; body: string }> {
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return undefined;
 }
@@ -47,32 +49,26 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 function startCli(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   const out = new PassThrough();
   const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c: Buffer) => (stdout += c.toString()));
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
+  const stdout = watchOutput(out);
+  const stderr = watchOutput(err);
   const controller = new AbortController();
-  const done = main({ argv, env: { PATH: process.env['PATH'], ...env }, cwd, stdout: out, stderr: err, signal: controller.signal });
+  const done = main({
+    argv,
+    env: { PATH: process.env['PATH'], ...env },
+    cwd,
+    stdout: out,
+    stderr: err,
+    signal: controller.signal,
+  });
   return {
     done,
     abort: () => controller.abort(new Error('test over')),
-    output: () => stdout + stderr,
-    /** Resolves with the first match of `re` in stdout, as soon as it is printed. */
-    waitFor(re: RegExp): Promise<RegExpExecArray> {
-      return new Promise((resolve, reject) => {
-        const check = (): boolean => {
-          const m = re.exec(stdout);
-          if (m) {
-            out.off('data', check);
-            resolve(m);
-          }
-          return Boolean(m);
-        };
-        if (check()) return;
-        out.on('data', check);
-        done.then(() => setImmediate(() => (check() ? undefined : reject(new Error(`ended without ${re}:\n${stdout}\n${stderr}`)))), reject);
-      });
-    },
+    output: () => stdout.text() + stderr.text(),
+    /** Resolves with the first match of `re` in stdout, as soon as it is printed; rejects if the run ends first. */
+    waitFor: (re: RegExp): Promise<RegExpExecArray> =>
+      stdout
+        .waitFor(re, `${argv.join(' ')} to print it`, { ended: done, timeoutMs: 60_000 })
+        .catch((e: Error) => Promise.reject(new Error(`${e.message}\n${stderr.text()}`))),
   };
 }
 
@@ -99,7 +95,13 @@ describe('Prometheus metrics', () => {
     tags: ['service:payments', 'latency'],
     targets: { db: { type: 'proxy', listen: `127.0.0.1:${proxyPort}`, upstream: echo.address } },
     steadyState: {
-      load: { url: `${service.url}/health`, rate: '50/s', baseline: '2s', recovery: '3s', timeout: '3s' },
+      load: {
+        url: `${service.url}/health`,
+        rate: '50/s',
+        baseline: '2s',
+        recovery: '3s',
+        timeout: '3s',
+      },
       thresholds: ['p99 < 1s', 'error_rate < 5%'],
     },
     method,
@@ -107,156 +109,352 @@ describe('Prometheus metrics', () => {
     safety: { maxDuration: '30s' },
   });
 
-  it('run --metrics-port serves /metrics on 127.0.0.1 while the run lasts: phase, active fault, blast radius, live load', { timeout: 60_000 }, async () => {
-    await writeFile(join(dir, 'live.yaml'), stringify(experiment('live metrics', [{ fault: 'latency', target: 'db', delay: '20ms', percentage: '50%', duration: '3s' }])));
-    const run = startCli(['run', 'live.yaml', '--metrics-port', '0', '--journal', 'live.json'], dir, { FAULTLINE_STATE_DIR: join(dir, 'state') });
-    const [, url] = await run.waitFor(/metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/);
-    // Once the fault is reported applied, the metrics must show it.
-    await run.waitFor(/⚡ latency-1/);
-    const scrape = await get(url!);
-    assert.equal(scrape.status, 200);
-    const labels = { experiment: 'live metrics', service: 'payments' };
-    assert.equal(sample(scrape.body, 'faultline_experiment_running', labels), 1);
-    assert.equal(sample(scrape.body, 'faultline_experiment_phase', { ...labels, phase: 'method' }), 1);
-    assert.equal(sample(scrape.body, 'faultline_experiment_phase', { ...labels, phase: 'before' }), 0);
-    assert.equal(sample(scrape.body, 'faultline_active_faults', { ...labels, target: 'db' }), 1);
-    assert.equal(sample(scrape.body, 'faultline_faults_applied_total', { ...labels, target: 'db' }), 1);
-    assert.equal(sample(scrape.body, 'faultline_blast_radius_ratio', { ...labels, fault: 'latency-1', target: 'db' }), 0.5);
-    assert.equal(sample(scrape.body, 'faultline_blast_radius_targets', labels), 1);
-    // The 2 s baseline before the fault saw the load's once-a-second numbers and the gate's checks.
-    assert.ok((sample(scrape.body, 'faultline_load_requests_per_second', labels) ?? 0) > 0, scrape.body);
-    assert.equal(sample(scrape.body, 'faultline_probe_results_total', { ...labels, probe: 'load: p99 < 1s', phase: 'before', result: 'met' }), 1);
-    assert.equal(await get(url!.replace('/metrics', '/other')).then((r) => r.status), 404);
+  it(
+    'run --metrics-port serves /metrics on 127.0.0.1 while the run lasts: phase, active fault, blast radius, live load',
+    { timeout: 60_000 },
+    async () => {
+      await writeFile(
+        join(dir, 'live.yaml'),
+        stringify(
+          experiment('live metrics', [
+            { fault: 'latency', target: 'db', delay: '20ms', percentage: '50%', duration: '3s' },
+          ]),
+        ),
+      );
+      const run = startCli(
+        ['run', 'live.yaml', '--metrics-port', '0', '--journal', 'live.json'],
+        dir,
+        { FAULTLINE_STATE_DIR: join(dir, 'state') },
+      );
+      const [, url] = await run.waitFor(/metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/);
+      // Once the fault is reported applied, the metrics must show it.
+      await run.waitFor(/⚡ latency-1/);
+      const scrape = await get(url!);
+      assert.equal(scrape.status, 200);
+      const labels = { experiment: 'live metrics', service: 'payments' };
+      assert.equal(sample(scrape.body, 'faultline_experiment_running', labels), 1);
+      assert.equal(
+        sample(scrape.body, 'faultline_experiment_phase', { ...labels, phase: 'method' }),
+        1,
+      );
+      assert.equal(
+        sample(scrape.body, 'faultline_experiment_phase', { ...labels, phase: 'before' }),
+        0,
+      );
+      assert.equal(sample(scrape.body, 'faultline_active_faults', { ...labels, target: 'db' }), 1);
+      assert.equal(
+        sample(scrape.body, 'faultline_faults_applied_total', { ...labels, target: 'db' }),
+        1,
+      );
+      assert.equal(
+        sample(scrape.body, 'faultline_blast_radius_ratio', {
+          ...labels,
+          fault: 'latency-1',
+          target: 'db',
+        }),
+        0.5,
+      );
+      assert.equal(sample(scrape.body, 'faultline_blast_radius_targets', labels), 1);
+      // The 2 s baseline before the fault saw the load's once-a-second numbers and the gate's checks.
+      assert.ok(
+        (sample(scrape.body, 'faultline_load_requests_per_second', labels) ?? 0) > 0,
+        scrape.body,
+      );
+      assert.equal(
+        sample(scrape.body, 'faultline_probe_results_total', {
+          ...labels,
+          probe: 'load: p99 < 1s',
+          phase: 'before',
+          result: 'met',
+        }),
+        1,
+      );
+      assert.equal(await get(url!.replace('/metrics', '/other')).then((r) => r.status), 404);
 
-    // The run's own proxy, under the names `faultline proxy serve` exports: its live bytes and
-    // connections grow while the load goes through it, and the fault's toxic is listed.
-    const db = { proxy: 'db', listener: `127.0.0.1:${proxyPort}`, upstream: echo.address };
-    const first = {
-      connections: sample(scrape.body, 'faultline_proxy_connections_total', db) ?? 0,
-      sent: sample(scrape.body, 'toxiproxy_proxy_sent_bytes_total', { ...db, direction: 'upstream' }) ?? 0,
-    };
-    assert.ok(first.connections > 0, `the load's connections went through the run's proxy:\n${scrape.body}`);
-    assert.ok(first.sent > 0);
-    assert.equal(sample(scrape.body, 'faultline_proxy_enabled', db), 1);
-    assert.equal(sample(scrape.body, 'faultline_toxic_active', { proxy: 'db', type: 'latency' }), 1);
-    let later = scrape.body;
-    const deadline = Date.now() + 10_000;
-    while ((sample(later, 'faultline_proxy_connections_total', db) ?? 0) <= first.connections || (sample(later, 'toxiproxy_proxy_sent_bytes_total', { ...db, direction: 'upstream' }) ?? 0) <= first.sent) {
-      assert.ok(Date.now() < deadline, `the proxy's counters did not grow within 10 s:\n${later}`);
-      await new Promise((r) => setTimeout(r, 200));
-      later = (await get(url!)).body;
-    }
-    // What the echo sent back cannot exceed what the proxy carried to it.
-    assert.ok((sample(later, 'toxiproxy_proxy_received_bytes_total', { ...db, direction: 'downstream' }) ?? 0) <= (sample(later, 'toxiproxy_proxy_sent_bytes_total', { ...db, direction: 'upstream' }) ?? 0));
-    assert.ok((sample(later, 'faultline_toxic_touched_connections', { proxy: 'db', type: 'latency' }) ?? 0) > 0, `the toxic touched connections:\n${later}`);
+      // The run's own proxy, under the names `faultline proxy serve` exports: its live bytes and
+      // connections grow while the load goes through it, and the fault's toxic is listed.
+      const db = { proxy: 'db', listener: `127.0.0.1:${proxyPort}`, upstream: echo.address };
+      const first = {
+        connections: sample(scrape.body, 'faultline_proxy_connections_total', db) ?? 0,
+        sent:
+          sample(scrape.body, 'toxiproxy_proxy_sent_bytes_total', {
+            ...db,
+            direction: 'upstream',
+          }) ?? 0,
+      };
+      assert.ok(
+        first.connections > 0,
+        `the load's connections went through the run's proxy:\n${scrape.body}`,
+      );
+      assert.ok(first.sent > 0);
+      assert.equal(sample(scrape.body, 'faultline_proxy_enabled', db), 1);
+      assert.equal(
+        sample(scrape.body, 'faultline_toxic_active', { proxy: 'db', type: 'latency' }),
+        1,
+      );
+      let later = scrape.body;
+      await waitFor(
+        "the proxy's counters to grow and the toxic to touch a connection",
+        async () => {
+          later = (await get(url!)).body;
+          // …and a connection made under the toxic (one counted before it was added is not).
+          return (
+            (sample(later, 'faultline_proxy_connections_total', db) ?? 0) > first.connections &&
+            (sample(later, 'toxiproxy_proxy_sent_bytes_total', { ...db, direction: 'upstream' }) ??
+              0) > first.sent &&
+            (sample(later, 'faultline_toxic_touched_connections', {
+              proxy: 'db',
+              type: 'latency',
+            }) ?? 0) > 0
+          );
+        },
+        { timeoutMs: 10_000, intervalMs: 200 },
+      ).catch((err: Error) => assert.fail(`${err.message}:\n${later}`));
+      // What the echo sent back cannot exceed what the proxy carried to it.
+      assert.ok(
+        (sample(later, 'toxiproxy_proxy_received_bytes_total', {
+          ...db,
+          direction: 'downstream',
+        }) ?? 0) <=
+          (sample(later, 'toxiproxy_proxy_sent_bytes_total', { ...db, direction: 'upstream' }) ??
+            0),
+      );
+      assert.ok(
+        (sample(later, 'faultline_toxic_touched_connections', { proxy: 'db', type: 'latency' }) ??
+          0) > 0,
+        `the toxic touched connections:\n${later}`,
+      );
 
-    assert.equal(await run.done, 0, run.output());
-    // The server is gone with the run: nothing is left listening.
-    await assert.rejects(get(url!), /ECONNREFUSED/);
-  });
+      assert.equal(await run.done, 0, run.output());
+      // The server is gone with the run: nothing is left listening.
+      await assert.rejects(get(url!), /ECONNREFUSED/);
+    },
+  );
 
   it('run --metrics-port with a bad port is a usage error (exit 2) before anything runs', async () => {
-    const run = startCli(['run', 'live.yaml', '--metrics-port', '70000'], dir, { FAULTLINE_STATE_DIR: join(dir, 'state') });
+    const run = startCli(['run', 'live.yaml', '--metrics-port', '70000'], dir, {
+      FAULTLINE_STATE_DIR: join(dir, 'state'),
+    });
     assert.equal(await run.done, 2);
     assert.match(run.output(), /--metrics-port 70000 is not a port number/);
   });
 
-  it('run --metrics-linger keeps serving the final values, the proxy\'s last counters included, then closes', { timeout: 60_000 }, async () => {
-    await writeFile(join(dir, 'linger.yaml'), stringify(experiment('linger metrics', [{ fault: 'latency', target: 'db', delay: '10ms', duration: '1s' }])));
-    const run = startCli(['run', 'linger.yaml', '--metrics-port', '0', '--metrics-linger', '3s', '--journal', 'linger.json'], dir, { FAULTLINE_STATE_DIR: join(dir, 'state') });
-    const [, url] = await run.waitFor(/metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/);
-    await run.waitFor(/final values served at .* for 3 s/);
-    const lingerStarted = Date.now();
-    const text = (await get(url!)).body;
-    const labels = { experiment: 'linger metrics', service: 'payments' };
-    // The run is over: its outcome is there, and so are the counters of its (now removed) proxy.
-    const journal = JSON.parse(await readFile(join(dir, 'linger.json'), 'utf8')) as { faultline: { outcome: string; faults: { touched?: { connections: number } }[] } };
-    assert.equal(sample(text, 'faultline_experiment_running', labels), 0);
-    assert.equal(sample(text, 'faultline_experiment_outcome', { ...labels, outcome: journal.faultline.outcome }), 1);
-    assert.equal(sample(text, 'faultline_experiment_phase', { ...labels, phase: 'done' }), 1);
-    const connections = sample(text, 'faultline_proxy_connections_total', { proxy: 'db' }) ?? 0;
-    assert.ok(connections >= (journal.faultline.faults[0]?.touched?.connections ?? 1) && connections > 0, `final proxy counters kept:\n${text}`);
-    assert.equal(sample(text, 'faultline_proxy_connections_active', { proxy: 'db' }), 0);
-    assert.equal(sample(text, 'faultline_proxy_enabled', { proxy: 'db' }), 0);
-    // A second scrape sees the same final values: nothing moves any more.
-    assert.equal(sample((await get(url!)).body, 'faultline_proxy_connections_total', { proxy: 'db' }), connections);
+  it(
+    "run --metrics-linger keeps serving the final values, the proxy's last counters included, then closes",
+    { timeout: 60_000 },
+    async () => {
+      await writeFile(
+        join(dir, 'linger.yaml'),
+        stringify(
+          experiment('linger metrics', [
+            { fault: 'latency', target: 'db', delay: '10ms', duration: '1s' },
+          ]),
+        ),
+      );
+      const run = startCli(
+        [
+          'run',
+          'linger.yaml',
+          '--metrics-port',
+          '0',
+          '--metrics-linger',
+          '3s',
+          '--journal',
+          'linger.json',
+        ],
+        dir,
+        { FAULTLINE_STATE_DIR: join(dir, 'state') },
+      );
+      const [, url] = await run.waitFor(/metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/);
+      await run.waitFor(/final values served at .* for 3 s/);
+      const lingerStarted = Date.now();
+      const text = (await get(url!)).body;
+      const labels = { experiment: 'linger metrics', service: 'payments' };
+      // The run is over: its outcome is there, and so are the counters of its (now removed) proxy.
+      const journal = JSON.parse(await readFile(join(dir, 'linger.json'), 'utf8')) as {
+        faultline: { outcome: string; faults: { touched?: { connections: number } }[] };
+      };
+      assert.equal(sample(text, 'faultline_experiment_running', labels), 0);
+      assert.equal(
+        sample(text, 'faultline_experiment_outcome', {
+          ...labels,
+          outcome: journal.faultline.outcome,
+        }),
+        1,
+      );
+      assert.equal(sample(text, 'faultline_experiment_phase', { ...labels, phase: 'done' }), 1);
+      const connections = sample(text, 'faultline_proxy_connections_total', { proxy: 'db' }) ?? 0;
+      assert.ok(
+        connections >= (journal.faultline.faults[0]?.touched?.connections ?? 1) && connections > 0,
+        `final proxy counters kept:\n${text}`,
+      );
+      assert.equal(sample(text, 'faultline_proxy_connections_active', { proxy: 'db' }), 0);
+      assert.equal(sample(text, 'faultline_proxy_enabled', { proxy: 'db' }), 0);
+      // A second scrape sees the same final values: nothing moves any more.
+      assert.equal(
+        sample((await get(url!)).body, 'faultline_proxy_connections_total', { proxy: 'db' }),
+        connections,
+      );
 
-    assert.equal(await run.done, journal.faultline.outcome === 'held' ? 0 : 1, run.output());
-    assert.ok(Date.now() - lingerStarted >= 2_800, `lingered ${Date.now() - lingerStarted} ms of 3 s`);
-    await assert.rejects(get(url!), /ECONNREFUSED/);
-  });
+      assert.equal(await run.done, journal.faultline.outcome === 'held' ? 0 : 1, run.output());
+      assert.ok(
+        Date.now() - lingerStarted >= 2_800,
+        `lingered ${Date.now() - lingerStarted} ms of 3 s`,
+      );
+      await assert.rejects(get(url!), /ECONNREFUSED/);
+    },
+  );
 
   it('run --metrics-linger: a bad duration, or no --metrics-port, is a usage error (exit 2)', async () => {
-    const bad = startCli(['run', 'live.yaml', '--metrics-port', '0', '--metrics-linger', 'soon'], dir, { FAULTLINE_STATE_DIR: join(dir, 'state') });
+    const bad = startCli(
+      ['run', 'live.yaml', '--metrics-port', '0', '--metrics-linger', 'soon'],
+      dir,
+      { FAULTLINE_STATE_DIR: join(dir, 'state') },
+    );
     assert.equal(await bad.done, 2);
     assert.match(bad.output(), /--metrics-linger soon is not a duration/);
-    const alone = startCli(['run', 'live.yaml', '--metrics-linger', '30s'], dir, { FAULTLINE_STATE_DIR: join(dir, 'state') });
+    const alone = startCli(['run', 'live.yaml', '--metrics-linger', '30s'], dir, {
+      FAULTLINE_STATE_DIR: join(dir, 'state'),
+    });
     assert.equal(await alone.done, 2);
     assert.match(alone.output(), /--metrics-linger needs --metrics-port/);
   });
 
-  it('at the end of a run: outcome, runs by outcome, time to recovery, touched traffic, checks', { timeout: 60_000 }, async () => {
-    const doc = experiment('final metrics', [{ fault: 'latency', target: 'db', delay: '20ms', duration: '1s' }]);
-    const plan = compileExperiment(parseExperiment(stringify(doc), 'final.yaml'), { file: 'final.yaml', env: {} });
-    const metrics = createRunMetrics(plan);
-    const journal = await runExperiment(plan, { journalPath: join(dir, 'final.json'), onEvent: (e) => metrics.onEvent(e) });
-    metrics.finish(journal);
-    assert.equal(journal.faultline.outcome, 'held', journal.faultline.reason);
-    const text = await metrics.registry.metrics();
-    const labels = { experiment: 'final metrics', service: 'payments' };
-    assert.equal(sample(text, 'faultline_experiment_running', labels), 0);
-    assert.equal(sample(text, 'faultline_experiment_outcome', { ...labels, outcome: 'held' }), 1);
-    assert.equal(sample(text, 'faultline_experiment_outcome', { ...labels, outcome: 'deviated' }), 0);
-    assert.equal(sample(text, 'faultline_experiment_runs_total', { ...labels, outcome: 'held' }), 1);
-    assert.equal(sample(text, 'faultline_experiment_phase', { ...labels, phase: 'done' }), 1);
-    assert.equal(sample(text, 'faultline_active_faults', { ...labels, target: 'db' }), 0);
-    assert.equal(sample(text, 'faultline_blast_radius_ratio', { ...labels, fault: 'latency-1' }), 0);
-    assert.equal(sample(text, 'faultline_fault_touched_connections_total', { ...labels, fault: 'latency-1' }), journal.faultline.faults[0]!.touched!.connections);
-    const recovered = (journal.faultline.load!.phases.after as { recovered_after_ms: number }).recovered_after_ms;
-    assert.equal(sample(text, 'faultline_recovery_seconds_count', labels), 1);
-    assert.equal(sample(text, 'faultline_recovery_seconds_sum', labels), recovered / 1000);
-    const during = journal.steady_states.during.flatMap((s) => s.probes).filter((p) => p.name === 'load: error_rate < 5%');
-    assert.equal(sample(text, 'faultline_probe_results_total', { ...labels, probe: 'load: error_rate < 5%', phase: 'during', result: 'met' }), during.filter((p) => p.tolerance_met).length);
-  });
+  it(
+    'at the end of a run: outcome, runs by outcome, time to recovery, touched traffic, checks',
+    { timeout: 60_000 },
+    async () => {
+      const doc = experiment('final metrics', [
+        { fault: 'latency', target: 'db', delay: '20ms', duration: '1s' },
+      ]);
+      const plan = planExperiment(parseExperiment(stringify(doc), 'final.yaml'), {
+        file: 'final.yaml',
+        env: {},
+      });
+      const metrics = createRunMetrics(plan);
+      const journal = await runExperiment(plan, {
+        journalPath: join(dir, 'final.json'),
+        onEvent: (e) => metrics.onEvent(e),
+      });
+      metrics.finish(journal);
+      assert.equal(journal.faultline.outcome, 'held', journal.faultline.reason);
+      const text = await metrics.registry.metrics();
+      const labels = { experiment: 'final metrics', service: 'payments' };
+      assert.equal(sample(text, 'faultline_experiment_running', labels), 0);
+      assert.equal(sample(text, 'faultline_experiment_outcome', { ...labels, outcome: 'held' }), 1);
+      assert.equal(
+        sample(text, 'faultline_experiment_outcome', { ...labels, outcome: 'deviated' }),
+        0,
+      );
+      assert.equal(
+        sample(text, 'faultline_experiment_runs_total', { ...labels, outcome: 'held' }),
+        1,
+      );
+      assert.equal(sample(text, 'faultline_experiment_phase', { ...labels, phase: 'done' }), 1);
+      assert.equal(sample(text, 'faultline_active_faults', { ...labels, target: 'db' }), 0);
+      assert.equal(
+        sample(text, 'faultline_blast_radius_ratio', { ...labels, fault: 'latency-1' }),
+        0,
+      );
+      assert.equal(
+        sample(text, 'faultline_fault_touched_connections_total', {
+          ...labels,
+          fault: 'latency-1',
+        }),
+        journal.faultline.faults[0]!.touched!.connections,
+      );
+      const recovered = (journal.faultline.load!.phases.after as { recovered_after_ms: number })
+        .recovered_after_ms;
+      assert.equal(sample(text, 'faultline_recovery_seconds_count', labels), 1);
+      assert.equal(sample(text, 'faultline_recovery_seconds_sum', labels), recovered / 1000);
+      const during = journal.steady_states.during
+        .flatMap((s) => s.probes)
+        .filter((p) => p.name === 'load: error_rate < 5%');
+      assert.equal(
+        sample(text, 'faultline_probe_results_total', {
+          ...labels,
+          probe: 'load: error_rate < 5%',
+          phase: 'during',
+          result: 'met',
+        }),
+        during.filter((p) => p.tolerance_met).length,
+      );
+    },
+  );
 
-  it('faultline proxy serve /metrics: bytes and connections per proxy, what each toxic touched', { timeout: 30_000 }, async () => {
-    const port = await freePort();
-    const serve = startCli(['proxy', 'serve', '--port', String(port), '--quiet'], dir);
-    try {
-      const [, api] = await serve.waitFor(/API on (http:\/\/127\.0\.0\.1:\d+)/);
-      const listen = `127.0.0.1:${await freePort()}`;
-      const post = (path: string, body: unknown): Promise<number> =>
-        new Promise((resolve, reject) => {
-          const req = request(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
+  it(
+    'faultline proxy serve /metrics: bytes and connections per proxy, what each toxic touched',
+    { timeout: 30_000 },
+    async () => {
+      const port = await freePort();
+      const serve = startCli(['proxy', 'serve', '--port', String(port), '--quiet'], dir);
+      try {
+        const [, api] = await serve.waitFor(/API on (http:\/\/127\.0\.0\.1:\d+)/);
+        const listen = `127.0.0.1:${await freePort()}`;
+        const post = (path: string, body: unknown): Promise<number> =>
+          new Promise((resolve, reject) => {
+            const req = request(
+              `${api}${path}`,
+              { method: 'POST', headers: { 'content-type': 'application/json' } },
+              (res) => {
+                res.resume();
+                res.on('end', () => resolve(res.statusCode ?? 0));
+              },
+            );
+            req.on('error', reject);
+            req.end(JSON.stringify(body));
           });
-          req.on('error', reject);
-          req.end(JSON.stringify(body));
-        });
-      assert.equal(await post('/proxies', { name: 'pg', listen, upstream: echo.address }), 201);
-      assert.equal(await post('/proxies/pg/toxics', { name: 'slow', type: 'latency', attributes: { latency: 5 } }), 200);
-      // Real traffic through the proxy: 4 bytes there and back.
-      const socket = connect(Number(listen.split(':')[1]), '127.0.0.1');
-      await once(socket, 'connect');
-      socket.write('ping');
-      await once(socket, 'data');
-      const text = (await get(`${api}/metrics`)).body;
-      assert.equal(sample(text, 'faultline_proxy_connections_active', { proxy: 'pg' }), 1);
-      assert.equal(sample(text, 'faultline_proxy_connections_total', { proxy: 'pg' }), 1);
-      assert.equal(sample(text, 'toxiproxy_proxy_sent_bytes_total', { proxy: 'pg', direction: 'upstream' }), 4);
-      assert.equal(sample(text, 'toxiproxy_proxy_received_bytes_total', { proxy: 'pg', direction: 'downstream' }), 4);
-      assert.equal(sample(text, 'faultline_toxic_active', { proxy: 'pg', toxic: 'slow', type: 'latency' }), 1);
-      assert.equal(sample(text, 'faultline_toxic_touched_connections', { proxy: 'pg', toxic: 'slow' }), 1);
-      socket.destroy();
-    } finally {
-      serve.abort();
-      assert.equal(await serve.done, 0);
-    }
-  });
+        assert.equal(await post('/proxies', { name: 'pg', listen, upstream: echo.address }), 201);
+        assert.equal(
+          await post('/proxies/pg/toxics', {
+            name: 'slow',
+            type: 'latency',
+            attributes: { latency: 5 },
+          }),
+          200,
+        );
+        // Real traffic through the proxy: 4 bytes there and back.
+        const socket = connect(Number(listen.split(':')[1]), '127.0.0.1');
+        await once(socket, 'connect');
+        socket.write('ping');
+        await once(socket, 'data');
+        const text = (await get(`${api}/metrics`)).body;
+        assert.equal(sample(text, 'faultline_proxy_connections_active', { proxy: 'pg' }), 1);
+        assert.equal(sample(text, 'faultline_proxy_connections_total', { proxy: 'pg' }), 1);
+        assert.equal(
+          sample(text, 'toxiproxy_proxy_sent_bytes_total', { proxy: 'pg', direction: 'upstream' }),
+          4,
+        );
+        assert.equal(
+          sample(text, 'toxiproxy_proxy_received_bytes_total', {
+            proxy: 'pg',
+            direction: 'downstream',
+          }),
+          4,
+        );
+        assert.equal(
+          sample(text, 'faultline_toxic_active', { proxy: 'pg', toxic: 'slow', type: 'latency' }),
+          1,
+        );
+        assert.equal(
+          sample(text, 'faultline_toxic_touched_connections', { proxy: 'pg', toxic: 'slow' }),
+          1,
+        );
+        socket.destroy();
+      } finally {
+        serve.abort();
+        assert.equal(await serve.done, 0);
+      }
+    },
+  );
 
   it('the Grafana dashboard queries only metrics faultline exports, and uses every run metric', async () => {
-    const dashboard = JSON.parse(await readFile(join(import.meta.dirname, '../../examples/grafana/faultline-dashboard.json'), 'utf8')) as {
+    const dashboard = JSON.parse(
+      await readFile(
+        join(import.meta.dirname, '../../examples/grafana/faultline-dashboard.json'),
+        'utf8',
+      ),
+    ) as {
       panels: { id: number; type: string; targets?: { expr: string }[] }[];
       templating: { list: { query?: string | { query: string } }[] };
       annotations: { list: { expr?: string }[] };
@@ -265,11 +463,15 @@ describe('Prometheus metrics', () => {
     const collection = new ProxyCollection();
     const names = new Set<string>();
     try {
-      const plan = compileExperiment(parseExperiment(stringify(experiment('names', [])), 'n.yaml'), { file: 'n.yaml', env: {} });
+      const plan = planExperiment(parseExperiment(stringify(experiment('names', [])), 'n.yaml'), {
+        file: 'n.yaml',
+        env: {},
+      });
       for (const registry of [createRunMetrics(plan).registry, createMetricsRegistry(collection)]) {
         for (const m of await registry.getMetricsAsJSON()) {
           names.add(m.name);
-          if (String(m.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${m.name}${suffix}`);
+          if (String(m.type) === 'histogram')
+            for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${m.name}${suffix}`);
         }
       }
     } finally {
@@ -279,8 +481,12 @@ describe('Prometheus metrics', () => {
 
     const exprs = [
       ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)),
-      ...dashboard.templating.list.map((v) => (typeof v.query === 'string' ? v.query : v.query?.query)).filter((q): q is string => typeof q === 'string' && q.includes('(')),
-      ...dashboard.annotations.list.map((a) => a.expr).filter((e): e is string => typeof e === 'string'),
+      ...dashboard.templating.list
+        .map((v) => (typeof v.query === 'string' ? v.query : v.query?.query))
+        .filter((q): q is string => typeof q === 'string' && q.includes('(')),
+      ...dashboard.annotations.list
+        .map((a) => a.expr)
+        .filter((e): e is string => typeof e === 'string'),
     ];
     assert.ok(exprs.length >= 20, `${exprs.length} expressions`);
     const used = new Set<string>();
@@ -288,7 +494,10 @@ describe('Prometheus metrics', () => {
       const metrics = expr.match(/\b(?:faultline|toxiproxy)_[a-z0-9_]+\b/g) ?? [];
       assert.ok(metrics.length > 0, `"${expr}" queries a faultline metric`);
       for (const m of metrics) {
-        assert.ok(names.has(m), `"${m}" in "${expr}" is not exported (exported: ${[...names].sort().join(', ')})`);
+        assert.ok(
+          names.has(m),
+          `"${m}" in "${expr}" is not exported (exported: ${[...names].sort().join(', ')})`,
+        );
         used.add(m.replace(/_(bucket|sum|count)$/, ''));
       }
     }

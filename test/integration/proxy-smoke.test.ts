@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { performance } from 'node:perf_hooks';
 import { once } from 'node:events';
 import { ProxyCollection } from '../../src/index.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 describe('proxy smoke test', () => {
   let echo: Server;
@@ -38,17 +39,20 @@ describe('proxy smoke test', () => {
     await once(client, 'connect');
     try {
       assert.ok((await roundTrip(client)) < 100);
-      const toxic = proxy.addToxic({ type: 'latency', attributes: { latency: 120 }, expires_in: 0.6 });
+      const toxic = proxy.addToxic({
+        type: 'latency',
+        attributes: { latency: 120 },
+        expires_in: 0.6,
+      });
       const slow = await roundTrip(client);
       assert.ok(slow >= 119 && slow < 400, `round trip with 120 ms latency was ${slow} ms`);
       assert.equal(toxic.stats.connections, 1);
       assert.ok(toxic.stats.bytes >= 1);
       // The lease: the proxy removes the toxic by itself.
-      const deadline = Date.now() + 3000;
-      while (proxy.toxics.length > 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      assert.equal(proxy.toxics.length, 0, 'the toxic outlived its lease');
+      await waitFor('the proxy to remove the toxic at its lease', () => proxy.toxics.length === 0, {
+        timeoutMs: 3_000,
+        intervalMs: 20,
+      });
       assert.ok((await roundTrip(client)) < 100);
       assert.ok(proxy.stats.bytes_upstream >= 3 && proxy.stats.bytes_downstream >= 3);
     } finally {

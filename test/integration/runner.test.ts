@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { parseExperiment } from '../../src/experiment/load.js';
-import { compileExperiment } from '../../src/runner/compile.js';
-import type { Journal } from '../../src/runner/journal.js';
+import { parseExperiment } from '../../src/run-plan/read-experiment.js';
+import { planExperiment } from '../../src/run-plan/from-experiment.js';
+import type { Journal } from '../../src/journal/journal.js';
 import { runExperiment, type RunEvent } from '../../src/runner/runner.js';
 import { ProxyCollection, startControlServer } from '../../src/index.js';
 import { freePort, startEcho, startService } from '../helpers/services.js';
+import { localAt } from '../helpers/locations.js';
 
 describe('runner lifecycle (faultline format, in-process proxy)', () => {
   let dir: string;
@@ -39,7 +40,13 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
       configuration: { serviceUrl: service.url },
       targets: { db: { type: 'proxy', listen: `127.0.0.1:${proxyPort}`, upstream: echo.address } },
       steadyState: {
-        probes: [{ name: 'health', http: { url: '${serviceUrl}/health', timeout: '2s' }, expect: { status: 200, latency: '400ms' } }],
+        probes: [
+          {
+            name: 'health',
+            http: { url: '${serviceUrl}/health', timeout: '2s' },
+            expect: { status: 200, latency: '400ms' },
+          },
+        ],
       },
       method: [{ fault: 'latency', target: 'db', delay: '100ms', duration: '600ms' }],
       runtime: { hypothesisFrequency: '100ms' },
@@ -49,13 +56,20 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
   }
 
   let runs = 0;
-  async function run(doc: Record<string, unknown>, signal?: AbortSignal, onEvent?: (e: RunEvent) => void): Promise<Journal> {
+  async function run(
+    doc: Record<string, unknown>,
+    signal?: AbortSignal,
+    onEvent?: (e: RunEvent) => void,
+  ): Promise<Journal> {
     const file = `experiment-${++runs}.yaml`;
-    const plan = compileExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
+    const plan = planExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
     const journalPath = join(dir, `${runs}.json`);
     const journal = await runExperiment(plan, { signal, journalPath, onEvent });
     // The on-disk journal is the same as the returned one.
-    assert.deepEqual(JSON.parse(await readFile(journalPath, 'utf8')), JSON.parse(JSON.stringify(journal)));
+    assert.deepEqual(
+      JSON.parse(await readFile(journalPath, 'utf8')),
+      JSON.parse(JSON.stringify(journal)),
+    );
     return journal;
   }
 
@@ -69,12 +83,17 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
     assert.ok(journal.steady_states.during.length >= 2, 'checked during the method');
     const [fault] = journal.faultline.faults;
     assert.equal(fault?.state, 'removed');
-    assert.ok(fault.touched && fault.touched.connections > 0, 'the fault touched the service traffic');
+    assert.ok(
+      fault.touched && fault.touched.connections > 0,
+      'the fault touched the service traffic',
+    );
     assert.deepEqual(journal.faultline.verification, [{ fault: fault.name, gone: true }]);
   });
 
   it('deviates when the fault makes the service too slow during the method, and still removes the fault', async () => {
-    const journal = await run(experiment({ method: [{ fault: 'latency', target: 'db', delay: '600ms', duration: '1s' }] }));
+    const journal = await run(
+      experiment({ method: [{ fault: 'latency', target: 'db', delay: '600ms', duration: '1s' }] }),
+    );
     assert.equal(journal.faultline.outcome, 'deviated');
     assert.equal(journal.faultline.exit_code, 1);
     assert.equal(journal.deviated, true, 'a deviation seen only during the method sets deviated');
@@ -86,7 +105,10 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
   it('fail-fast stops the method at the first deviation', async () => {
     const journal = await run(
       experiment({
-        method: [{ fault: 'latency', target: 'db', delay: '600ms', duration: '10s' }, { wait: '10s' }],
+        method: [
+          { fault: 'latency', target: 'db', delay: '600ms', duration: '10s' },
+          { wait: '10s' },
+        ],
         runtime: { hypothesis: 'fail-fast', hypothesisFrequency: '100ms' },
       }),
     );
@@ -98,7 +120,11 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
   it('a failed gate injects nothing and is inconclusive (exit 4)', async () => {
     const journal = await run(
       experiment({
-        steadyState: { probes: [{ name: 'health', http: { url: '${serviceUrl}/health' }, expect: { status: 418 } }] },
+        steadyState: {
+          probes: [
+            { name: 'health', http: { url: '${serviceUrl}/health' }, expect: { status: 418 } },
+          ],
+        },
       }),
     );
     assert.equal(journal.faultline.outcome, 'inconclusive');
@@ -145,7 +171,10 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
 
   it('the safety limit aborts the run (exit 3) and removes the fault', async () => {
     const journal = await run(
-      experiment({ method: [{ fault: 'latency', target: 'db', delay: '50ms', duration: '30s' }], safety: { maxDuration: '1s' } }),
+      experiment({
+        method: [{ fault: 'latency', target: 'db', delay: '50ms', duration: '30s' }],
+        safety: { maxDuration: '1s' },
+      }),
     );
     assert.equal(journal.status, 'aborted');
     assert.equal(journal.faultline.exit_code, 3);
@@ -156,7 +185,9 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
   it('a fault that touched no traffic makes the run inconclusive', async () => {
     const journal = await run(
       experiment({
-        steadyState: { probes: [{ name: 'tcp open', tcp: { port: Number(echo.address.split(':')[1]) } }] },
+        steadyState: {
+          probes: [{ name: 'tcp open', tcp: { port: Number(echo.address.split(':')[1]) } }],
+        },
         method: [{ fault: 'latency', target: 'db', delay: '50ms', duration: '300ms' }],
       }),
     );
@@ -169,7 +200,13 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
       experiment({
         method: [
           { fault: 'latency', target: 'db', delay: '20ms', duration: '300ms' },
-          { probe: { name: 'health under fault', http: { url: '${serviceUrl}/health' }, expect: { status: 200, json: { path: '$.ok', equals: true } } } },
+          {
+            probe: {
+              name: 'health under fault',
+              http: { url: '${serviceUrl}/health' },
+              expect: { status: 200, json: { path: '$.ok', equals: true } },
+            },
+          },
         ],
         rollbacks: [{ name: 'say done', command: { run: 'echo rolled-back' } }],
       }),
@@ -191,13 +228,26 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
             { name: 'always', command: { run: 'true' } },
           ],
         },
-        method: [{ fault: 'latency', target: 'db', delay: '10ms', duration: '400ms' }, { probe: { name: 'touch', http: { url: '${serviceUrl}/health' } } }],
+        method: [
+          { fault: 'latency', target: 'db', delay: '10ms', duration: '400ms' },
+          { probe: { name: 'touch', http: { url: '${serviceUrl}/health' } } },
+        ],
       }),
     );
-    assert.deepEqual(journal.steady_states.before?.probes.map((p) => p.name), ['sot', 'always']);
-    assert.deepEqual(journal.steady_states.after?.probes.map((p) => p.name), ['eot', 'always']);
+    assert.deepEqual(
+      journal.steady_states.before?.probes.map((p) => p.name),
+      ['sot', 'always'],
+    );
+    assert.deepEqual(
+      journal.steady_states.after?.probes.map((p) => p.name),
+      ['eot', 'always'],
+    );
     assert.ok(journal.steady_states.during.length > 0);
-    for (const state of journal.steady_states.during) assert.deepEqual(state.probes.map((p) => p.name), ['chaos', 'always']);
+    for (const state of journal.steady_states.during)
+      assert.deepEqual(
+        state.probes.map((p) => p.name),
+        ['chaos', 'always'],
+      );
     assert.equal(journal.faultline.outcome, 'held', journal.faultline.reason);
   });
 
@@ -205,19 +255,28 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
     const child = spawn('sleep', ['60'], { stdio: 'ignore' });
     try {
       const pid = child.pid!;
-      const state = async (): Promise<string> => /State:\s+(\w)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
+      const state = async (): Promise<string> =>
+        /State:\s+(\w)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
       const journal = await run({
         title: 'a frozen worker',
         targets: { worker: { type: 'process', pid } },
         method: [
           // Long enough that the probe's own process start, on a busy machine, lands inside it.
           { fault: 'pause-process', target: 'worker', duration: '3s' },
-          { probe: { name: 'worker is stopped', command: { run: `grep -q '^State:.*T' /proc/${pid}/status` } } },
+          {
+            probe: {
+              name: 'worker is stopped',
+              command: { run: `grep -q '^State:.*T' /proc/${pid}/status` },
+            },
+          },
         ],
       });
       assert.equal(journal.run[1]?.tolerance_met, true, 'the process was stopped during the fault');
       assert.equal(journal.faultline.faults[0]?.state, 'removed');
-      assert.ok(journal.faultline.faults[0]?.location.handle?.['agent'], 'an agent kept the lease');
+      assert.ok(
+        localAt(journal.faultline.faults[0]?.location).handle?.['agent'],
+        'an agent kept the lease',
+      );
       assert.notEqual(await state(), 'T', 'resumed after the run');
     } finally {
       child.kill('SIGKILL');
@@ -226,7 +285,7 @@ describe('runner lifecycle (faultline format, in-process proxy)', () => {
 });
 
 describe('runner: a fault that cannot be removed', () => {
-  it('is reported as residue (exit 70) with the way out, never ignored', async () => {
+  it('is reported as residue (exit 5) with the way out, never ignored', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'faultline-residue-'));
     const collection = new ProxyCollection();
     const echo = await startEcho();
@@ -239,7 +298,7 @@ describe('runner: a fault that cannot be removed', () => {
         targets: { db: { type: 'remote-proxy', url: api.url, proxy: 'db' } },
         method: [{ fault: 'latency', target: 'db', delay: '10ms', duration: '300ms' }],
       };
-      const plan = compileExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
+      const plan = planExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
       const journal = await runExperiment(plan, {
         journalPath: join(dir, 'j.json'),
         cleanupTimeoutMs: 3_000,
@@ -249,7 +308,7 @@ describe('runner: a fault that cannot be removed', () => {
         },
       });
       assert.equal(journal.faultline.outcome, 'residue');
-      assert.equal(journal.faultline.exit_code, 70);
+      assert.equal(journal.faultline.exit_code, 5);
       assert.equal(journal.faultline.faults[0]?.state, 'residue');
       assert.match(journal.faultline.reason ?? '', /faultline recover/);
       assert.ok(collection.get('db').toxics[0]?.expiresAt, 'the lease will still remove it');

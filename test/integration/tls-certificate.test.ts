@@ -12,15 +12,21 @@ import { join } from 'node:path';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
-import { parseExperiment } from '../../src/experiment/load.js';
-import { certificateSet, createCa, type CertificateProblem } from '../../src/faults/proxy/certificates.js';
-import { ProxyCollection } from '../../src/faults/proxy/proxy-collection.js';
-import { compileExperiment, compileFault } from '../../src/runner/compile.js';
-import type { PlannedFault } from '../../src/runner/plan.js';
+import { parseExperiment } from '../../src/run-plan/read-experiment.js';
+import {
+  certificateSet,
+  createCa,
+  type CertificateProblem,
+} from '../../src/engines/proxy/certificates.js';
+import { ProxyCollection } from '../../src/engines/proxy/proxy-collection.js';
+import { planExperiment } from '../../src/run-plan/from-experiment.js';
+import { planProxyFault as planFault } from '../../src/backends/proxy/plan-fault.js';
+import type { PlannedFault } from '../../src/run-plan/plan.js';
 import { runExperiment } from '../../src/runner/runner.js';
-import { LocalProxyDriver } from '../../src/targets/fault-driver.js';
+import { LocalProxyDriver } from '../../src/backends/proxy/driver.js';
 import { freePort, startEcho } from '../helpers/services.js';
 import { ValidationError } from '../../src/errors.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const HOST = 'db.faultline.test';
 
@@ -49,7 +55,7 @@ const EXPECTED: Record<CertificateProblem, string> = {
 };
 
 function planned(problem: CertificateProblem, index = 0): PlannedFault {
-  return compileFault({ fault: 'certificate', target: 'db', problem, duration: '30s' }, index)[0]!;
+  return planFault({ fault: 'certificate', target: 'db', problem, duration: '30s' }, index)[0]!;
 }
 
 describe('TLS proxy and the certificate fault', () => {
@@ -66,7 +72,17 @@ describe('TLS proxy and the certificate fault', () => {
     echo = await startEcho();
     collection = new ProxyCollection();
     caFile = join(dir, 'ca.pem');
-    driver = new LocalProxyDriver('db', { type: 'proxy', upstream: echo.address, listen: '127.0.0.1:0', mode: 'tcp', tls: { hostname: HOST, caFile, upstream: 'plain' } }, collection);
+    driver = new LocalProxyDriver(
+      'db',
+      {
+        type: 'proxy',
+        upstream: echo.address,
+        listen: '127.0.0.1:0',
+        mode: 'tcp',
+        tls: { hostname: HOST, caFile, upstream: 'plain' },
+      },
+      collection,
+    );
     await driver.prepare();
     ca = await readFile(caFile, 'utf8');
     port = driver.running!.port;
@@ -81,13 +97,15 @@ describe('TLS proxy and the certificate fault', () => {
   test('a client trusting the run CA connects through the TLS proxy to the plain upstream', async () => {
     assert.match(driver.description, /TLS for db\.faultline\.test/);
     assert.equal(await tlsPing(port, ca), 'ping');
-    assert.match((await readFile(`${caFile}.key`, 'utf8')), /PRIVATE KEY/);
+    assert.match(await readFile(`${caFile}.key`, 'utf8'), /PRIVATE KEY/);
   });
 
   for (const [index, problem] of (Object.keys(EXPECTED) as CertificateProblem[]).entries()) {
     test(`certificate ${problem}: new connections fail with ${EXPECTED[problem]}, a live one goes on, removal restores`, async () => {
       const live = connect({ host: '127.0.0.1', port, servername: HOST, ca });
-      await new Promise((resolve, reject) => live.once('secureConnect', resolve).once('error', reject));
+      await new Promise((resolve, reject) =>
+        live.once('secureConnect', resolve).once('error', reject),
+      );
       const fault = planned(problem, index);
       const location = driver.locate(fault);
       await driver.apply(fault, 30);
@@ -96,10 +114,17 @@ describe('TLS proxy and the certificate fault', () => {
       await assert.rejects(tlsPing(port, ca), { code: EXPECTED[problem] });
       // The connection made before the fault keeps its good session.
       live.write('still');
-      assert.equal((await new Promise<Buffer>((resolve) => live.once('data', resolve))).toString(), 'still');
+      assert.equal(
+        (await new Promise<Buffer>((resolve) => live.once('data', resolve))).toString(),
+        'still',
+      );
       live.destroy();
       const touched = await driver.touched(location);
-      assert.equal(touched?.connections, 2, 'two new connections were presented the bad certificate');
+      assert.equal(
+        touched?.connections,
+        2,
+        'two new connections were presented the bad certificate',
+      );
       await driver.remove(location);
       assert.equal(await driver.isGone(location), true);
       assert.equal(await tlsPing(port, ca), 'ping');
@@ -111,10 +136,22 @@ describe('TLS proxy and the certificate fault', () => {
     const get = (): Promise<number> =>
       new Promise((resolve, reject) => {
         // The echo upstream answers an HTTP request with its own bytes: any reply proves the handshake.
-        const req = request({ host: '127.0.0.1', port, servername: HOST, ca, path: '/', headers: { host: HOST }, agent: false, timeout: 5000 }, (res) => {
-          resolve(res.statusCode ?? 0);
-          req.destroy();
-        });
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            servername: HOST,
+            ca,
+            path: '/',
+            headers: { host: HOST },
+            agent: false,
+            timeout: 5000,
+          },
+          (res) => {
+            resolve(res.statusCode ?? 0);
+            req.destroy();
+          },
+        );
         // The echo sends the request back: not HTTP, so the parser fails after a good handshake.
         req.once('error', (err: NodeJS.ErrnoException) => {
           req.destroy();
@@ -127,7 +164,11 @@ describe('TLS proxy and the certificate fault', () => {
     await driver.apply(fault, 30);
     await assert.rejects(get(), { code: 'CERT_HAS_EXPIRED' });
     await driver.remove(driver.locate(fault));
-    assert.equal(typeof (await get()), 'number', 'the handshake succeeds: whatever the echo answers is not a certificate error');
+    assert.equal(
+      typeof (await get()),
+      'number',
+      'the handshake succeeds: whatever the echo answers is not a certificate error',
+    );
   });
 
   test('the lease restores the good certificate by itself', async () => {
@@ -135,13 +176,25 @@ describe('TLS proxy and the certificate fault', () => {
     const location = driver.locate(fault);
     await driver.apply(fault, 1);
     await assert.rejects(tlsPing(port, ca), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
-    const deadline = Date.now() + 10_000;
-    while (!(await driver.isGone(location)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the lease to restore the certificate', () => driver.isGone(location), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     assert.equal(await tlsPing(port, ca), 'ping');
   });
 
   test('a second run reuses the CA file, so a service trusting it keeps working', async () => {
-    const again = new LocalProxyDriver('db2', { type: 'proxy', upstream: echo.address, listen: '127.0.0.1:0', mode: 'tcp', tls: { hostname: HOST, caFile, upstream: 'plain' } }, collection);
+    const again = new LocalProxyDriver(
+      'db2',
+      {
+        type: 'proxy',
+        upstream: echo.address,
+        listen: '127.0.0.1:0',
+        mode: 'tcp',
+        tls: { hostname: HOST, caFile, upstream: 'plain' },
+      },
+      collection,
+    );
     await again.prepare();
     try {
       assert.equal(await readFile(caFile, 'utf8'), ca);
@@ -159,7 +212,23 @@ describe('TLS proxy and the certificate fault', () => {
     const upstreamCaFile = join(dir, 'upstream-ca.pem');
     await writeFile(upstreamCaFile, upstreamCa.cert);
     const upstreamPort = (server.address() as { port: number }).port;
-    const tlsDriver = new LocalProxyDriver('tls-up', { type: 'proxy', upstream: `127.0.0.1:${upstreamPort}`, listen: '127.0.0.1:0', mode: 'tcp', tls: { hostname: HOST, caFile, upstream: 'tls', upstreamCaFile, upstreamServername: 'upstream.faultline.test' } }, collection);
+    const tlsDriver = new LocalProxyDriver(
+      'tls-up',
+      {
+        type: 'proxy',
+        upstream: `127.0.0.1:${upstreamPort}`,
+        listen: '127.0.0.1:0',
+        mode: 'tcp',
+        tls: {
+          hostname: HOST,
+          caFile,
+          upstream: 'tls',
+          upstreamCaFile,
+          upstreamServername: 'upstream.faultline.test',
+        },
+      },
+      collection,
+    );
     await tlsDriver.prepare();
     try {
       assert.equal(await tlsPing(tlsDriver.running!.port, ca), 'ping');
@@ -172,12 +241,18 @@ describe('TLS proxy and the certificate fault', () => {
   test('the loader refuses certificate on a proxy without tls, and tls on an HTTP proxy', () => {
     const doc = {
       title: 't',
-      targets: { plain: { type: 'proxy', upstream: '127.0.0.1:1' }, web: { type: 'proxy', upstream: '127.0.0.1:1', mode: 'http', tls: { hostname: 'x' } } },
+      targets: {
+        plain: { type: 'proxy', upstream: '127.0.0.1:1' },
+        web: { type: 'proxy', upstream: '127.0.0.1:1', mode: 'http', tls: { hostname: 'x' } },
+      },
       method: [{ fault: 'certificate', target: 'plain', problem: 'expired', duration: '5s' }],
     };
     assert.throws(
       () => parseExperiment(stringify(doc), 'bad.yaml'),
-      (err: unknown) => err instanceof ValidationError && err.issues.some((i) => i.path === 'method[0].fault' && /no tls/.test(i.message)) && err.issues.some((i) => i.path === 'targets.web.tls'),
+      (err: unknown) =>
+        err instanceof ValidationError &&
+        err.issues.some((i) => i.path === 'method[0].fault' && /no tls/.test(i.message)) &&
+        err.issues.some((i) => i.path === 'targets.web.tls'),
     );
   });
 });
@@ -209,19 +284,58 @@ s.on('error', (e) => { console.log(e.code); process.exitCode = 1; });
     );
     const doc = {
       title: 'clients notice an expired internal certificate',
-      targets: { db: { type: 'proxy', upstream: echo.address, listen: `127.0.0.1:${port}`, tls: { hostname: HOST, caFile } } },
-      steadyState: { probes: [{ name: 'tls-handshake', command: { run: [process.execPath, client], env: { NODE_EXTRA_CA_CERTS: caFile }, timeout: '10s' }, expect: { exitCode: 0, stdout: { contains: 'ok' } } }] },
+      targets: {
+        db: {
+          type: 'proxy',
+          upstream: echo.address,
+          listen: `127.0.0.1:${port}`,
+          tls: { hostname: HOST, caFile },
+        },
+      },
+      steadyState: {
+        probes: [
+          {
+            name: 'tls-handshake',
+            command: {
+              run: [process.execPath, client],
+              env: { NODE_EXTRA_CA_CERTS: caFile },
+              timeout: '10s',
+            },
+            expect: { exitCode: 0, stdout: { contains: 'ok' } },
+          },
+        ],
+      },
       method: [
-        { fault: 'certificate', target: 'db', problem: 'expired', duration: '3s', name: 'expired-cert' },
-        { probe: { name: 'during', command: { run: [process.execPath, client], env: { NODE_EXTRA_CA_CERTS: caFile }, timeout: '10s' }, expect: { stdout: { contains: 'CERT_HAS_EXPIRED' } } } },
+        {
+          fault: 'certificate',
+          target: 'db',
+          problem: 'expired',
+          duration: '3s',
+          name: 'expired-cert',
+        },
+        {
+          probe: {
+            name: 'during',
+            command: {
+              run: [process.execPath, client],
+              env: { NODE_EXTRA_CA_CERTS: caFile },
+              timeout: '10s',
+            },
+            expect: { stdout: { contains: 'CERT_HAS_EXPIRED' } },
+          },
+        },
       ],
       runtime: { hypothesis: 'before-method-only' },
       safety: { maxDuration: '60s' },
     };
     const file = join(dir, 'experiment.yaml');
-    const plan = compileExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
+    const plan = planExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
     const journal = await runExperiment(plan, { journalPath: join(dir, 'journal.json') });
-    assert.equal(journal.faultline.outcome, 'held', `${journal.faultline.reason} ${JSON.stringify(journal.steady_states.before)}`);
+    assert.equal(
+      journal.faultline.outcome,
+      'held',
+      `${journal.faultline.reason} ${JSON.stringify(journal.steady_states.before)}`,
+    );
     const fault = journal.faultline.faults[0]!;
     assert.equal(fault.state, 'removed');
     assert.ok((fault.touched?.connections ?? 0) >= 1, 'the fault touched the client connection');

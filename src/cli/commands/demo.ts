@@ -16,19 +16,36 @@ interface DemoFlags {
   redisUrl?: string;
 }
 
-export function registerDemoCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
+export function registerDemoCommand(
+  program: Command,
+  io: CliIo,
+  setExit: (code: number) => void,
+): void {
   program
     .command('demo')
-    .description('run the payment-service demo: an experiment that tells a fragile build from a resilient one (embedded PostgreSQL by default)')
+    .description(
+      'run the payment-service demo: an experiment that tells a fragile build from a resilient one (embedded PostgreSQL by default)',
+    )
     .option('--scenario <name>', `which experiment: ${SCENARIOS.join(', ')}`, 'payment-db-latency')
-    .option('--dir <dir>', 'where experiment files, ledgers and journals go (default .faultline/demo/<time>)')
-    .option('--database-url <url>', 'use this PostgreSQL instead of the embedded one (or DATABASE_URL)')
+    .option(
+      '--dir <dir>',
+      'where experiment files, ledgers and journals go (default .faultline/demo/<time>)',
+    )
+    .option(
+      '--database-url <url>',
+      'use this PostgreSQL instead of the embedded one (or DATABASE_URL)',
+    )
     .option('--redis-url <url>', 'use this Redis for the session cache (or REDIS_URL)')
     .action(async (flags: DemoFlags) => {
       if (!(SCENARIOS as readonly string[]).includes(flags.scenario)) {
-        throw new UsageError(`--scenario ${flags.scenario} is not a demo scenario`, { hint: `one of ${SCENARIOS.join(', ')}` });
+        throw new UsageError(`--scenario ${flags.scenario} is not a demo scenario`, {
+          hint: `one of ${SCENARIOS.join(', ')}`,
+        });
       }
-      const dir = resolve(io.cwd, flags.dir ?? join('.faultline', 'demo', new Date().toISOString().replace(/[:.]/g, '-')));
+      const dir = resolve(
+        io.cwd,
+        flags.dir ?? join('.faultline', 'demo', new Date().toISOString().replace(/[:.]/g, '-')),
+      );
       const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
       let liveShown = false;
       const live = tty

@@ -34,10 +34,16 @@ export function parseRateFlag(text: string): { from: number; to: number } | unde
   return { from: Number(from[1]), to: Number(to[1]) };
 }
 
-export function registerLoadCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
+export function registerLoadCommand(
+  program: Command,
+  io: CliIo,
+  setExit: (code: number) => void,
+): void {
   program
     .command('load')
-    .description('send HTTP load at a constant (or ramping) arrival rate and print latency percentiles')
+    .description(
+      'send HTTP load at a constant (or ramping) arrival rate and print latency percentiles',
+    )
     .argument('<url>', 'the URL to load')
     .option('--rate <rate>', 'arrival rate, e.g. 500/s, or a ramp 100/s..500/s (open model)')
     .option('--duration <duration>', 'how long', '30s')
@@ -47,15 +53,23 @@ export function registerLoadCommand(program: Command, io: CliIo, setExit: (code:
     .option('--header <name:value...>', 'request headers')
     .option('--body <text>', 'request body')
     .option('--timeout <duration>', 'per-request timeout (counted as an error)', '10s')
-    .option('--send-window <duration>', 'open model: send what is due within this window at each wake-up (default adaptive, ≤ 10 ms: ~20 arrivals; 0.5ms spaces sends exactly at twice the CPU)')
+    .option(
+      '--send-window <duration>',
+      'open model: send what is due within this window at each wake-up (default adaptive, ≤ 10 ms: ~20 arrivals; 0.5ms spaces sends exactly at twice the CPU)',
+    )
     .option('--json', 'print the whole report as JSON')
     .action(async (url: string, flags: LoadFlags) => {
       const durationMs = parseDuration(flags.duration);
-      if (durationMs === undefined) throw new UsageError(`--duration ${flags.duration} is not a duration`, { hint: 'e.g. 30s, 2m' });
+      if (durationMs === undefined)
+        throw new UsageError(`--duration ${flags.duration} is not a duration`, {
+          hint: 'e.g. 30s, 2m',
+        });
       const timeoutMs = parseDuration(flags.timeout);
-      if (timeoutMs === undefined) throw new UsageError(`--timeout ${flags.timeout} is not a duration`);
+      if (timeoutMs === undefined)
+        throw new UsageError(`--timeout ${flags.timeout} is not a duration`);
       const connections = Number(flags.connections);
-      if (!Number.isInteger(connections) || connections < 1) throw new UsageError(`--connections ${flags.connections} is not a positive integer`);
+      if (!Number.isInteger(connections) || connections < 1)
+        throw new UsageError(`--connections ${flags.connections} is not a positive integer`);
       const headers: Record<string, string> = {};
       for (const h of flags.header ?? []) {
         const colon = h.indexOf(':');
@@ -66,17 +80,27 @@ export function registerLoadCommand(program: Command, io: CliIo, setExit: (code:
       let stages: { durationMs: number; from: number; to: number }[] | undefined;
       if (flags.concurrency !== undefined) {
         const concurrency = Number(flags.concurrency);
-        if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency ${flags.concurrency} is not a positive integer`);
+        if (!Number.isInteger(concurrency) || concurrency < 1)
+          throw new UsageError(`--concurrency ${flags.concurrency} is not a positive integer`);
         closed = { concurrency, durationMs };
       } else {
         const rate = parseRateFlag(flags.rate ?? '');
-        if (!rate) throw new UsageError(flags.rate ? `--rate ${flags.rate} is not a rate` : 'give --rate (open model) or --concurrency (closed model)', { hint: 'e.g. --rate 500/s, or --rate 100/s..500/s for a ramp' });
+        if (!rate)
+          throw new UsageError(
+            flags.rate
+              ? `--rate ${flags.rate} is not a rate`
+              : 'give --rate (open model) or --concurrency (closed model)',
+            { hint: 'e.g. --rate 500/s, or --rate 100/s..500/s for a ramp' },
+          );
         stages = [{ durationMs, from: rate.from, to: rate.to }];
       }
       let sendWindowMs: number | undefined;
       if (flags.sendWindow !== undefined) {
         sendWindowMs = parseDuration(flags.sendWindow);
-        if (sendWindowMs === undefined || sendWindowMs <= 0 || sendWindowMs > 100) throw new UsageError(`--send-window ${flags.sendWindow}: expected a duration from 0.1ms to 100ms, e.g. 0.5ms`);
+        if (sendWindowMs === undefined || sendWindowMs <= 0 || sendWindowMs > 100)
+          throw new UsageError(
+            `--send-window ${flags.sendWindow}: expected a duration from 0.1ms to 100ms, e.g. 0.5ms`,
+          );
       }
       const progress = flags.json ? io.stderr : io.stdout;
       const { runLoad } = await import('../../load/generator.js');
@@ -92,7 +116,10 @@ export function registerLoadCommand(program: Command, io: CliIo, setExit: (code:
         timeoutMs,
         signal: io.signal,
         onSecond: (second, s) =>
-          println(progress, `[${String(second + 1).padStart(4)}s] ${s.completed} done  p50 ${s.p50} ms  p99 ${s.p99} ms  errors ${s.errors + s.status['5xx']}${s.late ? `  late ${s.late}` : ''}${s.dropped ? `  dropped ${s.dropped}` : ''}`),
+          println(
+            progress,
+            `[${String(second + 1).padStart(4)}s] ${s.completed} done  p50 ${s.p50} ms  p99 ${s.p99} ms  errors ${s.errors + s.status['5xx']}${s.late ? `  late ${s.late}` : ''}${s.dropped ? `  dropped ${s.dropped}` : ''}`,
+          ),
       });
       if (flags.json) println(io.stdout, JSON.stringify(report, null, 2));
       else for (const line of formatReport(report)) println(io.stdout, line);

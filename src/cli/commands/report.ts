@@ -12,12 +12,12 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, ListenError, UsageError } from '../../errors.js';
 import { parseDuration } from '../../experiment/duration.js';
-import type { ProxyCollection } from '../../faults/proxy/proxy-collection.js';
-import type { RunMetrics } from '../../reporting/metrics.js';
+import type { ProxyCollection } from '../../engines/proxy/proxy-collection.js';
+import type { RunMetrics } from '../../runner/run-metrics.js';
 import type { MetricsServer } from '../../reporting/metrics-server.js';
 import type { ScoredJournal, ServiceScore } from '../../reporting/score.js';
-import type { Journal } from '../../runner/journal.js';
-import type { RunPlan } from '../../runner/plan.js';
+import type { Journal } from '../../journal/journal.js';
+import type { RunPlan } from '../../run-plan/plan.js';
 import type { RunEvent } from '../../runner/runner.js';
 import { println, type CliIo } from '../io.js';
 
@@ -32,34 +32,67 @@ interface ReportFlags {
   json?: boolean;
 }
 
-export function registerReportCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
+export function registerReportCommand(
+  program: Command,
+  io: CliIo,
+  setExit: (code: number) => void,
+): void {
   program
     .command('report')
-    .description('reports from a journal (HTML, JUnit, Markdown), or resilience scores per service from a directory of journals')
-    .argument('[journal]', 'a journal written by `faultline run` (default: print its Markdown summary)')
+    .description(
+      'reports from a journal (HTML, JUnit, Markdown), or resilience scores per service from a directory of journals',
+    )
+    .argument(
+      '[journal]',
+      'a journal written by `faultline run` (default: print its Markdown summary)',
+    )
     .option('--html <file>', 'write a self-contained HTML report (charts inlined; opens offline)')
     .option('--junit <file>', 'write JUnit XML: one test case per hypothesis and phase')
     .option('--md <file>', 'write a Markdown summary')
     .option('--no-step-summary', 'do not append the Markdown summary to $GITHUB_STEP_SUMMARY')
-    .option('--summary <dir>', 'resilience score per service from every journal (*.json) in the directory')
-    .option('--weight <title=n...>', 'weight (0-10) of an experiment in the score (default its weight:N tag, else 10)')
+    .option(
+      '--summary <dir>',
+      'resilience score per service from every journal (*.json) in the directory',
+    )
+    .option(
+      '--weight <title=n...>',
+      'weight (0-10) of an experiment in the score (default its weight:N tag, else 10)',
+    )
     .option('--fail-under <percent>', 'with --summary: exit 1 when a service scores below this')
     .option('--json', 'with --summary: print the scores as JSON')
-    .action(async (journal: string | undefined, flags: ReportFlags) => setExit(await report(journal, flags, io)));
+    .action(async (journal: string | undefined, flags: ReportFlags) =>
+      setExit(await report(journal, flags, io)),
+    );
 }
 
-async function report(journalPath: string | undefined, flags: ReportFlags, io: CliIo): Promise<number> {
+async function report(
+  journalPath: string | undefined,
+  flags: ReportFlags,
+  io: CliIo,
+): Promise<number> {
   if (flags.summary !== undefined) {
-    if (journalPath !== undefined) throw new UsageError('give either a journal or --summary DIR, not both');
+    if (journalPath !== undefined)
+      throw new UsageError('give either a journal or --summary DIR, not both');
     return summary(flags, io);
   }
   if (journalPath === undefined) {
-    throw new UsageError('no journal given', { hint: 'faultline report faultline-journal.json --html report.html, or faultline report --summary .faultline/runs' });
+    throw new UsageError('no journal given', {
+      hint: 'faultline report faultline-journal.json --html report.html, or faultline report --summary .faultline/runs',
+    });
   }
   const stepSummary = flags.stepSummary ? io.env['GITHUB_STEP_SUMMARY'] || undefined : undefined;
-  const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(io.cwd, p));
-  const [{ writeReports }, { renderMarkdown }] = await Promise.all([import('../../reporting/write-reports.js'), import('../../reporting/markdown.js')]);
-  const written = await writeReports(resolve(io.cwd, journalPath), { html: abs(flags.html), junit: abs(flags.junit), md: abs(flags.md), stepSummary });
+  const abs = (p: string | undefined): string | undefined =>
+    p === undefined ? undefined : resolve(io.cwd, p);
+  const [{ writeReports }, { renderMarkdown }] = await Promise.all([
+    import('../../reporting/write-reports.js'),
+    import('../../reporting/markdown.js'),
+  ]);
+  const written = await writeReports(resolve(io.cwd, journalPath), {
+    html: abs(flags.html),
+    junit: abs(flags.junit),
+    md: abs(flags.md),
+    stepSummary,
+  });
   if (!flags.html && !flags.junit && !flags.md) io.stdout.write(renderMarkdown(written.model));
   for (const file of written.files) println(io.stderr, `${file.kind}: ${file.path}`);
   return ExitCode.ok;
@@ -74,7 +107,10 @@ function parseWeights(values: readonly string[]): Record<string, number> {
     if (i <= 0 || !Number.isFinite(n) || n < 0 || n > 10) bad.push(value);
     else weights[value.slice(0, i)] = n;
   }
-  if (bad.length) throw new UsageError(`--weight ${bad.join(', ')}: expected TITLE=N with N from 0 to 10`, { hint: '--weight "db latency=7"' });
+  if (bad.length)
+    throw new UsageError(`--weight ${bad.join(', ')}: expected TITLE=N with N from 0 to 10`, {
+      hint: '--weight "db latency=7"',
+    });
   return weights;
 }
 
@@ -84,7 +120,10 @@ async function summary(flags: ReportFlags, io: CliIo): Promise<number> {
   let failUnder: number | undefined;
   if (flags.failUnder !== undefined) {
     failUnder = Number(flags.failUnder.replace(/%$/, ''));
-    if (!Number.isFinite(failUnder) || failUnder < 0 || failUnder > 100) throw new UsageError(`--fail-under ${flags.failUnder} is not a percentage`, { hint: 'a number from 0 to 100' });
+    if (!Number.isFinite(failUnder) || failUnder < 0 || failUnder > 100)
+      throw new UsageError(`--fail-under ${flags.failUnder} is not a percentage`, {
+        hint: 'a number from 0 to 100',
+      });
   }
   const [{ readJournal }, { resilienceByService }, { renderScoreMarkdown }] = await Promise.all([
     import('../../reporting/journal-input.js'),
@@ -95,7 +134,9 @@ async function summary(flags: ReportFlags, io: CliIo): Promise<number> {
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
   } catch (err) {
-    throw new UsageError(`--summary ${flags.summary}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message}`);
+    throw new UsageError(
+      `--summary ${String(flags.summary)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message}`,
+    );
   }
   const journals: ScoredJournal[] = [];
   for (const name of names) {
@@ -106,7 +147,10 @@ async function summary(flags: ReportFlags, io: CliIo): Promise<number> {
       println(io.stderr, `skipped ${path}: not a faultline journal`);
     }
   }
-  if (journals.length === 0) throw new UsageError(`no faultline journal in ${dir}`, { hint: 'journals are written by `faultline run --journal FILE`; live ones sit in .faultline/runs' });
+  if (journals.length === 0)
+    throw new UsageError(`no faultline journal in ${dir}`, {
+      hint: 'journals are written by `faultline run --journal FILE`; live ones sit in .faultline/runs',
+    });
   const services = resilienceByService(journals, { weights });
   if (flags.json) println(io.stdout, JSON.stringify(services, null, 2));
   else for (const line of scoreLines(services)) println(io.stdout, line);
@@ -118,9 +162,15 @@ async function summary(flags: ReportFlags, io: CliIo): Promise<number> {
   }
   const stepSummary = flags.stepSummary ? io.env['GITHUB_STEP_SUMMARY'] : undefined;
   if (stepSummary) await appendFile(stepSummary, `${markdown}\n`);
-  const below = failUnder === undefined ? [] : services.filter((s) => s.percent !== null && s.percent < failUnder!);
+  const below =
+    failUnder === undefined
+      ? []
+      : services.filter((s) => s.percent !== null && s.percent < failUnder);
   if (below.length > 0) {
-    println(io.stderr, `below ${failUnder} %: ${below.map((s) => `${s.service} (${s.percent} %)`).join(', ')}`);
+    println(
+      io.stderr,
+      `below ${String(failUnder)} %: ${below.map((s) => `${s.service} (${String(s.percent)} %)`).join(', ')}`,
+    );
     return ExitCode.deviated;
   }
   return ExitCode.ok;
@@ -132,9 +182,14 @@ function scoreLines(services: readonly ServiceScore[]): string[] {
     lines.push(`${s.service}: ${s.percent === null ? 'not scored' : `${s.percent} %`}`);
     for (const e of s.experiments) {
       const pct = e.counted?.score.percent;
-      const counted = e.counted ? `${e.counted.outcome}, ${e.counted.score.note}, run of ${e.counted.start}` : 'no scored run';
+      // The note starts with the outcome already (`deviated: 5 of 6 hypotheses held…`).
+      const counted = e.counted
+        ? `${e.counted.score.note}, run of ${e.counted.start}`
+        : 'no scored run';
       const latest = e.latestUnscored ? `; latest run ${e.latestUnscored.outcome}, not scored` : '';
-      lines.push(`  ${(pct === undefined || pct === null ? '–' : `${pct} %`).padStart(6)}  weight ${e.weight}  ${e.title} (${counted}; ${e.runs} run${e.runs === 1 ? '' : 's'}${latest})`);
+      lines.push(
+        `  ${(pct === undefined || pct === null ? '–' : `${pct} %`).padStart(6)}  weight ${e.weight}  ${e.title} (${counted}; ${e.runs} run${e.runs === 1 ? '' : 's'}${latest})`,
+      );
     }
   }
   return lines;
@@ -181,49 +236,82 @@ export interface RunOutputs {
  *
  * @throws {@link UsageError} on a bad port, {@link ListenError} when it cannot be bound.
  */
-export async function startRunOutputs(flags: RunReportFlags, plan: RunPlan, io: CliIo): Promise<RunOutputs> {
+export async function startRunOutputs(
+  flags: RunReportFlags,
+  plan: RunPlan,
+  io: CliIo,
+): Promise<RunOutputs> {
   let metrics: RunMetrics | undefined;
   let server: MetricsServer | undefined;
   let proxies: ProxyCollection | undefined;
   let lingerMs = 0;
   if (flags.metricsLinger !== undefined) {
     const ms = parseDuration(flags.metricsLinger);
-    if (ms === undefined) throw new UsageError(`--metrics-linger ${flags.metricsLinger} is not a duration`, { hint: 'e.g. 15s, 30s, 1m (a little more than Prometheus\'s scrape interval)' });
-    if (flags.metricsPort === undefined) throw new UsageError('--metrics-linger needs --metrics-port', { hint: 'add --metrics-port N (0: any free port)' });
+    if (ms === undefined)
+      throw new UsageError(`--metrics-linger ${flags.metricsLinger} is not a duration`, {
+        hint: "e.g. 15s, 30s, 1m (a little more than Prometheus's scrape interval)",
+      });
+    if (flags.metricsPort === undefined)
+      throw new UsageError('--metrics-linger needs --metrics-port', {
+        hint: 'add --metrics-port N (0: any free port)',
+      });
     lingerMs = ms;
   }
   if (flags.metricsPort !== undefined) {
     const port = Number(flags.metricsPort);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--metrics-port ${flags.metricsPort} is not a port number`, { hint: 'a number from 0 to 65535 (0: any free port)' });
-    const [{ createRunMetrics }, { ProxyCollection }, { createMetricsRegistry, retainProxies }, { startMetricsServer }] = await Promise.all([
-      import('../../reporting/metrics.js'),
-      import('../../faults/proxy/proxy-collection.js'),
-      import('../../faults/control-api/metrics.js'),
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--metrics-port ${flags.metricsPort} is not a port number`, {
+        hint: 'a number from 0 to 65535 (0: any free port)',
+      });
+    const [
+      { createRunMetrics },
+      { ProxyCollection },
+      { createMetricsRegistry, retainProxies },
+      { startMetricsServer },
+    ] = await Promise.all([
+      import('../../runner/run-metrics.js'),
+      import('../../engines/proxy/proxy-collection.js'),
+      import('../../engines/proxy/api/metrics.js'),
       import('../../reporting/metrics-server.js'),
     ]);
     metrics = createRunMetrics(plan);
     // The run's own proxies, with the names `faultline proxy serve` exports (one dashboard for both).
     proxies = new ProxyCollection();
     const proxyRegistry = createMetricsRegistry(retainProxies(proxies));
-    server = await startMetricsServer({ registries: [metrics.registry, proxyRegistry], port }).catch((err: NodeJS.ErrnoException) => {
-      throw new ListenError(`cannot serve metrics on 127.0.0.1:${port}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`, { hint: 'choose another --metrics-port' });
+    server = await startMetricsServer({
+      registries: [metrics.registry, proxyRegistry],
+      port,
+    }).catch((caught: unknown) => {
+      const err = caught as NodeJS.ErrnoException;
+      throw new ListenError(
+        `cannot serve metrics on 127.0.0.1:${port}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`,
+        { hint: 'choose another --metrics-port' },
+      );
     });
   }
-  const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(io.cwd, p));
-  const stepSummary = flags.stepSummary !== false ? io.env['GITHUB_STEP_SUMMARY'] || undefined : undefined;
+  const abs = (p: string | undefined): string | undefined =>
+    p === undefined ? undefined : resolve(io.cwd, p);
+  const stepSummary =
+    flags.stepSummary !== false ? io.env['GITHUB_STEP_SUMMARY'] || undefined : undefined;
   return {
     metricsUrl: server?.url,
     proxies,
     lingerMs: server ? lingerMs : 0,
     linger: async (signal) => {
-      if (server && lingerMs > 0) await (await import('../../runner/runner.js')).sleep(lingerMs, signal);
+      if (server && lingerMs > 0)
+        await (await import('../../shared/wait.js')).sleep(lingerMs, signal);
     },
     onEvent: (event) => metrics?.onEvent(event),
     async finish(journal) {
       metrics?.finish(journal);
       if (!flags.report && !flags.junit && !flags.md && !stepSummary) return [];
       const { writeReports } = await import('../../reporting/write-reports.js');
-      const written = await writeReports(journal, { html: abs(flags.report), junit: abs(flags.junit), md: abs(flags.md), stepSummary });
+      const written = await writeReports(journal, {
+        html: abs(flags.report),
+        junit: abs(flags.junit),
+        md: abs(flags.md),
+        stepSummary,
+      });
       return written.files.map((f) => `${f.kind === 'html' ? 'report' : f.kind}: ${f.path}`);
     },
     close: async () => server?.close(),

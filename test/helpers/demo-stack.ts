@@ -1,0 +1,62 @@
+/**
+ * The demo scenarios' shared test set-up: a DemoStack on the machine's PostgreSQL with a
+ * redis-server of its own, started before a suite and closed after it, and the checks every
+ * scenario run shares. Used by test/paired/demo-scenarios.test.ts (fragile builds, the bypass) and
+ * test/paired/demo-scenarios-resilient.test.ts (resilient builds, the pool refactor).
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { DemoStack, type ScenarioRun } from '../../src/demo/stack.js';
+
+const DATABASE_URL =
+  process.env['FAULTLINE_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Starts a stack before the suite and closes it after; `get()` is the running stack. */
+export function demoStackForSuite(): { get: () => DemoStack } {
+  let dir: string | undefined;
+  let stack: DemoStack | undefined;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'faultline-demo-e2e-'));
+    stack = await DemoStack.start({ workDir: dir, databaseUrl: DATABASE_URL });
+    assert.ok(stack.redis, `a Redis is needed: ${String(stack.redisSkipped)}`);
+    assert.match(
+      stack.redis.describe,
+      /private redis-server/,
+      'the test runs its own redis-server',
+    );
+  });
+  after(async () => {
+    await stack?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get: () => {
+      assert.ok(stack, 'the demo stack started');
+      return stack;
+    },
+  };
+}
+
+/** One line saying how a scenario run ended, for assertion messages. */
+export function explain(run: ScenarioRun): string {
+  const f = run.journal.faultline;
+  return `${run.scenario}/${run.build}: ${String(f.outcome)} — ${String(f.reason)}; faults ${JSON.stringify(f.faults.map((x) => [x.name, x.state, x.error]))}`;
+}
+
+/** Every fault removed, and no acknowledged payment lost among many made. */
+export function assertClean(run: ScenarioRun): void {
+  for (const fault of run.journal.faultline.faults)
+    assert.equal(fault.state, 'removed', `${fault.name} removed: ${explain(run)}`);
+  assert.equal(
+    run.reconciliation.missing,
+    0,
+    `no acknowledged payment lost: ${JSON.stringify(run.reconciliation)}`,
+  );
+  assert.ok(
+    run.reconciliation.acknowledged > 50,
+    `payments were made: ${JSON.stringify(run.reconciliation)}`,
+  );
+}
