@@ -105,6 +105,11 @@ export {
  * ```
  */
 export { runExperiment, planOf, type RunExperimentOptions } from './library/run-experiment.js';
+/**
+ * Abort a run's signal with one (`controller.abort(new GracefulStop())`) to let the activities
+ * in progress finish before it stops, faults removed and rollbacks run (Chaos Toolkit's SIGUSR1).
+ */
+export { GracefulStop } from './shared/graceful-stop.js';
 export { defineExperiment, type ExperimentInput } from './library/define-experiment.js';
 export {
   withFault,

@@ -39,6 +39,7 @@ import { registerValidateCommands } from './commands/validate.js';
 import { survivePipeClose } from './closed-pipe.js';
 import { addExamples } from './examples.js';
 import { println, type CliIo } from './io.js';
+import { GracefulStop } from '../shared/graceful-stop.js';
 
 /**
  * Builds the command tree; each command writes to `io` and reports its exit code through
@@ -135,21 +136,34 @@ function issuesToList(
  * The signals that end a run as interrupted (exit 130) — every fault removed, the rollbacks run
  * by the strategy, the journal written — whatever sent them: Ctrl-C (SIGINT), `kill` and
  * `faultline halt` (SIGTERM), a closed terminal or SSH session (SIGHUP), and Chaos Toolkit's
- * two (SIGUSR1, its graceful stop; SIGUSR2, its immediate one — which in faultline still removes
- * every fault first: a stop that leaves a fault behind is not one faultline offers). Listening
+ * two (SIGUSR1, its graceful stop: the activities in progress finish first; SIGUSR2, its
+ * immediate one, which in faultline still removes every fault first: a stop that leaves a
+ * fault behind is not one faultline offers). Listening
  * to SIGUSR1 also keeps Node from opening its inspector on 127.0.0.1:9229 when one arrives: a
  * chaos tool must not hand a debugger to whoever can signal it.
  */
 export const INTERRUPTING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 
-/** The real process: signals abort the run; the first one asks for a clean stop, a second forces exit. */
+/**
+ * The real process: signals abort the run; the first one asks for a clean stop, a second forces
+ * exit. SIGUSR1 first asks for a graceful stop (the activities in progress finish,
+ * src/shared/graceful-stop.ts); a signal after it hurries that into a clean stop now, and only a
+ * third forces exit.
+ */
 async function runAsProcess(): Promise<void> {
   const controller = new AbortController();
   let signals = 0;
+  let graceful: GracefulStop | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
-    if (signals === 1) {
+    if (signals === 1 && signal === 'SIGUSR1') {
+      graceful = new GracefulStop(`received ${signal}`);
+      controller.abort(graceful);
+    } else if (signals === 1) {
       controller.abort(new Error(`received ${signal}`));
+    } else if (signals === 2 && graceful) {
+      process.stderr.write(`faultline: ${signal}: stopping now\n`);
+      graceful.escalate(`received ${signal}`);
     } else {
       process.stderr.write(`faultline: second ${signal}: exiting now; cleanup may be incomplete\n`);
       process.exit(ExitCode.interrupted);

@@ -52,6 +52,7 @@ import { formatDuration } from '../experiment/duration.js';
 import type { Summary } from '../load/metrics.js';
 import { StopConditionMonitor, type Breach } from '../safety/stop-conditions.js';
 import { sleep } from '../shared/wait.js';
+import { gracefulStopOf, type GracefulStop } from '../shared/graceful-stop.js';
 import { processStart } from '../shared/process-identity.js';
 import { register, registryDir, unregister } from '../safety/registry.js';
 
@@ -213,6 +214,14 @@ class Run {
   private readonly stop = new AbortController();
   private stopReason: 'interrupted' | 'aborted' | 'fail-fast' | 'failed' | undefined;
   private reason: string | undefined;
+  /**
+   * A graceful stop was asked for (src/shared/graceful-stop.ts): aborted then, it cuts the
+   * pauses short while the activities and fault applications in progress (`busy`) finish; the
+   * run is halted as interrupted once none is left.
+   */
+  private readonly graceful = new AbortController();
+  private gracefulReason = '';
+  private busy = 0;
   private readonly collection: ProxyCollection;
   private drivers = new Map<string, FaultDriver>();
   private readonly pendingFaults: Promise<void>[] = [];
@@ -302,10 +311,46 @@ class Run {
     this.stop.abort(new MethodStop(reason));
   }
 
+  /**
+   * Chaos Toolkit's SIGUSR1: nothing new starts, the activities in progress finish (their
+   * pauses cut short), then the run is halted as interrupted — faults removed, rollbacks by the
+   * strategy. Hurried (a second signal), it halts at once.
+   */
+  private stopGracefully(request: GracefulStop): void {
+    if (this.stopReason || this.graceful.signal.aborted) return;
+    const why = `interrupted after the activities in progress (${request.message})`;
+    this.graceful.abort(request);
+    this.emit({
+      type: 'warning',
+      message: `${request.message}: stopping once the ${this.busy} activit${this.busy === 1 ? 'y' : 'ies'} in progress end; a second signal stops at once`,
+    });
+    const now = (): void =>
+      this.halt('interrupted', `interrupted (${describeReason(request.now.reason)})`);
+    if (request.now.aborted) now();
+    else request.now.addEventListener('abort', now, { once: true });
+    this.gracefulReason = why;
+    if (this.busy === 0) this.halt('interrupted', why);
+  }
+
+  /** Runs work a graceful stop lets finish (an activity, a fault's application). */
+  private async finishing<T>(work: () => Promise<T>): Promise<T> {
+    this.busy++;
+    try {
+      return await work();
+    } finally {
+      this.busy--;
+      if (this.busy === 0 && this.graceful.signal.aborted)
+        this.halt('interrupted', this.gracefulReason);
+    }
+  }
+
   async execute(): Promise<Journal> {
     const external = this.options.signal;
-    const onExternal = (): void =>
-      this.halt('interrupted', `interrupted (${describeReason(external?.reason)})`);
+    const onExternal = (): void => {
+      const graceful = gracefulStopOf(external);
+      if (graceful) this.stopGracefully(graceful);
+      else this.halt('interrupted', `interrupted (${describeReason(external?.reason)})`);
+    };
     if (external?.aborted) onExternal();
     external?.addEventListener('abort', onExternal, { once: true });
     const haltSignal = this.options.halt;
@@ -582,7 +627,10 @@ class Run {
     const methodDone = new AbortController();
     const during =
       ['during-method-only', 'continuously'].includes(strategy) && this.hasHypothesis()
-        ? this.duringLoop(AbortSignal.any([signal, methodDone.signal]))
+        ? this.duringLoop(
+            // A graceful stop ends the checks too: a check cut short is not judged.
+            AbortSignal.any([signal, methodDone.signal, this.graceful.signal]),
+          )
         : Promise.resolve();
     try {
       await this.method(signal);
@@ -792,12 +840,24 @@ class Run {
     return state;
   }
 
-  private async activity(
+  private activity(
     activity: PlannedActivity,
     phase: Phase,
     signal: AbortSignal,
     announce = true,
   ): Promise<ActivityRun> {
+    return this.finishing(() => this.runActivity(activity, phase, signal, announce));
+  }
+
+  private async runActivity(
+    activity: PlannedActivity,
+    phase: Phase,
+    signal: AbortSignal,
+    announce: boolean,
+  ): Promise<ActivityRun> {
+    // A graceful stop cuts the pauses of the steady state and the method short (the work itself
+    // runs on `signal` and finishes); a rollback's pauses are its own and are waited out.
+    const pause = phase === 'rollbacks' ? signal : AbortSignal.any([signal, this.graceful.signal]);
     if (announce)
       this.emit({
         type: 'activity-start',
@@ -823,8 +883,10 @@ class Run {
           name: activity.name,
           ms: activity.pauseBeforeMs,
         });
-        await sleep(activity.pauseBeforeMs, signal, true);
+        await sleep(activity.pauseBeforeMs, pause, true);
       }
+      // Asked to stop gracefully during its pause before: it never starts.
+      if (pause.aborted) throw pause.reason;
       run.output = await this.own.run(() => activity.execute(signal));
       if (activity.verify) {
         try {
@@ -838,7 +900,7 @@ class Run {
         }
       }
     } catch (err) {
-      if (signal.aborted) {
+      if (pause.aborted) {
         run.status = 'interrupted';
       } else {
         run.status = 'failed';
@@ -851,9 +913,9 @@ class Run {
     run.duration = (performance.now() - t0) / 1000;
     // An interruption during the pause after ends the pause, not the activity: it ran, and it
     // stays in the journal as it ended (a pause before is part of the try: `interrupted`).
-    if (activity.pauseAfterMs > 0 && !signal.aborted) {
+    if (activity.pauseAfterMs > 0 && !pause.aborted) {
       this.emit({ type: 'pause', when: 'after', name: activity.name, ms: activity.pauseAfterMs });
-      await sleep(activity.pauseAfterMs, signal);
+      await sleep(activity.pauseAfterMs, pause);
     }
     // Checks during the method are reported once per check (the 'hypothesis' event), not per probe.
     if (announce) this.emit({ type: 'activity-end', phase, run });
@@ -864,7 +926,8 @@ class Run {
     const background: Promise<void>[] = [];
     try {
       for (const step of this.plan.method) {
-        if (signal.aborted) break;
+        // A graceful stop lets a background activity finish, but starts nothing after it.
+        if (signal.aborted || this.graceful.signal.aborted) break;
         this.methodStarted = true;
         await this.step(step, signal, background);
       }
@@ -907,7 +970,7 @@ class Run {
         return;
       }
       case 'fault':
-        await this.applyFault(step, signal);
+        await this.finishing(() => this.applyFault(step, signal));
         return;
       case 'remove-fault':
         this.journalRemoval(await this.removeMatching(step), 'run');

@@ -4,7 +4,9 @@
 // after; and Chaos Toolkit experiments in a pause. Each ends interrupted (exit 130) with its
 // fault removed from the remote proxy server (served by this test process), the interrupted
 // activity kept in the journal's run[], and the rollbacks played by the default strategy
-// whenever the method had started. SIGUSR1 never opens Node's inspector.
+// whenever the method had started. SIGUSR1 never opens Node's inspector, and is a graceful
+// stop: a probe or an action in flight finishes first, nothing after it starts, and a second
+// signal hurries it.
 //
 // The child says where it is before the signal is sent: a progress line ("… pause", "…
 // waiting") printed just before the runner starts that pause, or a marker file a command
@@ -12,6 +14,7 @@
 import assert from 'node:assert/strict';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import type { FaultProxy } from '../../src/index.js';
@@ -22,6 +25,11 @@ import { waitFor } from '../helpers/wait-for.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 type Signal = (typeof SIGNALS)[number];
+/**
+ * The signals that interrupt an activity in flight. SIGUSR1 is a graceful stop: it lets the
+ * activity finish (its own tests below).
+ */
+const IMMEDIATE = SIGNALS.filter((s) => s !== 'SIGUSR1');
 
 const exists = (path: string): Promise<boolean> =>
   access(path).then(
@@ -140,25 +148,28 @@ describe('every signal at every phase ends the run interrupted and clean (child 
     'during a probe of the gate (before the method): no rollbacks, the probe interrupted',
     { timeout: 180_000 },
     () =>
-      everySignal({
-        doc: (tag, marker, rolledBack) => ({
-          title: `gate ${tag}`,
-          targets: withDb(),
-          steadyState: { probes: [{ name: 'slow-check', command: { run: busy(marker) } }] },
-          method: [slow(tag)],
-          rollbacks: rollback(rolledBack),
-        }),
-        reached: (_run, marker) =>
-          waitFor('the probe to start', () => exists(marker), { timeoutMs: 60_000 }).then(
-            () => undefined,
-          ),
-        check: (journal) => {
-          assert.equal(journal.steady_states.before?.probes[0]?.status, 'interrupted');
-          assert.deepEqual(journal.run, []);
-          assert.deepEqual(journal.faultline.faults, [], 'nothing was applied');
+      everySignal(
+        {
+          doc: (tag, marker, rolledBack) => ({
+            title: `gate ${tag}`,
+            targets: withDb(),
+            steadyState: { probes: [{ name: 'slow-check', command: { run: busy(marker) } }] },
+            method: [slow(tag)],
+            rollbacks: rollback(rolledBack),
+          }),
+          reached: (_run, marker) =>
+            waitFor('the probe to start', () => exists(marker), { timeoutMs: 60_000 }).then(
+              () => undefined,
+            ),
+          check: (journal) => {
+            assert.equal(journal.steady_states.before?.probes[0]?.status, 'interrupted');
+            assert.deepEqual(journal.run, []);
+            assert.deepEqual(journal.faultline.faults, [], 'nothing was applied');
+          },
+          rollbacks: false,
         },
-        rollbacks: false,
-      }),
+        IMMEDIATE,
+      ),
   );
 
   it(
@@ -213,28 +224,31 @@ describe('every signal at every phase ends the run interrupted and clean (child 
     'during an action in flight: the action kept as interrupted, the fault removed, rollbacks run',
     { timeout: 180_000 },
     () =>
-      everySignal({
-        doc: (tag, marker, rolledBack) => ({
-          title: `action ${tag}`,
-          targets: withDb(),
-          method: [slow(tag), { action: { name: 'busy', command: { run: busy(marker) } } }],
-          rollbacks: rollback(rolledBack),
-        }),
-        reached: async (run, marker) => {
-          await run.applied;
-          await waitFor('the action to start', () => exists(marker), { timeoutMs: 60_000 });
+      everySignal(
+        {
+          doc: (tag, marker, rolledBack) => ({
+            title: `action ${tag}`,
+            targets: withDb(),
+            method: [slow(tag), { action: { name: 'busy', command: { run: busy(marker) } } }],
+            rollbacks: rollback(rolledBack),
+          }),
+          reached: async (run, marker) => {
+            await run.applied;
+            await waitFor('the action to start', () => exists(marker), { timeoutMs: 60_000 });
+          },
+          check: (journal, tag) => {
+            assert.deepEqual(
+              journal.run.map((r) => [r.name, r.status]),
+              [
+                [`f-${tag}`, 'succeeded'],
+                ['busy', 'interrupted'],
+              ],
+            );
+          },
+          rollbacks: true,
         },
-        check: (journal, tag) => {
-          assert.deepEqual(
-            journal.run.map((r) => [r.name, r.status]),
-            [
-              [`f-${tag}`, 'succeeded'],
-              ['busy', 'interrupted'],
-            ],
-          );
-        },
-        rollbacks: true,
-      }),
+        IMMEDIATE,
+      ),
   );
 
   it(
@@ -341,5 +355,141 @@ describe('every signal at every phase ends the run interrupted and clean (child 
         },
         ['SIGINT', 'SIGUSR2'],
       ),
+  );
+  /** Starts `faultline run` on DOC (YAML) and returns the child with its journal's path. */
+  async function start(tag: string, doc: Record<string, unknown>): Promise<[RunnerChild, string]> {
+    const file = join(dir, `signal-${tag}.yaml`);
+    await writeFile(file, stringify({ ...doc, safety: { maxDuration: '2m' } }));
+    const journalFile = join(dir, `journal-${tag}.json`);
+    const run = startRunner(['run', file, '--journal', journalFile], {
+      stateDir: join(dir, `state-${tag}`),
+      cwd: dir,
+    });
+    children.push(run);
+    return [run, journalFile];
+  }
+
+  it(
+    'SIGUSR1 during an action: the action finishes, the next step never starts, the fault removed, rollbacks run',
+    { timeout: 120_000 },
+    async () => {
+      const tag = `${++n}-graceful-action`;
+      const marker = join(dir, `in-flight-${tag}`);
+      const finished = join(dir, `finished-${tag}`);
+      const never = join(dir, `never-${tag}`);
+      const rolledBack = join(dir, `rolled-back-${tag}`);
+      const [run, journalFile] = await start(tag, {
+        title: `graceful ${tag}`,
+        targets: withDb(),
+        method: [
+          slow(tag),
+          {
+            action: {
+              name: 'busy',
+              command: { run: `touch ${marker}; sleep 2; touch ${finished}` },
+            },
+          },
+          { action: { name: 'next', command: { run: `touch ${never}` } } },
+        ],
+        rollbacks: rollback(rolledBack),
+      });
+      await run.applied;
+      await waitFor('the action to start', () => exists(marker), { timeoutMs: 60_000 });
+      run.child.kill('SIGUSR1');
+      const code = await exitCode(run.child);
+      const out = run.output();
+      assert.equal(code, 130, out);
+      assert.ok(await exists(finished), 'the action in flight ran to its end');
+      assert.equal(await exists(never), false, 'the step after it never started');
+      const journal = JSON.parse(await readFile(journalFile, 'utf8')) as Journal;
+      assert.equal(journal.faultline.outcome, 'interrupted');
+      assert.match(
+        journal.faultline.reason ?? '',
+        /after the activities in progress \(received SIGUSR1\)/,
+      );
+      assert.deepEqual(
+        journal.run.map((r) => [r.name, r.status]),
+        [
+          [`f-${tag}`, 'succeeded'],
+          ['busy', 'succeeded'],
+        ],
+      );
+      for (const fault of journal.faultline.faults) assert.equal(fault.state, 'removed');
+      assert.deepEqual(
+        proxy.toxics.filter((t) => t.name.includes(tag)),
+        [],
+      );
+      assert.equal(journal.rollbacks[0]?.status, 'succeeded');
+      assert.ok(await exists(rolledBack), "the rollback's command ran");
+      assert.match(out, /stopping once the 1 activity in progress end/);
+    },
+  );
+
+  it(
+    'SIGUSR1 during a probe of the gate: the probe finishes and is judged, the method never starts',
+    { timeout: 120_000 },
+    async () => {
+      const tag = `${++n}-graceful-gate`;
+      const marker = join(dir, `in-flight-${tag}`);
+      const rolledBack = join(dir, `rolled-back-${tag}`);
+      const [run, journalFile] = await start(tag, {
+        title: `graceful ${tag}`,
+        targets: withDb(),
+        steadyState: {
+          probes: [{ name: 'slow-check', command: { run: `touch ${marker}; sleep 2` } }],
+        },
+        method: [slow(tag)],
+        rollbacks: rollback(rolledBack),
+      });
+      await waitFor('the probe to start', () => exists(marker), { timeoutMs: 60_000 });
+      run.child.kill('SIGUSR1');
+      assert.equal(await exitCode(run.child), 130, run.output());
+      const journal = JSON.parse(await readFile(journalFile, 'utf8')) as Journal;
+      assert.equal(journal.faultline.outcome, 'interrupted');
+      assert.equal(journal.steady_states.before?.probes[0]?.status, 'succeeded');
+      assert.deepEqual(journal.faultline.faults, [], 'nothing was applied');
+      assert.deepEqual(journal.run, []);
+      assert.equal(await exists(rolledBack), false, 'the method never started: no rollbacks');
+    },
+  );
+
+  it(
+    'SIGUSR1 then SIGINT during a long action: the second signal stops it at once, the fault removed',
+    { timeout: 120_000 },
+    async () => {
+      const tag = `${++n}-graceful-hurried`;
+      const marker = join(dir, `in-flight-${tag}`);
+      const rolledBack = join(dir, `rolled-back-${tag}`);
+      const [run, journalFile] = await start(tag, {
+        title: `graceful ${tag}`,
+        targets: withDb(),
+        method: [slow(tag), { action: { name: 'busy', command: { run: busy(marker) } } }],
+        rollbacks: rollback(rolledBack),
+      });
+      await run.applied;
+      await waitFor('the action to start', () => exists(marker), { timeoutMs: 60_000 });
+      run.child.kill('SIGUSR1');
+      await run.waitForOutput(/stopping once the 1 activity in progress end/, 'the graceful stop');
+      const hurried = performance.now();
+      run.child.kill('SIGINT');
+      assert.equal(await exitCode(run.child), 130, run.output());
+      // The action sleeps 30 s: ending well before proves it was interrupted, not waited for.
+      assert.ok(performance.now() - hurried < 20_000, 'stopped without waiting out the action');
+      const journal = JSON.parse(await readFile(journalFile, 'utf8')) as Journal;
+      assert.match(journal.faultline.reason ?? '', /received SIGINT/);
+      assert.deepEqual(
+        journal.run.map((r) => [r.name, r.status]),
+        [
+          [`f-${tag}`, 'succeeded'],
+          ['busy', 'interrupted'],
+        ],
+      );
+      for (const fault of journal.faultline.faults) assert.equal(fault.state, 'removed');
+      assert.deepEqual(
+        proxy.toxics.filter((t) => t.name.includes(tag)),
+        [],
+      );
+      assert.ok(await exists(rolledBack), "the rollback's command ran");
+    },
   );
 });
