@@ -112,11 +112,18 @@ describe('json-api-server', () => {
     assert.deepEqual(splitHost('::1'), ['::1', undefined]);
     assert.equal(splitHost('a b:1'), undefined);
     assert.equal(splitHost('host:99999x'), undefined);
-    const wildcard = hostMatcher('0.0.0.0', 8474);
+    const wildcard = hostMatcher('0.0.0.0');
     assert.equal(wildcard('127.0.0.1:8474'), true);
     assert.equal(wildcard('0.0.0.0:8474'), true);
     assert.equal(wildcard('evil.example:8474'), false);
-    assert.equal(hostMatcher('127.0.0.1', 80)('localhost'), true, 'no port in Host is port 80');
+    // A forwarder (docker -p 18474:8474, kubectl port-forward) sends its own port.
+    assert.equal(wildcard('127.0.0.1:18474'), true, 'a loopback name at another port');
+    assert.equal(hostMatcher('127.0.0.1')('localhost'), true, 'no port in Host');
+    const named = hostMatcher('127.0.0.1', ['proxy.test:8474', 'any.test']);
+    assert.equal(named('proxy.test:8474'), true);
+    assert.equal(named('proxy.test:9000'), false, 'an --allow-host entry with a port is that port');
+    assert.equal(named('proxy.test'), false, 'no port in Host is port 80');
+    assert.equal(named('any.test:9000'), true, 'an --allow-host entry without a port: any port');
   });
 
   it('binds 127.0.0.1 on a free port by default', () => {
@@ -227,13 +234,10 @@ describe('json-api-server', () => {
     const port = api.port;
     const refused = [
       `evil.example:${port}`,
-      '127.0.0.1',
       `127.0.0.2:${port}`,
-      `localhost:${port + 1}`,
       `a.localhost:${port}`,
       `127.0.0.1.evil.example:${port}`,
       `localhost.evil.example:${port}`,
-      `[::1]`,
       'not a host',
     ];
     for (const host of refused) {
@@ -241,11 +245,15 @@ describe('json-api-server', () => {
       assert.equal(res.status, 403, host);
       assert.match(String(res.json()['error']), /is not an address this server listens on/);
     }
+    // The listening names at any port: a forwarder in between sends its own (see request-guards.ts).
     for (const host of [
       `localhost:${port}`,
       `127.0.0.1:${port}`,
       `[::1]:${port}`,
       `LOCALHOST:${port}`,
+      '127.0.0.1',
+      `localhost:${port + 1}`,
+      '[::1]',
     ]) {
       assert.equal((await send(api.url, 'GET', '/items', { host })).status, 200, host);
     }

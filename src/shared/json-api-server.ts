@@ -128,7 +128,7 @@ export async function startJsonApiServer(options: JsonApiServerOptions): Promise
     });
   });
   const address = server.address() as AddressInfo;
-  policy.hostAllowed = hostMatcher(address.address, address.port, options.allowHosts);
+  policy.hostAllowed = hostMatcher(address.address, options.allowHosts);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${shownHost}:${address.port}`,

@@ -22,11 +22,13 @@
  *   toxiproxy-node-client) sends `Sec-Fetch-Mode: cors` on every request.
  * - DNS rebinding: a page on `evil.example` whose name later resolves to 127.0.0.1 is
  *   same-origin with the API, so no Origin or fetch metadata need appear; but its `Host` header
- *   says `evil.example`. So the Host must name the address the server listens on, with its
- *   port: `127.0.0.1`, `localhost` and `[::1]`, the bound address (every interface address for a
+ *   says `evil.example`. So the Host must name the address the server listens on:
+ *   `127.0.0.1`, `localhost` and `[::1]`, the bound address (every interface address for a
  *   wildcard bind), and the names configured with `--allow-host` (a name a client reaches the
- *   server by, e.g. through a port forward). A request without Host (HTTP/1.0) passes: no
- *   browser sends one.
+ *   server by). Any port: a rebinding attacker controls the name, not the port, and a browser
+ *   always sends the port it connected to, so only a forwarder in between (`docker run -p
+ *   18474:8474`, `kubectl port-forward`, `ssh -L`, a relay) makes the two differ — and a
+ *   forwarder is no browser. A request without Host (HTTP/1.0) passes: no browser sends one.
  * - Toxiproxy's rule, a User-Agent starting with `Mozilla/` (403 `User agent not allowed`), is
  *   kept with Toxiproxy's text for compatibility, but it is no longer the guard: a User-Agent is
  *   just a header some embedders (old Opera, WebViews, Electron apps) do not start with
@@ -123,12 +125,12 @@ export function splitHost(host: string): [string, number | undefined] | undefine
 
 /**
  * The Host rule of a server bound to `address:port`: the Host must name 127.0.0.1, localhost,
- * ::1, the bound address (any interface address for a wildcard bind), with the server's port
- * (80 when the Host has none), or be one of `extra` (`name`: any port; `name:port`: that port).
+ * ::1 or the bound address (any interface address for a wildcard bind), at any port (see the
+ * DNS-rebinding rule above), or be one of `extra` (`name`: any port; `name:port`: that port,
+ * 80 when the Host has none).
  */
 export function hostMatcher(
   address: string,
-  port: number,
   extra: readonly string[] = [],
 ): (host: string) => boolean {
   const names = new Set(['127.0.0.1', 'localhost', '::1', address.toLowerCase()]);
@@ -142,7 +144,7 @@ export function hostMatcher(
     const parsed = splitHost(host);
     if (!parsed) return false;
     const [name, hostPort = 80] = parsed;
-    if (names.has(name) && hostPort === port) return true;
+    if (names.has(name)) return true;
     return configured.some(([n, p]) => n === name && (p === undefined || p === hostPort));
   };
 }

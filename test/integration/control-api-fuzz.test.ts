@@ -268,7 +268,7 @@ describe('control API fuzz', { timeout: 60_000 }, () => {
         headers['host'] = pick([
           `evil.example:${api.port}`,
           `localhost.evil:${api.port}`,
-          `127.0.0.1:${api.port + 1}`,
+          `127.0.0.2:${api.port}`,
         ]);
         browser = true;
       }
