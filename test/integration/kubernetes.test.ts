@@ -501,8 +501,20 @@ describe('faultline run --target kubernetes against the fake API server (stands 
     });
     const child = spawn(
       process.execPath,
-      ['--import', TSX, CLI, 'run', file, ...k8s(), '--quiet'],
-      { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, stdio: 'ignore' },
+      // Its journal in the test's directory: the default (faultline-journal.json in the current
+      // directory) would land in the repository.
+      [
+        '--import',
+        TSX,
+        CLI,
+        'run',
+        file,
+        ...k8s(),
+        '--quiet',
+        '--journal',
+        join(dir, 'killed.json'),
+      ],
+      { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, stdio: 'ignore', cwd: dir },
     );
     const object = await fake.waitForObject(
       (o) => o.metadata.annotations?.['faultline.dev/fault'] === 'left-behind',
