@@ -10,16 +10,15 @@
 import type { Command } from 'commander';
 import { ListenError, UsageError } from '../../errors.js';
 import { isLoopbackHost, parseListen, parseUpstream } from '../../engines/proxy/address.js';
+import { addApiGuardOptions, type ApiGuardOptions } from '../api-guard-options.js';
 import { println, type CliIo } from '../io.js';
 
-interface ServeOptions {
+interface ServeOptions extends ApiGuardOptions {
   listen: string;
   upstream?: string;
   record: string[];
   api: string;
   token?: string;
-  allowOrigin: string[];
-  allowHost: string[];
   allowRemoteListen?: boolean;
 }
 
@@ -29,41 +28,31 @@ export function registerDnsCommands(
   _setExit: (code: number) => void,
 ): void {
   const dns = program.command('dns').description('the fault-injecting DNS resolver');
-  dns
-    .command('serve')
-    .description('serve a fault-injecting DNS resolver (UDP and TCP) and its HTTP control API')
-    .option('--listen <host:port>', 'where the resolver answers (UDP and TCP)', '127.0.0.1:5353')
-    .option(
-      '--upstream <host:port>',
-      'where other queries go (default: the first nameserver of /etc/resolv.conf)',
-    )
-    .option(
-      '--record <name=ip>',
-      'a fixed A/AAAA answer; repeatable',
-      (value: string, all: string[]) => [...all, value],
-      [] as string[],
-    )
-    .option(
-      '--api <host:port>',
-      'the control API (GET/POST/DELETE /rules, GET /stats)',
-      '127.0.0.1:5380',
-    )
-    .option(
-      '--token <token>',
-      'require Authorization: Bearer <token> on the API (or FAULTLINE_DNS_TOKEN)',
-    )
-    .option(
-      '--allow-origin <origin>',
-      'let pages from this origin (scheme://host[:port]) call the API; repeatable (default: none)',
-      (value: string, all: string[]) => [...all, value],
-      [] as string[],
-    )
-    .option(
-      '--allow-host <name[:port]>',
-      'accept this Host header besides the listening address (DNS-rebinding guard); repeatable',
-      (value: string, all: string[]) => [...all, value],
-      [] as string[],
-    )
+  addApiGuardOptions(
+    dns
+      .command('serve')
+      .description('serve a fault-injecting DNS resolver (UDP and TCP) and its HTTP control API')
+      .option('--listen <host:port>', 'where the resolver answers (UDP and TCP)', '127.0.0.1:5353')
+      .option(
+        '--upstream <host:port>',
+        'where other queries go (default: the first nameserver of /etc/resolv.conf)',
+      )
+      .option(
+        '--record <name=ip>',
+        'a fixed A/AAAA answer; repeatable',
+        (value: string, all: string[]) => [...all, value],
+        [] as string[],
+      )
+      .option(
+        '--api <host:port>',
+        'the control API (GET/POST/DELETE /rules, GET /stats)',
+        '127.0.0.1:5380',
+      )
+      .option(
+        '--token <token>',
+        'require Authorization: Bearer <token> on the API (or FAULTLINE_DNS_TOKEN)',
+      ),
+  )
     .option('--allow-remote-listen', 'allow the resolver and the API on non-loopback addresses')
     .action(async (options: ServeOptions) => serve(options, io));
 }

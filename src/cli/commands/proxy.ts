@@ -9,17 +9,16 @@ import type { Command } from 'commander';
 import { ListenError, UsageError, ValidationError, type ValidationIssue } from '../../errors.js';
 import { isLoopbackHost } from '../../engines/proxy/address.js';
 import type { ProxyCollection } from '../../engines/proxy/proxy-collection.js';
+import { addApiGuardOptions, type ApiGuardOptions } from '../api-guard-options.js';
 import { println, type CliIo } from '../io.js';
 import { registerProxyClientCommands } from './proxy-client.js';
 
-interface ServeOptions {
+interface ServeOptions extends ApiGuardOptions {
   host: string;
   port: string;
   config?: string;
   seed?: string;
   token?: string;
-  allowOrigin: string[];
-  allowHost: string[];
   allowRemoteListen?: boolean;
   quiet?: boolean;
 }
@@ -34,29 +33,22 @@ export function registerProxyCommands(
     .description(
       'the standalone fault proxy with a Toxiproxy-compatible API (serve), and a client for any such server (list, create, toxic add…)',
     );
-  proxy
-    .command('serve')
-    .description('serve the Toxiproxy-compatible HTTP API (default 127.0.0.1:8474)')
-    .option('--host <host>', 'address of the API', '127.0.0.1')
-    .option('--port <port>', 'port of the API (0: any free port)', '8474')
-    .option(
-      '--config <file>',
-      "proxies to create at start: Toxiproxy's populate format (a JSON array), toxics allowed",
-    )
-    .option('--seed <n>', 'seed for toxicity and jitter draws (reproducible runs)')
-    .option('--token <token>', 'require Authorization: Bearer <token> (or FAULTLINE_PROXY_TOKEN)')
-    .option(
-      '--allow-origin <origin>',
-      'let pages from this origin (scheme://host[:port]) call the API; repeatable (default: none)',
-      (value: string, all: string[]) => [...all, value],
-      [] as string[],
-    )
-    .option(
-      '--allow-host <name[:port]>',
-      'accept this Host header besides the listening address (DNS-rebinding guard); repeatable',
-      (value: string, all: string[]) => [...all, value],
-      [] as string[],
-    )
+  addApiGuardOptions(
+    proxy
+      .command('serve')
+      .description('serve the Toxiproxy-compatible HTTP API (default 127.0.0.1:8474)')
+      .option('--host <host>', 'address of the API', '127.0.0.1')
+      .option('--port <port>', 'port of the API (0: any free port)', '8474')
+      .option(
+        '--config <file>',
+        "proxies to create at start: Toxiproxy's populate format (a JSON array), toxics allowed",
+      )
+      .option('--seed <n>', 'seed for toxicity and jitter draws (reproducible runs)')
+      .option(
+        '--token <token>',
+        'require Authorization: Bearer <token> (or FAULTLINE_PROXY_TOKEN)',
+      ),
+  )
     .option('--allow-remote-listen', 'allow the API and proxies on non-loopback addresses')
     .option('--quiet', 'print only the listening line and errors')
     .action(async (options: ServeOptions) => serve(options, io));
