@@ -24,7 +24,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { ProxyCollection } from '../../src/engines/proxy/proxy-collection.js';
 import { startControlServer } from '../../src/engines/proxy/api/server.js';
 import type { Journal } from '../../src/journal/journal.js';
@@ -109,20 +109,24 @@ describe('verdicts that never lie (a service on real PostgreSQL, real load)', ()
     for (const child of children) child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
   });
-  const run = (doc: Record<string, unknown>): Promise<Journal> => {
+  /** Runs DOC and reports its verdict line (as `faultline run` prints it) in the test's output. */
+  const run = async (t: TestContext, doc: Record<string, unknown>): Promise<Journal> => {
     const file = `verdict-${++runs}.yaml`;
-    return runExperimentDoc(
+    const journal = await runExperimentDoc(
       { title: file, safety: { maxDuration: '2m' }, ...doc },
       { file, journalPath: join(dir, `${runs}.json`) },
     );
+    const f = journal.faultline;
+    t.diagnostic(`outcome: ${f.outcome} (exit ${f.exit_code}) — ${f.reason ?? ''}`);
+    return journal;
   };
 
   it(
     '1. a disable fault on a proxy the service bypasses is inconclusive (4), never held',
     { timeout: 60_000 },
-    async () => {
+    async (t) => {
       const url = await startPayments(pgUrl(PG.port), children); // straight to PostgreSQL
-      const journal = await run({
+      const journal = await run(t, {
         targets: {
           db: {
             type: 'proxy',
@@ -147,7 +151,7 @@ describe('verdicts that never lie (a service on real PostgreSQL, real load)', ()
   it(
     '2. a bypass behind a Toxiproxy-compatible server without stats is inconclusive (4); going through it, the load shows the fault',
     { timeout: 90_000 },
-    async () => {
+    async (t) => {
       const collection = new ProxyCollection();
       const api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
       const toxiproxy = await withoutStats(api.url);
@@ -160,14 +164,14 @@ describe('verdicts that never lie (a service on real PostgreSQL, real load)', ()
           steadyState: { load: load(url), thresholds: ['p99 < 2s'] },
           method: [{ fault: 'latency', target: 'db', delay: '200ms', duration: '2s' }],
         });
-        const bypassed = await run(doc(bypassing));
+        const bypassed = await run(t, doc(bypassing));
         assert.equal(bypassed.faultline.faults[0]!.touched, undefined, 'the server has no stats');
         assert.equal(bypassed.faultline.outcome, 'inconclusive', bypassed.faultline.reason);
         assert.equal(bypassed.faultline.exit_code, 4);
         assert.equal(bypassed.faultline.faults[0]!.efficacy?.by, 'none');
 
         const through = await startPayments(pgUrl(proxy.port), children);
-        const reached = await run(doc(through));
+        const reached = await run(t, doc(through));
         assert.equal(
           reached.faultline.faults[0]!.efficacy?.by,
           'load-shift',
@@ -186,10 +190,10 @@ describe('verdicts that never lie (a service on real PostgreSQL, real load)', ()
   it(
     "3. a bypassing service whose probe goes through the proxy is inconclusive (4): faultline's own connections are not the service's",
     { timeout: 60_000 },
-    async () => {
+    async (t) => {
       const url = await startPayments(pgUrl(PG.port), children); // bypass
       const listen = await freePort();
-      const journal = await run({
+      const journal = await run(t, {
         targets: {
           db: { type: 'proxy', listen: `127.0.0.1:${listen}`, upstream: `${PG.host}:${PG.port}` },
         },
@@ -222,13 +226,13 @@ describe('verdicts that never lie (a service on real PostgreSQL, real load)', ()
     },
   );
 
-  it('4. a rollback that leaves a toxic behind is residue (5)', { timeout: 60_000 }, async () => {
+  it('4. a rollback that leaves a toxic behind is residue (5)', { timeout: 60_000 }, async (t) => {
     const collection = new ProxyCollection();
     const api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
     const proxy = await collection.create({ name: 'pg', upstream: `${PG.host}:${PG.port}` });
     try {
       const url = await startPayments(pgUrl(proxy.port), children);
-      const journal = await run({
+      const journal = await run(t, {
         targets: { db: { type: 'remote-proxy', url: api.url, proxy: 'pg' } },
         steadyState: { load: load(url), thresholds: ['p99 < 2s'] },
         method: [{ fault: 'latency', target: 'db', delay: '100ms', duration: '1s' }],
@@ -270,11 +274,11 @@ describe('verdicts that never lie (a service on real PostgreSQL, real load)', ()
   it(
     '5. a CPU hog while the system recovers, every fault gone, is not residue',
     { timeout: 90_000 },
-    async () => {
+    async (t) => {
       const listen = await freePort();
       const url = await startPayments(pgUrl(listen), children);
       const hog = `${JSON.stringify(process.execPath)} -e "const end = Date.now() + 6000; while (Date.now() < end);"`;
-      const journal = await run({
+      const journal = await run(t, {
         targets: {
           db: { type: 'proxy', listen: `127.0.0.1:${listen}`, upstream: `${PG.host}:${PG.port}` },
         },
@@ -305,11 +309,11 @@ describe('verdicts that never lie (a service on real PostgreSQL, real load)', ()
   it(
     '6. a service that crashes mid-run is named, and gone for good after the rollbacks it is residue (5)',
     { timeout: 60_000 },
-    async () => {
+    async (t) => {
       const listen = await freePort();
       const url = await startPayments(pgUrl(listen), children);
       const pid = children.at(-1)!.pid!;
-      const journal = await run({
+      const journal = await run(t, {
         targets: {
           db: { type: 'proxy', listen: `127.0.0.1:${listen}`, upstream: `${PG.host}:${PG.port}` },
         },
@@ -337,7 +341,7 @@ describe('verdicts that never lie (a service on real PostgreSQL, real load)', ()
   it(
     '7. a stated effect (shows:) proves a fault nothing counts, and one it never sees is inconclusive (4) whatever was counted',
     { timeout: 90_000 },
-    async () => {
+    async (t) => {
       const collection = new ProxyCollection();
       const api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
       const toxiproxy = await withoutStats(api.url);
@@ -373,7 +377,7 @@ describe('verdicts that never lie (a service on real PostgreSQL, real load)', ()
             },
           ],
         });
-        const bit = await run(doc('2500ms'));
+        const bit = await run(t, doc('2500ms'));
         const fault = bit.faultline.faults[0]!;
         assert.equal(fault.touched, undefined, 'the server has no stats');
         assert.equal(fault.efficacy?.by, 'stated-effect', JSON.stringify(fault));
@@ -383,7 +387,7 @@ describe('verdicts that never lie (a service on real PostgreSQL, real load)', ()
         // The same, on faultline's own proxy (it counts), with a delay the service absorbs.
         const listen = await freePort();
         const counted = await startPayments(pgUrl(listen), children);
-        const mild = await run({
+        const mild = await run(t, {
           ...doc('20ms'),
           targets: {
             db: { type: 'proxy', listen: `127.0.0.1:${listen}`, upstream: `${PG.host}:${PG.port}` },
@@ -419,11 +423,11 @@ describe('verdicts that never lie (a service on real PostgreSQL, real load)', ()
   it(
     '8. a service target that crashes is named by its exit, and still down after the rollbacks it is residue (5)',
     { timeout: 60_000 },
-    async () => {
+    async (t) => {
       const port = await freePort();
       const listen = await freePort();
       const service = `http://127.0.0.1:${port}`;
-      const journal = await run({
+      const journal = await run(t, {
         targets: {
           db: { type: 'proxy', listen: `127.0.0.1:${listen}`, upstream: `${PG.host}:${PG.port}` },
           payments: {
