@@ -25,9 +25,21 @@
 // "skipped" counts skipped and todo tests and skipped suites (a `describe(…, { skip })` is
 // reported as one skipped suite, not as skipped tests).
 //
-// Usage: node scripts/test.mjs [filter…]   (a filter keeps the files whose path contains it)
+// Files of a parallel group start longest first, by the seconds test/durations.json holds (a
+// file it does not know counts as longest); `--write-durations` measures and saves them.
+//
+// Usage: node scripts/test.mjs [--checks] [--write-durations] [filter…]
+//        (a filter keeps the files whose path contains it)
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 
@@ -36,7 +48,10 @@ const args = process.argv.slice(2);
 // --checks: typecheck, lint and the format check run beside the unit group (they need no
 // quiet machine), each counted as one test in the final line.
 const withChecks = args.includes('--checks');
-const filters = args.filter((a) => a !== '--checks');
+// --write-durations: save each file's measured time in test/durations.json, which orders the
+// files of every later run longest first (a long file started last would run alone at the end).
+const writeDurations = args.includes('--write-durations');
+const filters = args.filter((a) => a !== '--checks' && a !== '--write-durations');
 const SERIAL = `test${sep}serial${sep}`;
 const PAIRED = `test${sep}paired${sep}`;
 const cores = availableParallelism();
@@ -73,6 +88,20 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+const DURATIONS = join(root, 'test', 'durations.json');
+/** Seconds per file from an earlier run (test/durations.json); a file not in it counts as longest. */
+const known = (() => {
+  try {
+    return JSON.parse(readFileSync(DURATIONS, 'utf8'));
+  } catch {
+    return {};
+  }
+})();
+const weight = (f) => known[f.split(sep).join('/')] ?? Number.POSITIVE_INFINITY;
+/** Longest first, so that the files running in parallel end together; ties by name. */
+const longestFirst = (list) =>
+  [...list].sort((a, b) => weight(b) - weight(a) || (a < b ? -1 : a > b ? 1 : 0));
+
 const ARCHITECTURE = `test${sep}architecture${sep}`;
 const isUnit = (f) => f.startsWith(`src${sep}`) || f.startsWith(ARCHITECTURE);
 const groups = [
@@ -88,7 +117,9 @@ const groups = [
     concurrency: 2,
     files: files.filter((f) => f.startsWith(PAIRED)),
   },
-].filter((g) => g.files.length > 0);
+]
+  .filter((g) => g.files.length > 0)
+  .map((g) => (g.concurrency > 1 ? { ...g, files: longestFirst(g.files) } : g));
 
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-test-'));
 let current;
@@ -109,6 +140,8 @@ function runGroup(group, index) {
     '--test-reporter-destination=stdout',
     '--test-reporter=tap',
     `--test-reporter-destination=${tap}`,
+    `--test-reporter=${join(root, 'scripts', 'durations-reporter.mjs')}`,
+    `--test-reporter-destination=${join(tmp, `durations-${index}.txt`)}`,
     ...group.files,
   ];
   if (groups.length > 1)
@@ -189,11 +222,36 @@ function reportChecks(results) {
   }
 }
 
+/** Adds up the durations reporters' lines per file and saves them (seconds, one decimal). */
+function saveDurations() {
+  let seconds = { ...known };
+  const measured = {};
+  for (const name of readdirSync(tmp).filter((n) => n.startsWith('durations-'))) {
+    for (const line of readFileSync(join(tmp, name), 'utf8').split('\n').filter(Boolean)) {
+      const [file, ms] = JSON.parse(line);
+      const key = relative(root, file).split(sep).join('/');
+      measured[key] = (measured[key] ?? 0) + ms / 1000;
+    }
+  }
+  for (const [file, s] of Object.entries(measured)) seconds[file] = Math.round(s * 10) / 10;
+  // A whole run knows every file: the ones gone since are dropped.
+  if (filters.length === 0) {
+    const present = new Set(files.map((f) => f.split(sep).join('/')));
+    seconds = Object.fromEntries(Object.entries(seconds).filter(([file]) => present.has(file)));
+  }
+  const sorted = Object.fromEntries(Object.entries(seconds).sort(([a], [b]) => (a < b ? -1 : 1)));
+  writeFileSync(DURATIONS, `${JSON.stringify(sorted, null, 2)}\n`);
+  console.log(`durations of ${Object.keys(measured).length} files written to test/durations.json`);
+}
+
 const checks = withChecks ? runChecks() : undefined;
 // Beside the unit group only: the groups after it read the clock.
 if (checks && groups[0]?.name !== 'unit') reportChecks(await checks);
+const started = Date.now();
 for (const [index, group] of groups.entries()) {
+  const groupStarted = Date.now();
   const { code, signal, report } = await runGroup(group, index);
+  const groupSeconds = ((Date.now() - groupStarted) / 1000).toFixed(0);
   if (group.name === 'unit' && checks) reportChecks(await checks);
   const c = counts(report);
   total.passed += c.passed;
@@ -201,11 +259,13 @@ for (const [index, group] of groups.entries()) {
   total.skipped += c.skipped;
   if (groups.length > 1)
     console.log(
-      `${group.name} group: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`,
+      `${group.name} group: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped (${groupSeconds} s)`,
     );
   if (signal || code !== 0 || c.failed > 0) ok = false;
   if (signal) break;
 }
+if (writeDurations) saveDurations();
 rmSync(tmp, { recursive: true, force: true });
+console.log(`suite: ${((Date.now() - started) / 1000).toFixed(0)} s`);
 console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(ok && total.passed + total.failed > 0 ? 0 : 1);
