@@ -89,11 +89,17 @@ function inProcess(location: FaultLocation): boolean {
 
 const isOpen = (f: FaultRecord): boolean => f.state === 'applied' || f.state === 'applying';
 
-/** Alive and not a zombie (a killed runner whose parent has not reaped it yet is gone). */
+/**
+ * Alive and not a zombie (a killed runner whose parent has not reaped it yet is gone). A stat
+ * that cannot be read is asked about again: the parent may have reaped the process between the
+ * two looks (seen under load: a SIGKILLed runner reported "could not be killed"), and where there
+ * is no /proc the signal test is all there is.
+ */
 async function running(pid: number): Promise<boolean> {
   if (!isAlive(pid)) return false;
-  const state = (await readStat(pid))?.state;
-  return state !== 'Z' && state !== 'X';
+  const stat = await readStat(pid);
+  if (!stat) return isAlive(pid);
+  return stat.state !== 'Z' && stat.state !== 'X';
 }
 
 /** "2 s", "500 ms". */
