@@ -138,16 +138,18 @@ function runGroup(group, index) {
     '--test-timeout=300000',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
-    '--test-reporter=tap',
-    `--test-reporter-destination=${tap}`,
     `--test-reporter=${join(root, 'scripts', 'durations-reporter.mjs')}`,
-    `--test-reporter-destination=${join(tmp, `durations-${index}.txt`)}`,
+    `--test-reporter-destination=${tap}`,
     ...group.files,
   ];
   if (groups.length > 1)
     console.log(`${group.name} group: ${group.files.length} files, ${group.concurrency} at a time`);
   return new Promise((resolve) => {
-    current = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    current = spawn(process.execPath, args, {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, FAULTLINE_TEST_DURATIONS: join(tmp, `durations-${index}.txt`) },
+    });
     current.on('exit', (code, signal) => {
       let report = '';
       try {
