@@ -100,7 +100,7 @@ describe('crash during a transaction (payment service, real PostgreSQL)', () => 
         assert.deepEqual(
           journal.faultline.verification?.find((v) => v.fault === 'crash'),
           { fault: 'crash', gone: true },
-          'the service was back at the end of the method',
+          `the service was back at the end of the method (${journal.faultline.reason})`,
         );
         const killed = (localAt(fault.location).handle?.['processes'] as { pid: number }[])[0]!.pid;
         const restarted = (localAt(fault.location).handle?.['restarted'] as { pid: number }[])[0]!
@@ -112,11 +112,15 @@ describe('crash during a transaction (payment service, real PostgreSQL)', () => 
           | Record<'before' | 'method' | 'after', { completed: number; errors: number } | undefined>
           | undefined;
         assert.ok(phases?.before && phases.method && phases.after, JSON.stringify(phases));
-        assert.equal(phases.before.errors, 0, 'a healthy baseline');
-        assert.ok(phases.method.errors > 0, 'requests failed while the service was killed');
+        const seen = `${JSON.stringify(phases)}; ${journal.faultline.reason}`;
+        assert.equal(phases.before.errors, 0, `a healthy baseline: ${seen}`);
+        assert.ok(
+          phases.method.errors > 0,
+          `requests failed while the service was killed: ${seen}`,
+        );
         assert.ok(
           phases.after.completed - phases.after.errors > 0,
-          'payments succeeded again after the restart',
+          `payments succeeded again after the restart: ${seen}`,
         );
 
         // The reconciliation probe, run by the service before the crash and after the restart.
@@ -155,12 +159,11 @@ describe('crash during a transaction (payment service, real PostgreSQL)', () => 
         const orphans = total.rows[0]!.n - ledger.length;
         assert.ok(
           orphans > 0,
-          'the kill cut transactions in flight: committed, never acknowledged',
+          `the kill cut transactions in flight: committed, never acknowledged (${total.rows[0]!.n} stored, ${ledger.length} acknowledged)`,
         );
         process.stdout.write(
           `# ${build}: ${ledger.length} payments acknowledged, all stored; ${orphans} stored but never acknowledged (in flight at the kill); ${phases.method.errors} requests failed during the fault\n`,
         );
-        assert.ok(orphans >= 0);
         assert.ok(events.some((e) => e.type === 'fault-removed'));
       },
     );
