@@ -1,7 +1,7 @@
 // "Crash during a transaction": examples/faults/payment-crash-mid-transaction.yaml run as it is
 // against the demo's payment service (a `service` target the run starts) and the machine's
 // PostgreSQL (through a proxy the run starts), in a schema of its own created and dropped here.
-// PostgreSQL's replies are held 300 ms, so payments are in flight when the service is SIGKILLed;
+// PostgreSQL's replies are held 1 s, so payments are in flight when the service is SIGKILLed;
 // it is kept down, started again by the run; then the ledger of acknowledged payments is
 // reconciled with the table independently of the service.
 //
