@@ -45,6 +45,8 @@ export class ControlRoom {
   private state: LiveState;
   private server: Server | undefined;
   private readonly streams = new Set<ServerResponse>();
+  /** Answers being made (a HALT removing faults): `close` lets them finish. */
+  private readonly answering = new Set<Promise<void>>();
   private unsubscribe: () => void = () => undefined;
   url = '';
 
@@ -94,7 +96,16 @@ export class ControlRoom {
 
   async start(): Promise<string> {
     const host = this.options.host ?? '127.0.0.1';
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createServer((req, res) => {
+      const answer: Promise<void> = this.handle(req, res)
+        .then(async () => {
+          // The answer handed to the socket, not only to `end`: close() destroys the sockets.
+          if (res.writableEnded && !res.writableFinished) await once(res, 'finish');
+        })
+        .catch(() => undefined)
+        .finally(() => this.answering.delete(answer));
+      this.answering.add(answer);
+    });
     this.server = server;
     server.listen(this.options.port ?? 0, host);
     try {
@@ -177,16 +188,30 @@ export class ControlRoom {
     }
   }
 
+  /**
+   * Ends the streams and the server. A HALT still being answered is let finish first (its own
+   * removals are bounded by 5 s): the run it stopped ends, and closes the room, while the HALT's
+   * direct removals may still be at work, and cutting that request made the page say "HALT
+   * failed — run faultline halt in a terminal" about a HALT that worked.
+   */
   async close(): Promise<void> {
     this.unsubscribe();
     for (const res of this.streams) res.end();
     this.streams.clear();
     const server = this.server;
     if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve())); // no new connections
+    if (this.answering.size > 0) {
+      const bound = AbortSignal.timeout(ANSWER_GRACE_MS);
+      await Promise.race([Promise.allSettled([...this.answering]), once(bound, 'abort')]);
+    }
     server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closed;
   }
 }
+
+/** How long `close` waits for answers in progress: a HALT's direct removals take at most 5 s. */
+const ANSWER_GRACE_MS = 6_000;
 
 function send(res: ServerResponse, event: string, data: unknown): void {
   res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
