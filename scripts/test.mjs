@@ -42,6 +42,7 @@ import {
 } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
+import { buildForTests } from './test-build.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -148,7 +149,11 @@ function runGroup(group, index) {
     current = spawn(process.execPath, args, {
       cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, FAULTLINE_TEST_DURATIONS: join(tmp, `durations-${index}.txt`) },
+      env: {
+        ...process.env,
+        FAULTLINE_TEST_DURATIONS: join(tmp, `durations-${index}.txt`),
+        ...(build ? { FAULTLINE_TEST_BUILD: build } : {}),
+      },
     });
     current.on('exit', (code, signal) => {
       let report = '';
@@ -246,6 +251,17 @@ function saveDurations() {
   console.log(`durations of ${Object.keys(measured).length} files written to test/durations.json`);
 }
 
+// The children the tests start (the CLI, demo services) run from a transpiled build, not tsx:
+// scripts/test-build.mjs says why. Only the groups after unit start them.
+let build;
+if (groups.some((g) => g.name !== 'unit')) {
+  const startedBuild = Date.now();
+  const made = buildForTests(root);
+  build = made.dir;
+  console.log(
+    `test build: ${made.files} files of src/ in ${((Date.now() - startedBuild) / 1000).toFixed(1)} s (${relative(root, build)}/)`,
+  );
+}
 const checks = withChecks ? runChecks() : undefined;
 // Beside the unit group only: the groups after it read the clock.
 if (checks && groups[0]?.name !== 'unit') reportChecks(await checks);

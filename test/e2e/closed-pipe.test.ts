@@ -4,13 +4,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { entryArgs } from '../helpers/entry.js';
 
 describe('a closed stdout pipe', () => {
   it('faultline schema exits 0 with nothing on stderr when its reader goes away', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'schema'], {
+    const child = spawn(process.execPath, entryArgs('cli/main', 'schema'), {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

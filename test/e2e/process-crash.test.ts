@@ -24,12 +24,12 @@ import type { Journal } from '../../src/journal/journal.js';
 import { runExperiment, type RunEvent } from '../../src/runner/runner.js';
 import { freePort } from '../helpers/services.js';
 import { localAt } from '../helpers/locations.js';
+import { entryCommand } from '../helpers/entry.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLE = join(root, 'examples/faults/payment-crash-mid-transaction.yaml');
 const DATABASE_URL =
   process.env['FAULTLINE_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const TSX = import.meta.resolve('tsx');
 
 describe('crash during a transaction (payment service, real PostgreSQL)', () => {
   let dir: string;
@@ -73,7 +73,7 @@ describe('crash during a transaction (payment service, real PostgreSQL)', () => 
             DB_PROXY: `127.0.0.1:${dbProxy}`,
             POSTGRES_UPSTREAM: upstream,
             LEDGER_FILE: ledgerFile,
-            PAYMENT_COMMAND: `exec "${process.execPath}" --import ${TSX} ${join(root, 'src/demo/payment-service-main.ts')}`,
+            PAYMENT_COMMAND: `exec ${entryCommand('demo/payment-service-main')}`,
           },
         });
         let acknowledgedAtKill = 0;

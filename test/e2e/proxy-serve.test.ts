@@ -11,11 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ProxyApiClient, RemoteError } from '../../src/index.js';
 import { watchOutput } from '../helpers/wait-for.js';
-
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { entryArgs } from '../helpers/entry.js';
 
 interface Running {
   child: ChildProcessWithoutNullStreams;
@@ -25,7 +23,7 @@ interface Running {
 }
 
 function run(args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  return spawn(process.execPath, entryArgs('cli/main', ...args), {
     stdio: 'pipe',
     env: { ...process.env, NO_COLOR: '1' },
   });

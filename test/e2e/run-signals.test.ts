@@ -8,7 +8,6 @@ import { once } from 'node:events';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { FaultProxy, ProxyCollection } from '../../src/index.js';
 import type { Journal } from '../../src/journal/journal.js';
@@ -20,10 +19,7 @@ import {
   exitCode,
   type RunnerChild,
 } from '../helpers/runner-child.js';
-
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-// Resolved here: the children run in a temporary directory where `tsx` is not resolvable.
-const TSX = import.meta.resolve('tsx');
+import { entryArgs } from '../helpers/entry.js';
 
 describe('faultline run and recover (child processes)', () => {
   let stack: Awaited<ReturnType<typeof startRemoteProxyStack>>;
@@ -183,7 +179,7 @@ describe('faultline run and recover (child processes)', () => {
           '',
         ].join('\n'),
       );
-      const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', file], { cwd: dir });
+      const child = spawn(process.execPath, entryArgs('cli/main', 'run', file), { cwd: dir });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d));
       assert.equal(await exitCode(child), 2, err);
@@ -202,7 +198,7 @@ describe('faultline run and recover (child processes)', () => {
         { fault: 'latency', target: 'db', delay: '10ms', duration: '10s', name: 'never' },
       ]);
       for (const value of ['soon', '-1', '5s']) {
-        const child = spawn(process.execPath, ['--import', TSX, CLI, 'run', file], {
+        const child = spawn(process.execPath, entryArgs('cli/main', 'run', file), {
           cwd: dir,
           env: {
             ...process.env,

@@ -6,11 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { watchOutput, type Output } from './wait-for.js';
-
-const root = new URL('../..', import.meta.url).pathname;
-const cli = join(root, 'src/cli/main.ts');
-// Resolved here: the demo runs in a temporary directory where `tsx` is not resolvable.
-const TSX = import.meta.resolve('tsx');
+import { entryArgs } from './entry.js';
 
 /** Processes whose environment or command line mentions `dir` (what the demo started there). */
 export async function processesUsing(dir: string): Promise<string[]> {
@@ -47,7 +43,7 @@ export function startDemo(cwd: string, args: string[] = []): DemoChild {
   // starts, so leftovers can be found by it.
   const child = spawn(
     process.execPath,
-    ['--import', TSX, cli, 'demo', '--dir', join(cwd, 'demo'), ...args],
+    entryArgs('cli/main', 'demo', '--dir', join(cwd, 'demo'), ...args),
     {
       cwd,
       env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', FAULTLINE_DEMO_MARK: cwd },

@@ -7,13 +7,9 @@ import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'n
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { watchOutput } from './wait-for.js';
-
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-// Resolved here: the children run in temporary directories where `tsx` is not resolvable.
-const TSX = import.meta.resolve('tsx');
+import { entryArgs } from './entry.js';
 
 export interface FaultlineChildOptions {
   /**
@@ -65,7 +61,7 @@ export interface RunnerChild {
 
 /** Starts `faultline ARGS…` (typically `run FILE`) under tsx and watches for the first fault applied. */
 export function startRunner(args: string[], options: FaultlineChildOptions): RunnerChild {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+  const child = spawn(process.execPath, entryArgs('cli/main', ...args), {
     stdio: 'pipe',
     env: childEnv(options),
     cwd: options.cwd,
@@ -124,7 +120,7 @@ export async function runFaultline(
   args: string[],
   options: FaultlineChildOptions,
 ): Promise<{ code: number | null; stdout: string; output: string }> {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+  const child = spawn(process.execPath, entryArgs('cli/main', ...args), {
     env: childEnv(options),
     cwd: options.cwd,
   });

@@ -23,9 +23,8 @@ import { readPlan } from '../../src/run-plan/read-plan.js';
 import { runExperiment } from '../../src/runner/runner.js';
 import { needTool, TOOLS } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { entryArgs } from '../helpers/entry.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const FIXTURE_PATH = fileURLToPath(new URL('../fixtures/python/', import.meta.url));
 const CLI_FIXTURES = fileURLToPath(
   new URL('../fixtures/chaostoolkit/chaostoolkit-cli/', import.meta.url),
@@ -176,7 +175,7 @@ describe(
         await copyFile(join(CLI_FIXTURES, file), join(work, file));
         const child = spawn(
           process.execPath,
-          ['--import', TSX, CLI, 'run', file, '--journal', `${file}.journal.json`],
+          entryArgs('cli/main', 'run', file, '--journal', `${file}.journal.json`),
           {
             cwd: work,
             env: { ...process.env, FAULTLINE_STATE_DIR: join(dir, 'state') },
@@ -210,7 +209,7 @@ describe(
       for (const mode of ['actions', 'probes']) {
         const child = spawn(
           process.execPath,
-          ['--import', TSX, CLI, 'run', 'x.json', '--dry', mode, '--journal', `${mode}.json`],
+          entryArgs('cli/main', 'run', 'x.json', '--dry', mode, '--journal', `${mode}.json`),
           { cwd: work, env: { ...process.env, FAULTLINE_STATE_DIR: join(dir, 'state') } },
         );
         let out = '';
@@ -337,7 +336,7 @@ describe(
         ['validate', file],
         ['run', '--dry-run', file],
       ]) {
-        const child = spawn(process.execPath, ['--import', TSX, CLI, ...argv], { cwd: dir });
+        const child = spawn(process.execPath, entryArgs('cli/main', ...argv), { cwd: dir });
         let err = '';
         child.stderr.on('data', (d: Buffer) => (err += d));
         const [code] = (await once(child, 'close')) as [number | null];
@@ -452,7 +451,7 @@ describe("Chaos Toolkit's run flags and an https gate behind a self-signed certi
   });
 
   const cli = async (argv: string[]): Promise<{ code: number | null; out: string }> => {
-    const child = spawn(process.execPath, ['--import', TSX, CLI, ...argv], {
+    const child = spawn(process.execPath, entryArgs('cli/main', ...argv), {
       cwd: dir,
       env: { ...process.env, FAULTLINE_STATE_DIR: join(dir, 'state') },
     });

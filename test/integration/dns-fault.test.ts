@@ -10,7 +10,6 @@ import { request as httpRequest } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { freePort } from '../helpers/services.js';
 import { parseExperiment } from '../../src/run-plan/read-experiment.js';
@@ -24,6 +23,7 @@ import { compilePatterns } from '../../src/engines/dns/pattern.js';
 import { startDnsControlServer } from '../../src/engines/dns/control-api.js';
 import { needTool, TOOLS } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { entryArgs } from '../helpers/entry.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -305,8 +305,7 @@ async function startDnsServe(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ child: ReturnType<typeof spawn>; api: string }> {
-  const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'dns', 'serve', ...args], {
+  const child = spawn(process.execPath, entryArgs('cli/main', 'dns', 'serve', ...args), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });

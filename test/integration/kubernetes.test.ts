@@ -21,7 +21,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
 import type { Journal } from '../../src/journal/journal.js';
@@ -30,9 +29,7 @@ import { startFakeKubernetes, type FakeKubernetes } from '../helpers/fake-kubern
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { clusterAt } from '../helpers/locations.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+import { entryArgs } from '../helpers/entry.js';
 
 const cli = (
   argv: string[],
@@ -503,17 +500,15 @@ describe('faultline run --target kubernetes against the fake API server (stands 
       process.execPath,
       // Its journal in the test's directory: the default (faultline-journal.json in the current
       // directory) would land in the repository.
-      [
-        '--import',
-        TSX,
-        CLI,
+      entryArgs(
+        'cli/main',
         'run',
         file,
         ...k8s(),
         '--quiet',
         '--journal',
         join(dir, 'killed.json'),
-      ],
+      ),
       { env: { ...process.env, FAULTLINE_STATE_DIR: stateDir }, stdio: 'ignore', cwd: dir },
     );
     const object = await fake.waitForObject(

@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { ProxyApiClient } from '../../src/index.js';
 import { freePort } from '../helpers/services.js';
 import { waitFor, watchOutput } from '../helpers/wait-for.js';
+import { entryArgs } from '../helpers/entry.js';
 
 const CONNECTIONS = 500;
 const root = new URL('../..', import.meta.url).pathname;
@@ -43,7 +44,7 @@ describe('a saturated proxy', () => {
     const apiPort = await freePort();
     serve = spawn(
       process.execPath,
-      ['--import', TSX, `${root}src/cli/main.ts`, 'proxy', 'serve', '--port', String(apiPort)],
+      entryArgs('cli/main', 'proxy', 'serve', '--port', String(apiPort)),
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
