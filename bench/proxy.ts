@@ -242,7 +242,12 @@ interface Results {
     addedFaultlineUs: number[];
     records: RoundRecord[];
   };
-  cps?: Record<System, CpsFigures> & { rounds: RoundRatios };
+  cps?: Record<System, CpsFigures> & {
+    rounds: RoundRatios;
+    /** Each proxy's CPU time (user + system) per completed cycle, µs, per round. */
+    cpuUsPerConnection: { bare: number[]; faultline: number[] };
+    cpuFlOverBare: number[];
+  };
   /** Connections the proxies still held 1 s after the connection-rate stage (a leak check). */
   cpsLeftoverConnections?: { bare: number; faultline: number };
   latency?: {
@@ -608,6 +613,8 @@ async function stageCps(
   const perRoundRate: Record<System, number[]> = { direct: [], bare: [], faultline: [] };
   const cycles: Record<System, number[]> = { direct: [], bare: [], faultline: [] };
   const errors: Record<System, number> = { direct: 0, bare: 0, faultline: 0 };
+  /** The proxy process's CPU time per completed cycle, µs, per round. */
+  const cpuPerConn = { bare: [] as number[], faultline: [] as number[] };
   // One untimed pass per system: JIT and first-use allocations are not a round's figure.
   for (const system of systems) {
     await connectRate(portsOf(system, upstream.info, bare, fl).echo, config.cpsConcurrency, 200);
@@ -620,21 +627,25 @@ async function stageCps(
       // Each system twice for half the time, in mirrored order (direct, bare, faultline,
       // faultline, bare, direct): a load that rises or falls during the round weighs on all
       // three alike instead of on whichever came last.
-      const got = {} as Record<System, ConnectRate>;
+      const got = {} as Record<System, ConnectRate & { cpuMs: number }>;
       for (const system of [...systems, ...[...systems].reverse()]) {
         const ports = portsOf(system, upstream.info, bare, fl);
-        const r = await connectRate(ports.echo, config.cpsConcurrency, config.cpsMs / 2);
-        const prior = got[system] as ConnectRate | undefined;
+        const proxy = system === 'bare' ? bare : system === 'faultline' ? fl : undefined;
+        const cpu0 = proxy ? await proxy.call<number>('cpu') : 0;
+        const measured = await connectRate(ports.echo, config.cpsConcurrency, config.cpsMs / 2);
+        // The proxy's own CPU time for these cycles (its teardown included: it is idle after).
+        await sleep(300);
+        const r = { ...measured, cpuMs: proxy ? (await proxy.call<number>('cpu')) - cpu0 : 0 };
+        const prior = got[system] as (ConnectRate & { cpuMs: number }) | undefined;
         got[system] = prior
           ? {
               cycles: prior.cycles + r.cycles,
               errors: prior.errors + r.errors,
               ms: prior.ms + r.ms,
               cycleUs: [...prior.cycleUs, ...r.cycleUs],
+              cpuMs: prior.cpuMs + r.cpuMs,
             }
           : r;
-        // Let the proxies finish tearing down before the next system is measured.
-        await sleep(300);
       }
       for (const system of systems) {
         const r = got[system];
@@ -647,6 +658,7 @@ async function stageCps(
     (got) => {
       for (const system of systems) {
         const r = got[system];
+        if (system !== 'direct') cpuPerConn[system].push((r.cpuMs * 1000) / r.cycles);
         perRoundRate[system].push(r.cycles / (r.ms / 1000));
         errors[system] += r.errors;
         for (const c of r.cycleUs) cycles[system].push(c);
@@ -683,7 +695,12 @@ async function stageCps(
   progress(
     `connections/s: faultline / bare pipe per round ${ratios.flOverBare.map((x) => fmt(x, 2)).join(' ')}; median ${fmt(median(ratios.flOverBare), 2)}`,
   );
-  results.cps = { ...out, rounds: ratios };
+  results.cps = {
+    ...out,
+    rounds: ratios,
+    cpuUsPerConnection: cpuPerConn,
+    cpuFlOverBare: perRound(cpuPerConn.faultline, cpuPerConn.bare),
+  };
 }
 
 interface LatencyFigures extends Summary {
@@ -1173,6 +1190,16 @@ function report(r: Results): string {
       pct(median(r.cps.rounds.flOverDirect)),
       '≥ 1.10 × bare',
       verdict(median(r.cps.rounds.flOverBare) >= 1.1 && r.cpsLeftoverConnections?.faultline === 0),
+    ]);
+    rows.push([
+      '  proxy CPU per connection, median of rounds (µs); per-round fl/bare',
+      '',
+      fmt(median(r.cps.cpuUsPerConnection.bare), 0),
+      fmt(median(r.cps.cpuUsPerConnection.faultline), 0),
+      fmt(median(r.cps.cpuFlOverBare), 2),
+      '',
+      '',
+      '',
     ]);
     rows.push([
       '  best round',

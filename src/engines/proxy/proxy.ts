@@ -227,7 +227,8 @@ export class FaultProxy implements ConnectionHost {
         ? new HttpModeServer(this)
         : this.certificate
           ? this.tlsServer(this.certificate)
-          : createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, this.accept);
+          : // No noDelay here: the links set TCP_NODELAY when a write needs it (Link.beforeWrite).
+            createServer({ pauseOnConnect: true, allowHalfOpen: true }, this.accept);
     await listenOn(server, target);
     const address = server.address();
     if (address && typeof address === 'object')
@@ -261,7 +262,7 @@ export class FaultProxy implements ConnectionHost {
     server.on('secureConnection', (socket: TLSSocket) => {
       this.tlsStats.handshakes++;
       socket.pause();
-      this.accept(socket);
+      this.acceptSocket(socket, false);
     });
     return server;
   }
@@ -499,10 +500,19 @@ export class FaultProxy implements ConnectionHost {
 
   // --- data path ----------------------------------------------------------------------------
 
+  /** A plain TCP listener's connection: no TCP_NODELAY yet (its link sets it when needed). */
   private readonly accept = (socket: Socket): void => {
+    this.acceptSocket(socket, true);
+  };
+
+  private acceptSocket(socket: Socket, lazyNoDelay: boolean): void {
     this.counters.connectionsTotal++;
-    const connection = new ProxyConnection(socket, this);
+    const connection = new ProxyConnection(socket, this, { lazyNoDelay });
     this.connections.add(connection);
+    if (this.connectToxics === 0) {
+      connection.open(0);
+      return;
+    }
     let delay = 0;
     for (const toxic of this.toxics) {
       if (toxic.definition.phase !== 'connect') continue;
@@ -520,7 +530,15 @@ export class FaultProxy implements ConnectionHost {
     }
     // Each delay is bounded when set; stacked ones are capped at what one timer can hold.
     connection.open(Math.min(delay, MAX_TIMER_MS));
-  };
+  }
+
+  /** Connection-open toxics set now: with none, an accept skips the toxic list altogether. */
+  private get connectToxics(): number {
+    let n = 0;
+    for (const t of this.upstreamToxics) if (t.definition.phase === 'connect') n++;
+    for (const t of this.downstreamToxics) if (t.definition.phase === 'connect') n++;
+    return n;
+  }
 
   connectionClosed(connection: ProxyConnection): void {
     this.connections.delete(connection);
