@@ -19,6 +19,7 @@ import { Link, PARKING_READ_BUFFER, type DirectionCounters, type LinkHost } from
 import { useUserReads } from './user-reads.js';
 import type { StreamDirection } from './toxics/toxic.js';
 import type { ToxicEntry } from './toxic-entry.js';
+import type { Wiring } from './rewire-sweep.js';
 
 /** What a connection needs from its proxy. */
 export interface ConnectionHost {
@@ -29,7 +30,8 @@ export interface ConnectionHost {
   /** Dial the upstream with TLS (a TLS proxy in front of a TLS service). */
   readonly upstreamTls?: { servername?: string | undefined; ca?: string | undefined } | undefined;
   random(): number;
-  toxicsFor(direction: 'upstream' | 'downstream'): readonly ToxicEntry[];
+  /** A direction's toxics and their version: each link keeps itself in line with it. */
+  wiringFor(direction: 'upstream' | 'downstream'): Wiring;
   connectionClosed(connection: ProxyConnection): void;
 }
 
@@ -134,15 +136,17 @@ export class ProxyConnection implements LinkHost {
 
   private startLinks(upstream: Socket, tls: boolean): void {
     this.up = new Link('upstream', this.client, upstream, this, this.host.upstreamCounters, {
+      wiring: this.host.wiringFor('upstream'),
       userReads: this.clientUserReads,
       lazyNoDelay: !tls,
     });
     this.down = new Link('downstream', upstream, this.client, this, this.host.downstreamCounters, {
+      wiring: this.host.wiringFor('downstream'),
       userReads: !tls,
       lazyNoDelay: this.clientLazyNoDelay,
     });
-    this.up.rewire(this.host.toxicsFor('upstream'));
-    this.down.rewire(this.host.toxicsFor('downstream'));
+    this.up.sync();
+    this.down.sync();
     this.up.start();
     this.down.start();
   }
@@ -178,8 +182,8 @@ export class ProxyConnection implements LinkHost {
   /** Re-applies the proxy's current toxics to this live connection (one direction, or both). */
   rewire(direction?: StreamDirection): void {
     if (this.closed) return;
-    if (direction !== 'downstream') this.up?.rewire(this.host.toxicsFor('upstream'));
-    if (direction !== 'upstream') this.down?.rewire(this.host.toxicsFor('downstream'));
+    if (direction !== 'downstream') this.up?.sync();
+    if (direction !== 'upstream') this.down?.sync();
   }
 
   random(): number {
