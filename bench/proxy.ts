@@ -8,6 +8,13 @@
  *   npm run bench -- --only=rtt,cps     # some stages: throughput rtt cps latency bandwidth control memory
  *   npm run bench -- --cpu-prof         # proxy children write V8 CPU profiles to $TMPDIR/faultline-bench-prof/
  *   npm run bench -- --source           # run faultline from src/ through tsx instead of its tsc build
+ *   npm run bench -- --max-load=4       # skip (and re-run) rounds whose 1-min load average is above 4
+ *   npm run bench -- --no-pin           # do not pin the round trip's processes to CPU 0
+ *
+ * Figures are judged on per-round ratios: each round measures direct, bare pipe and faultline
+ * back to back, so a burst of noise from another tenant lands in one round's three figures and
+ * cancels in their ratio; the median of those ratios is the verdict (bench/lib/rounds.ts). Each
+ * round's load average is recorded, and a busy round is skipped and run again.
  *
  * Diagnosis (environment variables):
  *   BENCH_SUT_FLAGS="--trace-gc"        extra node flags for the proxy children
@@ -42,7 +49,22 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { timedRequest, closeAgent } from './lib/http.js';
 import { spawnChild, type Child, type IoCounters, type MemorySample } from './lib/ipc.js';
-import { concurrentRoundTrips, connectRate, download, pingPong, upload } from './lib/load.js';
+import {
+  concurrentRoundTrips,
+  connectRate,
+  download,
+  pingPong,
+  upload,
+  type ConnectRate,
+} from './lib/load.js';
+import {
+  allCpus,
+  defaultMaxLoad,
+  perRound,
+  pin,
+  runRounds,
+  type RoundRecord,
+} from './lib/rounds.js';
 import { fmt, fmtInt, median, pct, summarize, table, type Summary } from './lib/stats.js';
 import type { SutInfo, SutMode } from './lib/sut.js';
 import type { UpstreamInfo } from './lib/upstream.js';
@@ -55,6 +77,10 @@ const asJson = argv.includes('--json');
 const cpuProf = argv.includes('--cpu-prof');
 const fromSource = argv.includes('--source');
 const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const maxLoadArg = argv.find((a) => a.startsWith('--max-load='))?.slice('--max-load='.length);
+/** A round whose 1-minute load average exceeds this is skipped and run again (bench/lib/rounds.ts). */
+const maxLoad = maxLoadArg === undefined ? defaultMaxLoad() : Number(maxLoadArg);
+const noPin = argv.includes('--no-pin');
 const STAGES = ['throughput', 'rtt', 'cps', 'latency', 'bandwidth', 'control', 'memory'] as const;
 type Stage = (typeof STAGES)[number];
 const only = new Set<string>(onlyArg ? onlyArg.split(',') : STAGES);
@@ -64,19 +90,21 @@ for (const s of only) {
     process.exit(2);
   }
 }
-const KNOWN = ['--quick', '--json', '--cpu-prof', '--source', '--help', '-h'];
+const KNOWN = ['--quick', '--json', '--cpu-prof', '--source', '--no-pin', '--help', '-h'];
+const USAGE =
+  'usage: npm run bench -- [--quick] [--json] [--only=stage,…] [--cpu-prof] [--source] [--max-load=N] [--no-pin]';
+if (!Number.isFinite(maxLoad) || maxLoad <= 0) {
+  process.stderr.write(`--max-load must be a positive number\n${USAGE}\n`);
+  process.exit(2);
+}
 for (const a of argv) {
-  if (!KNOWN.includes(a) && !a.startsWith('--only=')) {
-    process.stderr.write(
-      `unknown option "${a}"; usage: npm run bench -- [--quick] [--json] [--only=stage,…] [--cpu-prof] [--source]\n`,
-    );
+  if (!KNOWN.includes(a) && !a.startsWith('--only=') && !a.startsWith('--max-load=')) {
+    process.stderr.write(`unknown option "${a}"; ${USAGE}\n`);
     process.exit(2);
   }
 }
 if (argv.includes('--help') || argv.includes('-h')) {
-  process.stdout.write(
-    'usage: npm run bench -- [--quick] [--json] [--only=stage,…] [--cpu-prof] [--source]\n',
-  );
+  process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
 
@@ -90,7 +118,7 @@ const config = quick
       rttRounds: 2,
       rttWarmup: 500,
       cpsMs: 500,
-      cpsRounds: 2,
+      cpsRounds: 3,
       cpsConcurrency: 50,
       latencySequential: 30,
       latencyConnections: 20,
@@ -112,8 +140,8 @@ const config = quick
       rttCount: 5_000,
       rttRounds: 4,
       rttWarmup: 2_000,
-      cpsMs: 500,
-      cpsRounds: 6,
+      cpsMs: 1_000,
+      cpsRounds: 7,
       cpsConcurrency: 50,
       latencySequential: 300,
       latencyConnections: 25,
@@ -162,6 +190,26 @@ interface ThroughputResult {
   proxyBytesPerWrite?: number;
 }
 
+/** Per-round ratios of a side-by-side stage (each round's noise cancels in its own ratio). */
+interface RoundRatios {
+  flOverBare: number[];
+  flOverDirect: number[];
+  records: RoundRecord[];
+}
+
+interface CpsFigures {
+  perSecond: number;
+  best: number;
+  samples: number[];
+  errors: number;
+  cycleP50Us: number;
+  cycleP99Us: number;
+}
+
+function busyNote(r: RoundRecord): string {
+  return `round ${r.round} (attempt ${r.attempt}) skipped: load average ${fmt(r.loadStart.one, 2)} → ${fmt(r.loadEnd.one, 2)} > ${fmt(maxLoad, 1)} (--max-load); run again`;
+}
+
 interface Results {
   machine: {
     nproc: number;
@@ -173,6 +221,8 @@ interface Results {
     date: string;
     loadavgStart: number[];
     loadavgEnd?: number[];
+    /** Rounds whose 1-minute load average exceeded this were skipped and run again. */
+    maxLoad: number;
     faultlineCode?: string;
     diagnosisEnv?: Record<string, string>;
   };
@@ -181,19 +231,23 @@ interface Results {
     upload: Record<System, ThroughputResult>;
     download: Record<System, ThroughputResult>;
     bytes: number;
+    rounds: Record<'upload' | 'download', RoundRatios>;
   };
-  rtt?: Record<System, Summary>;
-  cps?: Record<
-    System,
-    {
-      perSecond: number;
-      best: number;
-      samples: number[];
-      errors: number;
-      cycleP50Us: number;
-      cycleP99Us: number;
-    }
-  >;
+  rtt?: Record<System, Summary> & {
+    /** Client, proxies and upstream pinned to CPU 0 during the stage. */
+    pinned: boolean;
+    /** Each round's p50 per system, and what each proxy added to that round's direct p50. */
+    roundP50Us: Record<System, number[]>;
+    addedBareUs: number[];
+    addedFaultlineUs: number[];
+    records: RoundRecord[];
+  };
+  cps?: Record<System, CpsFigures> & {
+    rounds: RoundRatios;
+    /** Each proxy's CPU time (user + system) per completed cycle, µs, per round. */
+    cpuUsPerConnection: { bare: number[]; faultline: number[] };
+    cpuFlOverBare: number[];
+  };
   /** Connections the proxies still held 1 s after the connection-rate stage (a leak check). */
   cpsLeftoverConnections?: { bare: number; faultline: number };
   latency?: {
@@ -243,6 +297,7 @@ const results: Results = {
     quick,
     date: new Date().toISOString(),
     loadavgStart: loadavg(),
+    maxLoad,
   },
   config,
 };
@@ -380,6 +435,7 @@ async function stageThroughput(
     download: {} as Record<System, ThroughputResult>,
     bytes,
   };
+  const roundRatios = {} as Record<'upload' | 'download', RoundRatios>;
   for (const direction of ['upload', 'download'] as const) {
     const samples: Record<System, number[]> = { direct: [], bare: [], faultline: [] };
     const cpu: Record<System, { user: number; system: number }[]> = {
@@ -399,40 +455,71 @@ async function stageThroughput(
       if (direction === 'upload') await upload(ports.sink, config.throughputWarmupBytes);
       else await download(ports.source, config.throughputWarmupBytes);
     }
-    for (let round = 1; round <= config.throughputRounds; round++) {
-      for (const system of systems) {
-        const ports = portsOf(system, upstream.info, bare, fl);
-        const proxy = system === 'bare' ? bare : system === 'faultline' ? fl : undefined;
-        type Cpu = { user: number; system: number };
-        const cpuBefore = proxy ? await proxy.call<Cpu>('cpuSplit') : undefined;
-        const ioBefore = proxy ? await proxy.call<IoCounters>('io') : undefined;
-        const ms =
-          direction === 'upload'
-            ? await upload(ports.sink, bytes)
-            : await download(ports.source, bytes);
-        const cpuAfter = proxy ? await proxy.call<Cpu>('cpuSplit') : undefined;
-        const ioAfter = proxy ? await proxy.call<IoCounters>('io') : undefined;
-        if (ioBefore && ioAfter) {
-          io[system].push({
-            reads: ioAfter.syscr - ioBefore.syscr,
-            writes: ioAfter.syscw - ioBefore.syscw,
-          });
-        }
-        const mbps = bytes / 1e6 / (ms / 1000);
-        samples[system].push(mbps);
-        const perGiB = (1024 * MiB) / bytes;
-        if (cpuBefore && cpuAfter) {
-          cpu[system].push({
-            user: (cpuAfter.user - cpuBefore.user) * perGiB,
-            system: (cpuAfter.system - cpuBefore.system) * perGiB,
-          });
-        }
-        progress(
-          `throughput ${direction} round ${round}/${config.throughputRounds} ${label[system]}: ${fmt(mbps, 0)} MB/s`,
-        );
-        await sleep(200);
-      }
+    type Cpu = { user: number; system: number };
+    interface Figures {
+      mbps: number;
+      cpu?: Cpu;
+      io?: { reads: number; writes: number };
     }
+    const records = await runRounds(
+      config.throughputRounds,
+      maxLoad,
+      async (round, attempt) => {
+        const figures = {} as Record<System, Figures>;
+        for (const system of systems) {
+          const ports = portsOf(system, upstream.info, bare, fl);
+          const proxy = system === 'bare' ? bare : system === 'faultline' ? fl : undefined;
+          const cpuBefore = proxy ? await proxy.call<Cpu>('cpuSplit') : undefined;
+          const ioBefore = proxy ? await proxy.call<IoCounters>('io') : undefined;
+          const ms =
+            direction === 'upload'
+              ? await upload(ports.sink, bytes)
+              : await download(ports.source, bytes);
+          const cpuAfter = proxy ? await proxy.call<Cpu>('cpuSplit') : undefined;
+          const ioAfter = proxy ? await proxy.call<IoCounters>('io') : undefined;
+          const mbps = bytes / 1e6 / (ms / 1000);
+          const perGiB = (1024 * MiB) / bytes;
+          figures[system] = {
+            mbps,
+            ...(cpuBefore && cpuAfter
+              ? {
+                  cpu: {
+                    user: (cpuAfter.user - cpuBefore.user) * perGiB,
+                    system: (cpuAfter.system - cpuBefore.system) * perGiB,
+                  },
+                }
+              : {}),
+            ...(ioBefore && ioAfter
+              ? {
+                  io: {
+                    reads: ioAfter.syscr - ioBefore.syscr,
+                    writes: ioAfter.syscw - ioBefore.syscw,
+                  },
+                }
+              : {}),
+          };
+          progress(
+            `throughput ${direction} round ${round}/${config.throughputRounds} (attempt ${attempt}) ${label[system]}: ${fmt(mbps, 0)} MB/s`,
+          );
+          await sleep(200);
+        }
+        return figures;
+      },
+      (figures) => {
+        for (const system of systems) {
+          const f = figures[system];
+          samples[system].push(f.mbps);
+          if (f.cpu) cpu[system].push(f.cpu);
+          if (f.io) io[system].push(f.io);
+        }
+      },
+      (r) => progress(`throughput ${direction}: ${busyNote(r)}`),
+    );
+    roundRatios[direction] = {
+      flOverBare: perRound(samples.faultline, samples.bare),
+      flOverDirect: perRound(samples.faultline, samples.direct),
+      records,
+    };
     for (const system of systems) {
       const c = cpu[system];
       out[direction][system] = {
@@ -455,7 +542,7 @@ async function stageThroughput(
       };
     }
   }
-  results.throughput = out;
+  results.throughput = { ...out, rounds: roundRatios };
 }
 
 async function stageRtt(
@@ -463,21 +550,57 @@ async function stageRtt(
   bare: Child<SutInfo>,
   fl: Child<SutInfo>,
 ): Promise<void> {
+  // Client (this process), proxies and upstream on one CPU: a wake-up across vCPUs costs
+  // ≈ 20–25 µs here and makes unpinned round trips bimodal (bench/lib/rounds.ts, pin()).
+  const pids = [process.pid, upstream.process.pid, bare.process.pid, fl.process.pid].filter(
+    (p): p is number => p !== undefined,
+  );
+  const pinned = !noPin && pin(pids, '0');
+  progress(
+    pinned
+      ? `round trip: client, proxies and upstream pinned to CPU 0 (taskset)`
+      : `round trip: not pinned (${noPin ? '--no-pin' : 'taskset unavailable'})`,
+  );
   const samples: Record<System, number[]> = { direct: [], bare: [], faultline: [] };
-  for (let round = 1; round <= config.rttRounds; round++) {
-    for (const system of systems) {
-      const ports = portsOf(system, upstream.info, bare, fl);
-      const s = await pingPong(ports.echo, config.rttCount, config.rttWarmup, 64);
-      for (const v of s) samples[system].push(v);
-      progress(
-        `round trip 64 B round ${round}/${config.rttRounds} ${label[system]}: p50 ${fmt(summarize([...s]).p50)} µs`,
-      );
-    }
+  const p50s: Record<System, number[]> = { direct: [], bare: [], faultline: [] };
+  let records: RoundRecord[];
+  try {
+    records = await runRounds(
+      config.rttRounds,
+      maxLoad,
+      async (round, attempt) => {
+        const got = {} as Record<System, Float64Array>;
+        for (const system of systems) {
+          const ports = portsOf(system, upstream.info, bare, fl);
+          got[system] = await pingPong(ports.echo, config.rttCount, config.rttWarmup, 64);
+          progress(
+            `round trip 64 B round ${round}/${config.rttRounds} (attempt ${attempt}) ${label[system]}: p50 ${fmt(summarize([...got[system]]).p50)} µs`,
+          );
+        }
+        return got;
+      },
+      (got) => {
+        for (const system of systems) {
+          for (const v of got[system]) samples[system].push(v);
+          p50s[system].push(summarize([...got[system]]).p50);
+        }
+      },
+      (r) => progress(`round trip: ${busyNote(r)}`),
+    );
+  } finally {
+    if (pinned) pin(pids, allCpus());
   }
+  const added = (system: 'bare' | 'faultline'): number[] =>
+    p50s[system].map((v, i) => v - p50s.direct[i]!);
   results.rtt = {
     direct: summarize(samples.direct),
     bare: summarize(samples.bare),
     faultline: summarize(samples.faultline),
+    pinned,
+    roundP50Us: p50s,
+    addedBareUs: added('bare'),
+    addedFaultlineUs: added('faultline'),
+    records,
   };
 }
 
@@ -486,25 +609,63 @@ async function stageCps(
   bare: Child<SutInfo>,
   fl: Child<SutInfo>,
 ): Promise<void> {
-  const out = {} as NonNullable<Results['cps']>;
-  const perRound: Record<System, number[]> = { direct: [], bare: [], faultline: [] };
+  const out = {} as Record<System, CpsFigures>;
+  const perRoundRate: Record<System, number[]> = { direct: [], bare: [], faultline: [] };
   const cycles: Record<System, number[]> = { direct: [], bare: [], faultline: [] };
   const errors: Record<System, number> = { direct: 0, bare: 0, faultline: 0 };
-  for (let round = 1; round <= config.cpsRounds; round++) {
-    for (const system of systems) {
-      const ports = portsOf(system, upstream.info, bare, fl);
-      const r = await connectRate(ports.echo, config.cpsConcurrency, config.cpsMs);
-      const rate = r.cycles / (r.ms / 1000);
-      perRound[system].push(rate);
-      errors[system] += r.errors;
-      for (const c of r.cycleUs) cycles[system].push(c);
-      progress(
-        `connections/s round ${round}/${config.cpsRounds} ${label[system]}: ${fmtInt(rate)}/s${r.errors ? ` (${r.errors} errors)` : ''}`,
-      );
-      // Let the proxies finish tearing down before the next system is measured.
-      await sleep(500);
-    }
+  /** The proxy process's CPU time per completed cycle, µs, per round. */
+  const cpuPerConn = { bare: [] as number[], faultline: [] as number[] };
+  // One untimed pass per system: JIT and first-use allocations are not a round's figure.
+  for (const system of systems) {
+    await connectRate(portsOf(system, upstream.info, bare, fl).echo, config.cpsConcurrency, 200);
+    await sleep(300);
   }
+  const records = await runRounds(
+    config.cpsRounds,
+    maxLoad,
+    async (round, attempt) => {
+      // Each system twice for half the time, in mirrored order (direct, bare, faultline,
+      // faultline, bare, direct): a load that rises or falls during the round weighs on all
+      // three alike instead of on whichever came last.
+      const got = {} as Record<System, ConnectRate & { cpuMs: number }>;
+      for (const system of [...systems, ...[...systems].reverse()]) {
+        const ports = portsOf(system, upstream.info, bare, fl);
+        const proxy = system === 'bare' ? bare : system === 'faultline' ? fl : undefined;
+        const cpu0 = proxy ? await proxy.call<number>('cpu') : 0;
+        const measured = await connectRate(ports.echo, config.cpsConcurrency, config.cpsMs / 2);
+        // The proxy's own CPU time for these cycles (its teardown included: it is idle after).
+        await sleep(300);
+        const r = { ...measured, cpuMs: proxy ? (await proxy.call<number>('cpu')) - cpu0 : 0 };
+        const prior = got[system] as (ConnectRate & { cpuMs: number }) | undefined;
+        got[system] = prior
+          ? {
+              cycles: prior.cycles + r.cycles,
+              errors: prior.errors + r.errors,
+              ms: prior.ms + r.ms,
+              cycleUs: [...prior.cycleUs, ...r.cycleUs],
+              cpuMs: prior.cpuMs + r.cpuMs,
+            }
+          : r;
+      }
+      for (const system of systems) {
+        const r = got[system];
+        progress(
+          `connections/s round ${round}/${config.cpsRounds} (attempt ${attempt}) ${label[system]}: ${fmtInt(r.cycles / (r.ms / 1000))}/s${r.errors ? ` (${r.errors} errors)` : ''}`,
+        );
+      }
+      return got;
+    },
+    (got) => {
+      for (const system of systems) {
+        const r = got[system];
+        if (system !== 'direct') cpuPerConn[system].push((r.cpuMs * 1000) / r.cycles);
+        perRoundRate[system].push(r.cycles / (r.ms / 1000));
+        errors[system] += r.errors;
+        for (const c of r.cycleUs) cycles[system].push(c);
+      }
+    },
+    (r) => progress(`connections/s: ${busyNote(r)}`),
+  );
   // Leak check: every cycle closed its connection, so nothing should remain open.
   await sleep(1_000);
   const leftover = {
@@ -518,15 +679,28 @@ async function stageCps(
   for (const system of systems) {
     const s = summarize(cycles[system]);
     out[system] = {
-      perSecond: median(perRound[system]),
-      best: Math.max(...perRound[system]),
-      samples: perRound[system],
+      perSecond: median(perRoundRate[system]),
+      best: Math.max(...perRoundRate[system]),
+      samples: perRoundRate[system],
       errors: errors[system],
       cycleP50Us: s.p50,
       cycleP99Us: s.p99,
     };
   }
-  results.cps = out;
+  const ratios: RoundRatios = {
+    flOverBare: perRound(perRoundRate.faultline, perRoundRate.bare),
+    flOverDirect: perRound(perRoundRate.faultline, perRoundRate.direct),
+    records,
+  };
+  progress(
+    `connections/s: faultline / bare pipe per round ${ratios.flOverBare.map((x) => fmt(x, 2)).join(' ')}; median ${fmt(median(ratios.flOverBare), 2)}`,
+  );
+  results.cps = {
+    ...out,
+    rounds: ratios,
+    cpuUsPerConnection: cpuPerConn,
+    cpuFlOverBare: perRound(cpuPerConn.faultline, cpuPerConn.bare),
+  };
 }
 
 interface LatencyFigures extends Summary {
@@ -873,6 +1047,16 @@ function verdict(ok: boolean | undefined): string {
   return ok === undefined ? '' : ok ? 'met' : 'MISSED';
 }
 
+/** "n of N" rounds where faultline's figure was above the pipe's (ratio > 1). */
+function ahead(ratios: readonly number[]): string {
+  return `${ratios.filter((x) => x > 1).length} of ${ratios.length}`;
+}
+
+/** "n of N" rounds where faultline added less than the pipe (ratio < 1). */
+function behind(ratios: readonly number[]): string {
+  return `less in ${ratios.filter((x) => x < 1).length} of ${ratios.length}`;
+}
+
 function report(r: Results): string {
   const out: string[] = [];
   const m = r.machine;
@@ -920,6 +1104,17 @@ function report(r: Results): string {
         '',
         '',
       ]);
+      const rr = r.throughput.rounds[direction];
+      rows.push([
+        `  per-round fl/bare, median (ahead in rounds)`,
+        '',
+        '',
+        '',
+        `${fmt(median(rr.flOverBare), 2)} (${ahead(rr.flOverBare)})`,
+        pct(median(rr.flOverDirect)),
+        '',
+        '',
+      ]);
       rows.push([
         `  proxy CPU per GiB, user + system (ms)`,
         '',
@@ -960,14 +1155,15 @@ function report(r: Results): string {
         '',
       ]);
     }
-    const addedFl = r.rtt.faultline.p50 - d.p50;
-    const addedBare = r.rtt.bare.p50 - d.p50;
+    const addedFl = median(r.rtt.addedFaultlineUs);
+    const addedBare = median(r.rtt.addedBareUs);
+    const perRoundAdded = perRound(r.rtt.addedFaultlineUs, r.rtt.addedBareUs);
     rows.push([
-      '  added by the proxy, p50 (µs)',
+      `  added by the proxy, p50, median of rounds (µs)${r.rtt.pinned ? ', pinned to 1 CPU' : ', NOT pinned'}`,
       '',
       `+${fmt(addedBare)}`,
       `+${fmt(addedFl)}`,
-      fmt(ratio(addedFl, addedBare), 2),
+      `${fmt(median(perRoundAdded), 2)} (${behind(perRoundAdded)})`,
       '',
       '≤ +35 µs',
       verdict(addedFl <= 35),
@@ -984,6 +1180,26 @@ function report(r: Results): string {
       pct(ofDirect),
       '≥ 30 % of direct',
       verdict(ofDirect !== undefined && ofDirect >= 0.3),
+    ]);
+    rows.push([
+      `  per-round fl/bare, median (ahead in rounds)`,
+      '',
+      '',
+      '',
+      `${fmt(median(r.cps.rounds.flOverBare), 2)} (${ahead(r.cps.rounds.flOverBare)})`,
+      pct(median(r.cps.rounds.flOverDirect)),
+      '≥ 1.10 × bare',
+      verdict(median(r.cps.rounds.flOverBare) >= 1.1 && r.cpsLeftoverConnections?.faultline === 0),
+    ]);
+    rows.push([
+      '  proxy CPU per connection, median of rounds (µs); per-round fl/bare',
+      '',
+      fmt(median(r.cps.cpuUsPerConnection.bare), 0),
+      fmt(median(r.cps.cpuUsPerConnection.faultline), 0),
+      fmt(median(r.cps.cpuFlOverBare), 2),
+      '',
+      '',
+      '',
     ]);
     rows.push([
       '  best round',
@@ -1004,6 +1220,18 @@ function report(r: Results): string {
       '',
       '',
       '',
+    ]);
+  }
+  if (r.cpsLeftoverConnections) {
+    rows.push([
+      '  connections still open 1 s after the stage',
+      '',
+      String(r.cpsLeftoverConnections.bare),
+      String(r.cpsLeftoverConnections.faultline),
+      '',
+      '',
+      '0',
+      verdict(r.cpsLeftoverConnections.faultline === 0),
     ]);
   }
   if (rows.length) {
@@ -1146,6 +1374,48 @@ function report(r: Results): string {
   if (misc.length) {
     out.push('Control API and memory');
     out.push(table(['figure', 'measured', 'target', 'verdict'], misc));
+    out.push('');
+  }
+  const roundRows: string[][] = [];
+  const addRounds = (stage: string, records: readonly RoundRecord[], ratios?: number[]): void => {
+    let kept = 0;
+    for (const rec of records) {
+      const value = rec.skipped ? undefined : ratios?.[kept++];
+      roundRows.push([
+        stage,
+        `${rec.round} (attempt ${rec.attempt})`,
+        `${fmt(rec.loadStart.one, 2)} → ${fmt(rec.loadEnd.one, 2)}`,
+        `${fmt(rec.loadStart.runnable, 0)} → ${fmt(rec.loadEnd.runnable, 0)}`,
+        rec.skipped
+          ? 'skipped (busy)'
+          : `${value === undefined ? '' : fmt(value, 2)}${rec.busy ? ' (busy, kept: re-runs spent)' : ''}`,
+      ]);
+    }
+  };
+  if (r.throughput) {
+    addRounds(
+      'throughput client→upstream',
+      r.throughput.rounds.upload.records,
+      r.throughput.rounds.upload.flOverBare,
+    );
+    addRounds(
+      'throughput upstream→client',
+      r.throughput.rounds.download.records,
+      r.throughput.rounds.download.flOverBare,
+    );
+  }
+  if (r.rtt)
+    addRounds(
+      'round trip (added µs)',
+      r.rtt.records,
+      perRound(r.rtt.addedFaultlineUs, r.rtt.addedBareUs),
+    );
+  if (r.cps) addRounds('connections/s', r.cps.rounds.records, r.cps.rounds.flOverBare);
+  if (roundRows.length) {
+    out.push(
+      `Rounds (load average 1 min, and runnable tasks, at start → end; busy: > ${fmt(m.maxLoad, 1)})`,
+    );
+    out.push(table(['stage', 'round', 'load average', 'runnable', 'fl/bare'], roundRows));
     out.push('');
   }
   if (r.elapsedSeconds !== undefined) out.push(`elapsed: ${fmt(r.elapsedSeconds, 0)} s`);

@@ -112,6 +112,42 @@ describe('load generator', () => {
   );
 
   it(
+    'at a low rate sends about 20 arrivals per wake-up, never into the next second of the schedule',
+    { timeout: 30_000 },
+    async () => {
+      // 500/s: the adaptive window is 40 ms (20 arrivals), capped at each second's end, so the
+      // server sees each second's 500 requests within that second, not only by due time.
+      const arrivals: number[] = [];
+      const server = createServer((_req, res) => {
+        arrivals.push(performance.now());
+        res.end('ok');
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      servers.push(server);
+      let metrics: LoadMetrics | undefined;
+      const report = await runLoad({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+        stages: [{ durationMs: 3000, from: 500 }],
+        onStart: (m) => (metrics = m),
+      });
+      assert.equal(report.total.completed, 1500);
+      const start = metrics!.startMs;
+      const perSecond = [0, 0, 0];
+      for (const t of arrivals) {
+        const second = Math.floor((t - start) / 1000);
+        if (second >= 0 && second < 3) perSecond[second]!++;
+      }
+      for (const [second, n] of perSecond.entries())
+        assert.ok(Math.abs(n - 500) <= 5, `second ${second}: ${n} requests arrived (500 due)`);
+      // Batches: a 2-ms gap separates groups; about 25 per second (20 arrivals each).
+      arrivals.sort((a, b) => a - b);
+      const groups = arrivals.filter((t, i) => i === 0 || t - arrivals[i - 1]! > 2).length;
+      assert.ok(groups < 300, `${groups} groups of arrivals for 1,500 requests`);
+    },
+  );
+
+  it(
     'counts status classes, errors and timeouts, and reports each second live',
     { timeout: 30_000 },
     async () => {

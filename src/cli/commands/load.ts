@@ -55,7 +55,7 @@ export function registerLoadCommand(
     .option('--timeout <duration>', 'per-request timeout (counted as an error)', '10s')
     .option(
       '--send-window <duration>',
-      'open model: send what is due within this window at each wake-up (default adaptive, ≤ 10 ms: ~20 arrivals; 0.5ms spaces sends exactly at twice the CPU)',
+      'open model: send what is due within this window at each wake-up (default adaptive, ~20 arrivals, ≤ 50 ms and within the second; 0.5ms spaces sends exactly at twice the CPU)',
     )
     .option('--json', 'print the whole report as JSON')
     .action(async (url: string, flags: LoadFlags) => {

@@ -16,9 +16,10 @@
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { Link, PARKING_READ_BUFFER, type DirectionCounters, type LinkHost } from './link.js';
-import { adoptWithUserReads } from './user-reads.js';
+import { useUserReads } from './user-reads.js';
 import type { StreamDirection } from './toxics/toxic.js';
 import type { ToxicEntry } from './toxic-entry.js';
+import type { Wiring } from './rewire-sweep.js';
 
 /** What a connection needs from its proxy. */
 export interface ConnectionHost {
@@ -29,7 +30,8 @@ export interface ConnectionHost {
   /** Dial the upstream with TLS (a TLS proxy in front of a TLS service). */
   readonly upstreamTls?: { servername?: string | undefined; ca?: string | undefined } | undefined;
   random(): number;
-  toxicsFor(direction: 'upstream' | 'downstream'): readonly ToxicEntry[];
+  /** A direction's toxics and their version: each link keeps itself in line with it. */
+  wiringFor(direction: 'upstream' | 'downstream'): Wiring;
   connectionClosed(connection: ProxyConnection): void;
 }
 
@@ -38,6 +40,10 @@ export class ProxyConnection implements LinkHost {
   /** The client socket delivers its reads through {@link upRead} (see user-reads.ts). */
   private readonly clientUserReads: boolean;
   private upstream: Socket | undefined;
+  /** The upstream accepted the connection (until then an error means "unreachable"). */
+  private upstreamConnected = false;
+  /** The client socket has no TCP_NODELAY yet: its link sets it when a write needs it. */
+  private readonly clientLazyNoDelay: boolean;
   private up: Link | undefined;
   private down: Link | undefined;
   private readonly host: ConnectionHost;
@@ -46,15 +52,15 @@ export class ProxyConnection implements LinkHost {
   /** Set when a `blackhole` toxic swallowed this connection. */
   blackholedBy: ToxicEntry | undefined;
 
-  constructor(client: Socket, host: ConnectionHost) {
+  constructor(client: Socket, host: ConnectionHost, options: { lazyNoDelay?: boolean } = {}) {
+    this.clientLazyNoDelay = options.lazyNoDelay ?? false;
     // Reads from the client go into the upstream link's reused buffer, as the upstream's do
     // into the downstream link's: no allocation per read in either direction.
-    const adopted = adoptWithUserReads(client, {
+    this.clientUserReads = useUserReads(client, {
       buffer: () => this.upReadBuffer(),
       callback: (n: number, b: Uint8Array) => this.upRead(n, b),
     });
-    this.client = adopted ?? client;
-    this.clientUserReads = adopted !== undefined;
+    this.client = client;
     this.host = host;
     this.client.on('error', this.onClientError);
     this.client.on('close', this.onSocketClose);
@@ -103,10 +109,9 @@ export class ProxyConnection implements LinkHost {
           host,
           port: this.host.upstreamPort,
           allowHalfOpen: true,
-          noDelay: true,
           // Reads from the upstream go into the downstream link's reused buffer (see
-          // Link.onRead): no allocation per read. The link exists by the time data arrives
-          // (it is created on 'connect', before the first read completes).
+          // Link.onRead): no allocation per read. TCP_NODELAY is set by the link when a write
+          // needs it (Link.beforeWrite), not here: a short connection never needs it.
           onread: {
             buffer: () => this.downReadBuffer(),
             callback: (n: number, b: Uint8Array) => this.downRead(n, b),
@@ -115,26 +120,35 @@ export class ProxyConnection implements LinkHost {
     this.upstream = upstream;
     upstream.on('error', this.onUpstreamError);
     upstream.on('close', this.onSocketClose);
-    upstream.once(tls ? 'secureConnect' : 'connect', () => {
-      if (this.closed) return;
-      this.up = new Link('upstream', this.client, upstream, this, this.host.upstreamCounters, {
-        userReads: this.clientUserReads,
+    if (tls) {
+      upstream.once('secureConnect', () => {
+        this.upstreamConnected = true;
+        if (!this.closed) this.startLinks(upstream, true);
       });
-      this.down = new Link(
-        'downstream',
-        upstream,
-        this.client,
-        this,
-        this.host.downstreamCounters,
-        {
-          userReads: !tls,
-        },
-      );
-      this.up.rewire(this.host.toxicsFor('upstream'));
-      this.down.rewire(this.host.toxicsFor('downstream'));
-      this.up.start();
-      this.down.start();
+      return;
+    }
+    upstream.on('connect', this.onUpstreamConnect);
+    // A plain upstream: both links start now, as a bare pipe does. Whatever the client sends
+    // while the upstream is still connecting waits in the upstream socket's write queue (and
+    // an early EOF in its pending end), so the first bytes need no extra loop turn.
+    this.startLinks(upstream, false);
+  }
+
+  private startLinks(upstream: Socket, tls: boolean): void {
+    this.up = new Link('upstream', this.client, upstream, this, this.host.upstreamCounters, {
+      wiring: this.host.wiringFor('upstream'),
+      userReads: this.clientUserReads,
+      lazyNoDelay: !tls,
     });
+    this.down = new Link('downstream', upstream, this.client, this, this.host.downstreamCounters, {
+      wiring: this.host.wiringFor('downstream'),
+      userReads: !tls,
+      lazyNoDelay: this.clientLazyNoDelay,
+    });
+    this.up.sync();
+    this.down.sync();
+    this.up.start();
+    this.down.start();
   }
 
   /** The upstream socket's next read buffer: the downstream link's, once it exists. Node asks
@@ -144,17 +158,17 @@ export class ProxyConnection implements LinkHost {
     return this.down ? this.down.nextReadBuffer() : PARKING_READ_BUFFER;
   }
 
-  /** Bytes read from the upstream. None can arrive before 'connect' has created the link. */
+  /** Bytes read from the upstream. None can arrive before the links exist. */
   private downRead(length: number, buffer: Uint8Array): boolean {
     return this.down ? this.down.onRead(length, buffer) : false;
   }
 
-  /** The client socket's next read buffer (an adopted socket): the upstream link's, once it exists. */
+  /** The client socket's next read buffer (one with user reads): the upstream link's, once it exists. */
   private upReadBuffer(): Uint8Array {
     return this.up ? this.up.nextReadBuffer() : PARKING_READ_BUFFER;
   }
 
-  /** Bytes read from an adopted client socket. Reading starts when the upstream link starts,
+  /** Bytes read from the client socket (user reads). Reading starts when the upstream link starts,
    * or when a blackhole toxic swallows the connection (it counts the bytes and drops them). */
   private upRead(length: number, buffer: Uint8Array): boolean {
     if (this.up) return this.up.onRead(length, buffer);
@@ -168,8 +182,8 @@ export class ProxyConnection implements LinkHost {
   /** Re-applies the proxy's current toxics to this live connection (one direction, or both). */
   rewire(direction?: StreamDirection): void {
     if (this.closed) return;
-    if (direction !== 'downstream') this.up?.rewire(this.host.toxicsFor('upstream'));
-    if (direction !== 'upstream') this.down?.rewire(this.host.toxicsFor('downstream'));
+    if (direction !== 'downstream') this.up?.sync();
+    if (direction !== 'upstream') this.down?.sync();
   }
 
   random(): number {
@@ -218,11 +232,15 @@ export class ProxyConnection implements LinkHost {
     else this.close();
   };
 
+  private readonly onUpstreamConnect = (): void => {
+    this.upstreamConnected = true;
+  };
+
   private readonly onUpstreamError = (err: NodeJS.ErrnoException): void => {
     if (this.closed) return;
     // An upstream that refuses or cannot be reached: the client sees its connection closed,
     // as with Toxiproxy. An RST from an established upstream is passed on as an RST.
-    if (err.code === 'ECONNRESET' && this.up) this.reset();
+    if (err.code === 'ECONNRESET' && this.upstreamConnected) this.reset();
     else this.close();
   };
 

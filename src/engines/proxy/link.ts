@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import { NULL_SINK } from './toxics/pass-stage.js';
 import type { StageContext, StageSink, StreamDirection, ToxicStage } from './toxics/toxic.js';
 import type { ToxicEntry } from './toxic-entry.js';
+import type { Wiring } from './rewire-sweep.js';
 
 /** Size of a link's reused read buffer (libuv's own read size: one read fills at most this). */
 export const READ_BUFFER_SIZE = 64 * 1024;
@@ -36,9 +37,12 @@ const BULK_READ = 16 * 1024;
  * turn lasts a second and nothing else (the control API, timers, a stop condition) runs in the
  * meantime. Past this many bulk reads in a turn, a link that reads in bulk stops reading and
  * queues; at the end of the turn (setImmediate) the queue's oldest links resume, as many as the
- * budget allows, round-robin. One bulk stream never reaches the budget and pays nothing.
+ * budget allows, round-robin. One bulk stream (at most libuv's 32 reads per turn) never exceeds
+ * the budget and pays nothing. 32 rather than 64 since issue #22: with a thousand saturated
+ * connections a turn then carries ≈ 2 MiB, and the control API's p50 fell from ≈ 13 to ≈ 10 ms
+ * (BENCHMARKS.md, run J) with one stream's throughput unchanged.
  */
-const BULK_READS_PER_TURN = 64;
+const BULK_READS_PER_TURN = 32;
 
 class TurnBudget {
   private reads = 0;
@@ -79,6 +83,15 @@ class TurnBudget {
 }
 
 const turns = new TurnBudget();
+
+/**
+ * The largest first write that Nagle's algorithm cannot hold back: one segment at the smallest
+ * MSS TCP allows (RFC 9293: 536 bytes), on a connection with nothing in flight, is sent at once.
+ */
+const FIRST_SEGMENT = 536;
+
+/** The wiring of a link made without one (tests): no toxics, ever. */
+const NO_TOXICS: Wiring = { version: 0, toxics: [] };
 
 /** Bytes stages may hold per link before the source is paused. */
 export const HIGH_WATER_MARK = 1024 * 1024;
@@ -121,7 +134,8 @@ export class Link implements StageSink {
   private readonly counters: DirectionCounters;
   private head: StageSink = this;
   private stages: ActiveStage[] = [];
-  private readonly decisions = new Map<ToxicEntry, Decision>();
+  /** Toxicity draws per toxic; created with the first toxic this link sees. */
+  private decisions: Map<ToxicEntry, Decision> | undefined;
   private held = 0;
   private blocked = false;
   private paused = false;
@@ -134,6 +148,12 @@ export class Link implements StageSink {
   private lent = false;
   /** The source delivers chunks through {@link onRead} instead of 'data' events. */
   private readonly userReads: boolean;
+  /**
+   * TCP_NODELAY is still to be set on the destination before it writes anything Nagle could
+   * hold back (see {@link write}). A short-lived connection (connect, one request, one reply,
+   * close) then never pays the two `setsockopt` calls a proxy otherwise makes per connection.
+   */
+  private noDelayPending: boolean;
 
   constructor(
     direction: StreamDirection,
@@ -141,9 +161,11 @@ export class Link implements StageSink {
     dst: Socket,
     host: LinkHost,
     counters: DirectionCounters,
-    options: { userReads?: boolean } = {},
+    options: { userReads?: boolean; lazyNoDelay?: boolean; wiring?: Wiring } = {},
   ) {
+    this.wiring = options.wiring ?? NO_TOXICS;
     this.userReads = options.userReads ?? false;
+    this.noDelayPending = options.lazyNoDelay ?? false;
     this.direction = direction;
     this.counters = counters;
     this.src = src;
@@ -151,18 +173,38 @@ export class Link implements StageSink {
     this.host = host;
   }
 
-  /** Starts moving data. Call after `rewire` so the first chunk sees the current toxics. */
+  /** The toxics of this link's direction, and their version (see rewire-sweep.ts). */
+  private readonly wiring: Wiring;
+  /** The version of {@link wiring} this link's stages were built for. */
+  private wiredVersion = -1;
+
+  /**
+   * Rewires the stage chain if the proxy's toxics changed since it was built. Called before
+   * every chunk and EOF from the source, so a toxic acts on the next byte, and by the sweep.
+   */
+  sync(): void {
+    if (this.wiredVersion === this.wiring.version) return;
+    this.wiredVersion = this.wiring.version;
+    this.rewire(this.wiring.toxics);
+  }
+
+  /** Starts moving data. Call after `sync` so the first chunk sees the current toxics. */
   start(): void {
-    if (!this.userReads) this.src.on('data', this.onData);
+    if (!this.userReads) {
+      this.onData = (chunk: Buffer): void => {
+        if (this.wiredVersion !== this.wiring.version) this.sync();
+        this.counters.received += chunk.length;
+        this.head.write(chunk);
+      };
+      this.src.on('data', this.onData);
+    }
     this.src.on('end', this.onEnd);
     this.dst.on('drain', this.onDrain);
     this.src.resume();
   }
 
-  private readonly onData = (chunk: Buffer): void => {
-    this.counters.received += chunk.length;
-    this.head.write(chunk);
-  };
+  /** The 'data' listener of a source without user reads (TLS), made when the link starts. */
+  private onData: ((chunk: Buffer) => void) | undefined;
 
   /**
    * `onread.buffer` of a source socket made with `net.connect({ onread })`: the buffer the next
@@ -172,7 +214,7 @@ export class Link implements StageSink {
    * process that loads more than a few modules) starts a full mark-compact every few hundred
    * reads. Reusing one buffer per link makes the bulk path allocate nothing per read.
    */
-  readonly nextReadBuffer = (): Uint8Array => {
+  nextReadBuffer(): Uint8Array {
     // Small reads (requests, replies, an idle connection's first bytes) go into the shared
     // parking buffer and are copied, as Node itself would copy them: an idle connection then
     // holds no 64 KiB buffer of its own. A link gets its own buffer once reads come in bulk.
@@ -186,7 +228,7 @@ export class Link implements StageSink {
       this.lent = false;
     }
     return this.readBuffer;
-  };
+  }
 
   /**
    * `onread.callback`: `length` bytes were read into the reused buffer. On the fast path (no
@@ -196,7 +238,8 @@ export class Link implements StageSink {
    * queued, the shared parking buffer of the first read) gets a copy, since the buffer is
    * overwritten by the next read.
    */
-  readonly onRead = (length: number, buffer: Uint8Array): boolean => {
+  onRead(length: number, buffer: Uint8Array): boolean {
+    if (this.wiredVersion !== this.wiring.version) this.sync();
     this.counters.received += length;
     this.lastRead = length;
     const dst = this.dst;
@@ -210,7 +253,7 @@ export class Link implements StageSink {
     // Flow control is updateFlow's (pause/resume); `false` stops reading until the link's turn.
     // Only a read that filled the buffer counts against the turn: the socket has more waiting.
     return length < buffer.length || turns.admit(this);
-  };
+  }
 
   /** The link's turn has come after it gave way to others (see {@link TurnBudget}). */
   resumeTurn(): void {
@@ -218,6 +261,7 @@ export class Link implements StageSink {
   }
 
   private readonly onEnd = (): void => {
+    if (this.wiredVersion !== this.wiring.version) this.sync();
     this.head.end();
   };
 
@@ -230,11 +274,28 @@ export class Link implements StageSink {
   write(chunk: Buffer): void {
     if (this.ended || this.dst.destroyed) return;
     this.counters.sent += chunk.length;
+    if (this.noDelayPending) this.beforeWrite(chunk);
     if (!this.dst.write(chunk) && !this.blocked) {
       this.blocked = true;
       this.updateFlow();
     }
   }
+
+  /**
+   * Nagle's algorithm holds a small segment back only while earlier data is unacknowledged, so
+   * a first write that fits one minimal segment leaves at once without TCP_NODELAY; anything
+   * after it (or a larger first write, whose last segment could wait for an ACK) gets the
+   * option first, exactly as if it had been set at connect.
+   */
+  private beforeWrite(chunk: Buffer): void {
+    if (this.firstWriteDone || chunk.length > FIRST_SEGMENT) {
+      this.noDelayPending = false;
+      this.dst.setNoDelay(true);
+    }
+    this.firstWriteDone = true;
+  }
+
+  private firstWriteDone = false;
 
   /** Sink: EOF reached the end of the chain; half-close the destination. */
   end(): void {
@@ -274,9 +335,11 @@ export class Link implements StageSink {
    * and drawn again only when that toxic's toxicity changes.
    */
   rewire(toxics: readonly ToxicEntry[]): void {
+    // The common case at connection setup and on every other proxy's calls: nothing to do.
+    if (toxics.length === 0 && this.stages.length === 0 && this.decisions === undefined) return;
     const previous = this.stages;
     const next: ActiveStage[] = [];
-    const replaced = new Map<ToxicStage, ToxicStage>();
+    let replaced: Map<ToxicStage, ToxicStage> | undefined;
     for (const toxic of toxics) {
       if (toxic.definition.phase !== 'stream' || !toxic.definition.createStage) continue;
       if (!this.isActive(toxic)) continue;
@@ -291,44 +354,56 @@ export class Link implements StageSink {
         next.push(existing);
       } else {
         const fresh = this.createStage(toxic);
-        replaced.set(existing.stage, fresh.stage);
+        (replaced ??= new Map()).set(existing.stage, fresh.stage);
         next.push(fresh);
       }
     }
     for (let i = 0; i < next.length; i++) next[i]!.stage.next = next[i + 1]?.stage ?? this;
     this.head = next[0]?.stage ?? this;
     this.stages = next;
+    if (replaced || previous.some((s) => !next.includes(s))) this.drainRemoved(previous, replaced);
+    if (this.decisions) {
+      // Deleting the entry being visited is safe in a Map iteration.
+      for (const toxic of this.decisions.keys()) {
+        if (!toxics.includes(toxic)) this.decisions.delete(toxic);
+      }
+    }
+  }
 
-    // Removed (or replaced) stages hand what they hold to whoever now follows them. A stage
-    // nearer the sink holds older bytes than the stages before it, so drain from the tail
-    // towards the head: when consecutive stages are removed, their common successor receives
-    // the oldest bytes first and order is kept.
-    const kept = new Set(next.map((s) => s.stage));
+  /**
+   * Removed (or replaced) stages hand what they hold to whoever now follows them. A stage
+   * nearer the sink holds older bytes than the stages before it, so drain from the tail
+   * towards the head: when consecutive stages are removed, their common successor receives
+   * the oldest bytes first and order is kept.
+   */
+  private drainRemoved(
+    previous: readonly ActiveStage[],
+    replaced: Map<ToxicStage, ToxicStage> | undefined,
+  ): void {
+    const kept = (stage: ToxicStage): boolean => this.stages.some((s) => s.stage === stage);
     for (let i = previous.length - 1; i >= 0; i--) {
       const old = previous[i]!.stage;
-      if (kept.has(old)) continue;
-      let successor: StageSink | undefined = replaced.get(old);
+      if (kept(old)) continue;
+      let successor: StageSink | undefined = replaced?.get(old);
       for (let j = i + 1; successor === undefined && j < previous.length; j++) {
         const candidate = previous[j]!.stage;
-        if (kept.has(candidate)) successor = candidate;
-        else if (replaced.has(candidate)) successor = replaced.get(candidate);
+        if (kept(candidate)) successor = candidate;
+        else if (replaced?.has(candidate)) successor = replaced.get(candidate);
       }
       old.next = successor ?? this;
       old.drain();
       old.dispose();
     }
-    for (const toxic of [...this.decisions.keys()]) {
-      if (!toxics.includes(toxic)) this.decisions.delete(toxic);
-    }
   }
 
   private isActive(toxic: ToxicEntry): boolean {
-    let decision = this.decisions.get(toxic);
+    const decisions = (this.decisions ??= new Map<ToxicEntry, Decision>());
+    let decision = decisions.get(toxic);
     if (!decision || decision.toxicityVersion !== toxic.toxicityVersion) {
       const active =
         toxic.toxicity >= 1 || (toxic.toxicity > 0 && this.host.random() < toxic.toxicity);
       decision = { toxicityVersion: toxic.toxicityVersion, active };
-      this.decisions.set(toxic, decision);
+      decisions.set(toxic, decision);
     }
     return decision.active;
   }
@@ -360,7 +435,7 @@ export class Link implements StageSink {
     for (const { stage } of this.stages) stage.dispose();
     this.stages = [];
     this.head = NULL_SINK;
-    this.src.off('data', this.onData);
+    if (this.onData) this.src.off('data', this.onData);
     this.src.off('end', this.onEnd);
     this.dst.off('drain', this.onDrain);
   }

@@ -7,9 +7,10 @@
  *   (HTTP mode)  listen ──▶ HTTP server ──[request toxics]──▶ keep-alive agent ──▶ upstream
  * ```
  *
- * Toxics are shared configuration; each connection builds its own stages from them and is
- * rewired at once when they change, so a fault added or removed on a live connection takes
- * effect on its next byte. Toxics may carry a lease (`expires_in`): the proxy removes them by
+ * Toxics are shared configuration; each connection builds its own stages from them and
+ * rewires itself before its next chunk when they change, so a fault added or removed on a live
+ * connection takes effect on its next byte; a sweep rewires the connections that read nothing
+ * meanwhile within a few loop turns (rewire-sweep.ts). Toxics may carry a lease (`expires_in`): the proxy removes them by
  * itself at the deadline, so a runner that dies cannot leave the fault behind. Counters of
  * connections, bytes and requests, per proxy and per toxic, are live (Toxiproxy counts bytes
  * only when a connection closes).
@@ -31,6 +32,7 @@ import {
   type HostPort,
 } from './address.js';
 import { ProxyConnection, type ConnectionHost } from './connection.js';
+import { RewireSweep, type Wiring } from './rewire-sweep.js';
 import { HttpModeServer } from './http-mode.js';
 import type { DirectionCounters } from './link.js';
 import type { RandomSource } from './random.js';
@@ -117,6 +119,12 @@ export class FaultProxy implements ConnectionHost {
   private server: Server | HttpModeServer | undefined;
   private readonly upstreamToxics: ToxicEntry[] = [];
   private readonly downstreamToxics: ToxicEntry[] = [];
+  /** Versions of each direction's toxics: links rewire themselves when theirs is behind. */
+  private readonly wiring = {
+    upstream: { version: 0, toxics: this.upstreamToxics },
+    downstream: { version: 0, toxics: this.downstreamToxics },
+  };
+  private readonly sweep = new RewireSweep();
   private readonly leases = new Map<ToxicEntry, NodeJS.Timeout>();
   private disableLease: { until: Date; timer: NodeJS.Timeout } | undefined;
   readonly connections = new Set<ProxyConnection>();
@@ -227,7 +235,8 @@ export class FaultProxy implements ConnectionHost {
         ? new HttpModeServer(this)
         : this.certificate
           ? this.tlsServer(this.certificate)
-          : createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, this.accept);
+          : // No noDelay here: the links set TCP_NODELAY when a write needs it (Link.beforeWrite).
+            createServer({ pauseOnConnect: true, allowHalfOpen: true }, this.accept);
     await listenOn(server, target);
     const address = server.address();
     if (address && typeof address === 'object')
@@ -261,7 +270,7 @@ export class FaultProxy implements ConnectionHost {
     server.on('secureConnection', (socket: TLSSocket) => {
       this.tlsStats.handshakes++;
       socket.pause();
-      this.accept(socket);
+      this.acceptSocket(socket, false);
     });
     return server;
   }
@@ -343,6 +352,11 @@ export class FaultProxy implements ConnectionHost {
 
   toxicsFor(direction: StreamDirection): readonly ToxicEntry[] {
     return direction === 'upstream' ? this.upstreamToxics : this.downstreamToxics;
+  }
+
+  /** The toxics of one direction with their version, for the links (see rewire-sweep.ts). */
+  wiringFor(direction: StreamDirection): Wiring {
+    return this.wiring[direction];
   }
 
   getToxic(name: string): ToxicEntry {
@@ -488,21 +502,33 @@ export class FaultProxy implements ConnectionHost {
 
   /**
    * Brings live connections in line with a change of `entry`: only the direction it acts on,
-   * and nothing at all for connection-open and HTTP toxics (links never carry those). Cost is
-   * O(connections) per call, so the API stays quick with thousands of idle connections.
+   * and nothing at all for connection-open and HTTP toxics (links never carry those). The call
+   * itself is O(1): the direction's version is bumped, each link rewires itself before its next
+   * chunk, and a sweep rewires the rest a batch per loop turn (rewire-sweep.ts).
    */
   private rewireAll(entry?: ToxicEntry): void {
     if (entry && entry.definition.phase !== 'stream') return;
     const direction = entry?.stream;
-    for (const connection of this.connections) connection.rewire(direction);
+    if (direction !== 'downstream') this.wiring.upstream.version++;
+    if (direction !== 'upstream') this.wiring.downstream.version++;
+    if (this.connections.size > 0) this.sweep.start(this.connections, direction);
   }
 
   // --- data path ----------------------------------------------------------------------------
 
+  /** A plain TCP listener's connection: no TCP_NODELAY yet (its link sets it when needed). */
   private readonly accept = (socket: Socket): void => {
+    this.acceptSocket(socket, true);
+  };
+
+  private acceptSocket(socket: Socket, lazyNoDelay: boolean): void {
     this.counters.connectionsTotal++;
-    const connection = new ProxyConnection(socket, this);
+    const connection = new ProxyConnection(socket, this, { lazyNoDelay });
     this.connections.add(connection);
+    if (this.connectToxics === 0) {
+      connection.open(0);
+      return;
+    }
     let delay = 0;
     for (const toxic of this.toxics) {
       if (toxic.definition.phase !== 'connect') continue;
@@ -520,7 +546,15 @@ export class FaultProxy implements ConnectionHost {
     }
     // Each delay is bounded when set; stacked ones are capped at what one timer can hold.
     connection.open(Math.min(delay, MAX_TIMER_MS));
-  };
+  }
+
+  /** Connection-open toxics set now: with none, an accept skips the toxic list altogether. */
+  private get connectToxics(): number {
+    let n = 0;
+    for (const t of this.upstreamToxics) if (t.definition.phase === 'connect') n++;
+    for (const t of this.downstreamToxics) if (t.definition.phase === 'connect') n++;
+    return n;
+  }
 
   connectionClosed(connection: ProxyConnection): void {
     this.connections.delete(connection);
@@ -563,6 +597,7 @@ export class FaultProxy implements ConnectionHost {
 
   /** Releases every timer; used when the proxy is deleted. */
   async dispose(): Promise<void> {
+    this.sweep.stop();
     for (const timer of this.leases.values()) clearTimeout(timer);
     this.leases.clear();
     await this.stop();

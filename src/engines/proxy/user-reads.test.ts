@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { adoptWithUserReads } from './user-reads.js';
+import { useUserReads } from './user-reads.js';
 
 async function listening(server: Server): Promise<number> {
   server.listen(0, '127.0.0.1');
@@ -10,8 +10,8 @@ async function listening(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-describe('adoptWithUserReads', () => {
-  it('adopts an accepted socket on this Node: reads land in the given buffers, in order, then EOF; writes and the server count still work', async () => {
+describe('useUserReads', () => {
+  it('gives an accepted socket user reads on this Node: reads land in the given buffers, in order, then EOF; writes and the server count still work', async () => {
     const server = createServer({ pauseOnConnect: true, allowHalfOpen: true });
     const port = await listening(server);
     const buffers = [Buffer.alloc(4096), Buffer.alloc(4096)];
@@ -19,9 +19,9 @@ describe('adoptWithUserReads', () => {
     const handed = new Set<Uint8Array>();
     const received: Buffer[] = [];
     let foreign = 0;
-    const adopted = new Promise<Socket>((resolve) => {
-      server.once('connection', (original: Socket) => {
-        const socket = adoptWithUserReads(original, {
+    const accepted = new Promise<Socket>((resolve) => {
+      server.once('connection', (socket: Socket) => {
+        const ok = useUserReads(socket, {
           buffer: () => {
             const b = buffers[turn++ % 2]!;
             handed.add(b);
@@ -34,16 +34,15 @@ describe('adoptWithUserReads', () => {
           },
         });
         assert.ok(
-          socket,
-          'Node 20 internals allow adoption (otherwise the proxy silently falls back to a copy per read)',
+          ok,
+          'Node 20 internals allow user reads on an accepted socket (otherwise the proxy silently falls back to a copy per read)',
         );
-        // The original no longer owns the connection: destroying it must not close it.
-        original.destroy();
+        socket.on('data', () => assert.fail('user reads deliver no data events'));
         resolve(socket);
       });
     });
     const client = connect(port, '127.0.0.1');
-    const socket = await adopted;
+    const socket = await accepted;
     const payload = Buffer.alloc(300_000);
     for (let i = 0; i < payload.length; i++) payload[i] = (i * 7919) % 251;
     socket.resume();
@@ -60,7 +59,7 @@ describe('adoptWithUserReads', () => {
     const count = await new Promise<number>((resolve, reject) =>
       server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
     );
-    assert.equal(count, 0, 'the server counted the connection down when the adopted socket closed');
+    assert.equal(count, 0, 'the server counted the connection down when the socket closed');
     client.destroy();
     server.close();
   });
@@ -70,18 +69,19 @@ describe('adoptWithUserReads', () => {
     const port = await listening(server);
     const buffer = Buffer.alloc(1024);
     let total = 0;
-    const adopted = new Promise<Socket>((resolve) => {
-      server.once('connection', (original: Socket) => {
-        resolve(
-          adoptWithUserReads(original, {
+    const accepted = new Promise<Socket>((resolve) => {
+      server.once('connection', (socket: Socket) => {
+        assert.ok(
+          useUserReads(socket, {
             buffer: () => buffer,
             callback: (n) => ((total += n), true),
-          })!,
+          }),
         );
+        resolve(socket);
       });
     });
     const client = connect(port, '127.0.0.1');
-    const socket = await adopted;
+    const socket = await accepted;
     client.write(Buffer.alloc(10_000, 1));
     // Still paused (pauseOnConnect): nothing is read until resume.
     await new Promise((r) => setImmediate(r));
@@ -100,7 +100,7 @@ describe('adoptWithUserReads', () => {
     server.close();
   });
 
-  it('leaves a socket it cannot adopt alone (already reading, or not a plain TCP socket)', async () => {
+  it('leaves a socket it cannot change alone (already reading, or not a plain TCP socket)', async () => {
     const server = createServer();
     const port = await listening(server);
     const got = new Promise<Socket>((resolve) => server.once('connection', resolve));
@@ -108,8 +108,8 @@ describe('adoptWithUserReads', () => {
     const original = await got;
     original.on('data', () => {});
     assert.equal(
-      adoptWithUserReads(original, { buffer: () => Buffer.alloc(16), callback: () => true }),
-      undefined,
+      useUserReads(original, { buffer: () => Buffer.alloc(16), callback: () => true }),
+      false,
     );
     client.end('still here');
     const [data] = await once(original, 'data');
