@@ -150,7 +150,7 @@ function runGroup(group, index) {
       cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
       env: {
-        ...process.env,
+        ...testEnv,
         FAULTLINE_TEST_DURATIONS: join(tmp, `durations-${index}.txt`),
         ...(build ? { FAULTLINE_TEST_BUILD: build } : {}),
       },
@@ -251,6 +251,14 @@ function saveDurations() {
   console.log(`durations of ${Object.keys(measured).length} files written to test/durations.json`);
 }
 
+// Never the machine's run registry: a test run that ends with a fault left (on purpose: the
+// residue and kill -9 tests) keeps its registration, and `faultline halt` or `recover` on this
+// machine would then find the tests' dead runs. Every group gets a state home of its own
+// ($XDG_STATE_HOME, so the default path is still the one tested), removed at the end.
+const stateHome = mkdtempSync(join(tmpdir(), 'faultline-test-state-'));
+const testEnv = { ...process.env, XDG_STATE_HOME: stateHome };
+delete testEnv['FAULTLINE_STATE_DIR'];
+
 // The children the tests start (the CLI, demo services) run from a transpiled build, not tsx:
 // scripts/test-build.mjs says why. Only the groups after unit start them.
 let build;
@@ -284,6 +292,7 @@ for (const [index, group] of groups.entries()) {
 }
 if (writeDurations) saveDurations();
 rmSync(tmp, { recursive: true, force: true });
+rmSync(stateHome, { recursive: true, force: true });
 console.log(`suite: ${((Date.now() - started) / 1000).toFixed(0)} s`);
 console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(ok && total.passed + total.failed > 0 ? 0 : 1);

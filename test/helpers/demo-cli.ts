@@ -46,7 +46,15 @@ export function startDemo(cwd: string, args: string[] = []): DemoChild {
     entryArgs('cli/main', 'demo', '--dir', join(cwd, 'demo'), ...args),
     {
       cwd,
-      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', FAULTLINE_DEMO_MARK: cwd },
+      // A demo killed mid-run keeps its registration: in the test's directory, never the
+      // machine's registry (XDG_STATE_HOME, so the default layout is what is exercised).
+      env: {
+        ...process.env,
+        DATABASE_URL: '',
+        REDIS_URL: '',
+        FAULTLINE_DEMO_MARK: cwd,
+        XDG_STATE_HOME: join(cwd, 'state'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

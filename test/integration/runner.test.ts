@@ -301,6 +301,9 @@ describe('runner: a fault that cannot be removed', () => {
       const plan = planExperiment(parseExperiment(stringify(doc), file), { file, env: {} });
       const journal = await runExperiment(plan, {
         journalPath: join(dir, 'j.json'),
+        // A run with a fault left keeps its registration: in the test's directory, never the
+        // machine's registry.
+        registry: join(dir, 'runs'),
         cleanupTimeoutMs: 3_000,
         // The control API disappears while the fault is on: nothing can remove it through it.
         onEvent: (event) => {
