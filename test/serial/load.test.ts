@@ -40,6 +40,20 @@ describe('load generator', () => {
     }
   });
 
+  /** A server that notes when each request arrives and answers after `delayMs`; its URL. */
+  async function arrivalServer(delayMs: number): Promise<{ url: string; arrivals: number[] }> {
+    const arrivals: number[] = [];
+    const server = createServer((_req, res) => {
+      arrivals.push(performance.now());
+      if (delayMs > 0) setTimeout(() => res.end('ok'), delayMs);
+      else res.end('ok');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    servers.push(server);
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, arrivals };
+  }
+
   it(
     'open model: holds the rate and sees a 1 s stall that a closed loop hides',
     { timeout: 30_000 },
@@ -78,17 +92,10 @@ describe('load generator', () => {
     async () => {
       // Every answer takes 50 ms. Requests are due every 10 ms and may leave up to 20 ms early:
       // a latency timed from the due time would show as little as 30 ms.
-      const arrivals: number[] = [];
-      const server = createServer((_req, res) => {
-        arrivals.push(performance.now());
-        setTimeout(() => res.end('ok'), 50);
-      });
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      servers.push(server);
+      const { url, arrivals } = await arrivalServer(50);
       let metrics: LoadMetrics | undefined;
       const report = await runLoad({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+        url,
         stages: [{ durationMs: 2000, from: 100 }],
         sendWindowMs: 20,
         onStart: (m) => (metrics = m),
@@ -117,17 +124,10 @@ describe('load generator', () => {
     async () => {
       // 500/s: the adaptive window is 40 ms (20 arrivals), capped at each second's end, so the
       // server sees each second's 500 requests within that second, not only by due time.
-      const arrivals: number[] = [];
-      const server = createServer((_req, res) => {
-        arrivals.push(performance.now());
-        res.end('ok');
-      });
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      servers.push(server);
+      const { url, arrivals } = await arrivalServer(0);
       let metrics: LoadMetrics | undefined;
       const report = await runLoad({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+        url,
         stages: [{ durationMs: 3000, from: 500 }],
         onStart: (m) => (metrics = m),
       });
