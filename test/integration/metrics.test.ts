@@ -363,10 +363,23 @@ describe('Prometheus metrics', () => {
         }),
         journal.faultline.faults[0]!.touched!.connections,
       );
-      const recovered = (journal.faultline.load!.phases.after as { recovered_after_ms: number })
-        .recovered_after_ms;
-      assert.equal(sample(text, 'faultline_recovery_seconds_count', labels), 1);
-      assert.equal(sample(text, 'faultline_recovery_seconds_sum', labels), recovered / 1000);
+      const after = journal.faultline.load!.phases.after as {
+        recovered_after_ms: number | null;
+        not_back?: string;
+      };
+      // The time to recovery is observed when the sliding window found the load back within the
+      // recovery time; on a busy machine it can miss it (then the journal says how far off it was)
+      // while the residue check after the rollbacks, measured again, still calls the run held.
+      if (after.recovered_after_ms === null) {
+        assert.ok(after.not_back, 'a run not back in time says how far off it was');
+        assert.equal(sample(text, 'faultline_recovery_seconds_count', labels) ?? 0, 0);
+      } else {
+        assert.equal(sample(text, 'faultline_recovery_seconds_count', labels), 1);
+        assert.equal(
+          sample(text, 'faultline_recovery_seconds_sum', labels),
+          after.recovered_after_ms / 1000,
+        );
+      }
       const during = journal.steady_states.during
         .flatMap((s) => s.probes)
         .filter((p) => p.name === 'load: error_rate < 5%');
