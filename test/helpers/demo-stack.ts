@@ -1,7 +1,10 @@
 /**
- * The demo scenarios' shared test set-up: a DemoStack on the machine's PostgreSQL with a
- * redis-server of its own, started before a suite and closed after it, and the checks every
- * scenario run shares. Used by test/paired/demo-scenarios.test.ts (fragile builds, the bypass) and
+ * The demo scenarios' shared test set-up: a DemoStack on a PostgreSQL server of its own (initdb +
+ * pg_ctl, max_connections 300) with a redis-server of its own, started before a suite and closed
+ * after it, and the checks every scenario run shares. A server of its own because the suites run
+ * their scenarios at the same time: three resilient builds hold 32 connections each, and the
+ * machine's server allows 100 in all (measured: "sorry, too many clients already" once a second
+ * suite ran beside). Used by test/paired/demo-scenarios.test.ts (fragile builds, the bypass) and
  * test/paired/demo-scenarios-resilient.test.ts (resilient builds, the pool refactor).
  */
 import assert from 'node:assert/strict';
@@ -10,17 +13,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { DemoStack, type ScenarioRun } from '../../src/demo/stack.js';
-
-const DATABASE_URL =
-  process.env['FAULTLINE_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { startPostgres, type PrivatePostgres } from './private-postgres.js';
 
 /** Starts a stack before the suite and closes it after; `get()` is the running stack. */
 export function demoStackForSuite(): { get: () => DemoStack } {
   let dir: string | undefined;
   let stack: DemoStack | undefined;
+  let postgres: PrivatePostgres | undefined;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'faultline-demo-e2e-'));
-    stack = await DemoStack.start({ workDir: dir, databaseUrl: DATABASE_URL });
+    postgres = await startPostgres({ max_connections: 300 });
+    stack = await DemoStack.start({ workDir: dir, databaseUrl: postgres.url() });
     assert.ok(stack.redis, `a Redis is needed: ${String(stack.redisSkipped)}`);
     assert.match(
       stack.redis.describe,
@@ -30,6 +33,7 @@ export function demoStackForSuite(): { get: () => DemoStack } {
   });
   after(async () => {
     await stack?.close();
+    await postgres?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
   return {
