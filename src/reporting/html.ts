@@ -242,15 +242,24 @@ const CHART_SCRIPT = String.raw`
   var LIMIT_COLOURS = { threshold: '#9a6700', stop: '#a40e26' };
   var thresholds = load.thresholds || [];
   function limitsOf(kind) { return thresholds.filter(function (t) { return t.chart === kind; }); }
+  // The fault windows are shaded beneath the grid and the series (drawClear); the markers and
+  // the limits are drawn above them (draw): uPlot's grid lines (2 px, 7 % black) drawn over a
+  // marker that falls on a tick had faded it to another colour.
+  function underlayOf() { return function (u) { underlay(u); }; }
   function overlayOf(kind) { return function (u) { overlay(u, kind); }; }
-  function overlay(u, kind) {
-    var ctx = u.ctx, top = u.bbox.top, height = u.bbox.height, left = u.bbox.left, width = u.bbox.width;
+  function underlay(u) {
+    var ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
     ctx.save();
     load.windows.forEach(function (w) {
       var x0 = u.valToPos(w.from, 'x', true), x1 = u.valToPos(w.to, 'x', true);
       ctx.fillStyle = 'rgba(207, 34, 46, 0.12)';
       ctx.fillRect(x0, top, Math.max(1, x1 - x0), height);
     });
+    ctx.restore();
+  }
+  function overlay(u, kind) {
+    var ctx = u.ctx, top = u.bbox.top, height = u.bbox.height, left = u.bbox.left, width = u.bbox.width;
+    ctx.save();
     load.markers.forEach(function (m) {
       var x = Math.round(u.valToPos(m.at, 'x', true));
       ctx.strokeStyle = COLOURS[m.kind] || '#000';
@@ -306,7 +315,7 @@ const CHART_SCRIPT = String.raw`
       series: [{ label: 's' }].concat(series.map(function (s) {
         return { label: s.label, stroke: s.colour, width: 2, points: { show: false } };
       })),
-      hooks: { drawClear: [overlayOf(kind)] }
+      hooks: { drawClear: [underlayOf()], draw: [overlayOf(kind)] }
     };
     var cols = [load.series.t].concat(series.map(function (s) { return load.series[s.key]; }));
     var plot = new uPlot(opts, cols, el);
