@@ -11,6 +11,9 @@ import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, type TestContext } from 'node:test';
+import type { AddressInfo } from 'node:net';
+import { startControlServer } from '../../src/engines/proxy/api/server.js';
+import { ProxyCollection } from '../../src/engines/proxy/proxy-collection.js';
 import type { Journal } from '../../src/journal/journal.js';
 import { runExperimentDoc } from './run-experiment.js';
 import { watchOutput } from './wait-for.js';
@@ -118,4 +121,38 @@ export function verdictSuite(): {
     return journal;
   };
   return { children, run };
+}
+
+/** A `proxy` target: faultline's own proxy listening on `listen`, in front of PostgreSQL. */
+export const pgProxyTarget = (listen: number): Record<string, unknown> => ({
+  type: 'proxy',
+  listen: `127.0.0.1:${listen}`,
+  upstream: `${PG.host}:${PG.port}`,
+});
+
+/**
+ * A proxy `pg` in front of PostgreSQL behind a faultline control server (`api`), and `stripped`:
+ * the same server as a Toxiproxy-compatible one without stats ({@link withoutStats}). `close`
+ * stops all three.
+ */
+export async function startPgProxyServer(): Promise<{
+  proxy: Awaited<ReturnType<ProxyCollection['create']>>;
+  api: string;
+  stripped: string;
+  close: () => Promise<void>;
+}> {
+  const collection = new ProxyCollection();
+  const api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
+  const relay = await withoutStats(api.url);
+  const proxy = await collection.create({ name: 'pg', upstream: `${PG.host}:${PG.port}` });
+  return {
+    proxy,
+    api: api.url,
+    stripped: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+    close: async () => {
+      relay.close();
+      await api.close();
+      await collection.close();
+    },
+  };
 }

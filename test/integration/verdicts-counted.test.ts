@@ -17,20 +17,18 @@
  * verdicts that rest on whether the load moved (1, 2, 5) are in test/serial/verdicts.test.ts.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { ProxyCollection } from '../../src/engines/proxy/proxy-collection.js';
-import { startControlServer } from '../../src/engines/proxy/api/server.js';
 import { freePort } from '../helpers/services.js';
 import {
-  PG,
-  SERVICE,
   load,
+  PG,
+  pgProxyTarget,
   pgUrl,
   pids,
+  SERVICE,
   startPayments,
+  startPgProxyServer,
   verdictSuite,
-  withoutStats,
 } from '../helpers/verdict-service.js';
 
 describe(
@@ -47,11 +45,7 @@ describe(
         const listen = await freePort();
         const journal = await run(t, {
           targets: {
-            db: {
-              type: 'proxy',
-              listen: `127.0.0.1:${listen}`,
-              upstream: `${PG.host}:${PG.port}`,
-            },
+            db: pgProxyTarget(listen),
           },
           runtime: { hypothesisFrequency: '300ms' },
           steadyState: {
@@ -86,20 +80,19 @@ describe(
       '4. a rollback that leaves a toxic behind is residue (5)',
       { timeout: 60_000 },
       async (t) => {
-        const collection = new ProxyCollection();
-        const api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
-        const proxy = await collection.create({ name: 'pg', upstream: `${PG.host}:${PG.port}` });
+        const stack = await startPgProxyServer();
+        const { proxy } = stack;
         try {
           const url = await startPayments(pgUrl(proxy.port), children);
           const journal = await run(t, {
-            targets: { db: { type: 'remote-proxy', url: api.url, proxy: 'pg' } },
+            targets: { db: { type: 'remote-proxy', url: stack.api, proxy: 'pg' } },
             steadyState: { load: load(url), thresholds: ['p99 < 2s'] },
             method: [{ fault: 'latency', target: 'db', delay: '100ms', duration: '1s' }],
             rollbacks: [
               {
                 name: 'a rollback that adds instead of removing',
                 http: {
-                  url: `${api.url}/proxies/pg/toxics`,
+                  url: `${stack.api}/proxies/pg/toxics`,
                   method: 'POST',
                   body: JSON.stringify({
                     name: 'left-behind',
@@ -125,8 +118,7 @@ describe(
             'faultline reports the toxic it did not add; it does not remove it',
           );
         } finally {
-          await api.close();
-          await collection.close();
+          await stack.close();
         }
       },
     );
@@ -140,11 +132,7 @@ describe(
         const pid = pids.get(url)!;
         const journal = await run(t, {
           targets: {
-            db: {
-              type: 'proxy',
-              listen: `127.0.0.1:${listen}`,
-              upstream: `${PG.host}:${PG.port}`,
-            },
+            db: pgProxyTarget(listen),
           },
           steadyState: { load: load(url), thresholds: ['p99 < 10s'] },
           method: [
@@ -174,11 +162,8 @@ describe(
       '7. a stated effect (shows:) proves a fault nothing counts, and one it never sees is inconclusive (4) whatever was counted',
       { timeout: 90_000 },
       async (t) => {
-        const collection = new ProxyCollection();
-        const api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
-        const toxiproxy = await withoutStats(api.url);
-        const proxy = await collection.create({ name: 'pg', upstream: `${PG.host}:${PG.port}` });
-        const server = `http://127.0.0.1:${(toxiproxy.address() as AddressInfo).port}`;
+        const stack = await startPgProxyServer();
+        const { proxy, stripped: server } = stack;
         try {
           const url = await startPayments(pgUrl(proxy.port), children); // through the proxy
           // No load: nothing but the stated effect can show what the fault did.
@@ -222,11 +207,7 @@ describe(
           const mild = await run(t, {
             ...doc('20ms'),
             targets: {
-              db: {
-                type: 'proxy',
-                listen: `127.0.0.1:${listen}`,
-                upstream: `${PG.host}:${PG.port}`,
-              },
+              db: pgProxyTarget(listen),
             },
             method: [
               {
@@ -249,9 +230,7 @@ describe(
           assert.equal(mild.faultline.outcome, 'inconclusive', mild.faultline.reason);
           assert.equal(mild.faultline.exit_code, 4);
         } finally {
-          toxiproxy.close();
-          await api.close();
-          await collection.close();
+          await stack.close();
         }
       },
     );
@@ -265,11 +244,7 @@ describe(
         const service = `http://127.0.0.1:${port}`;
         const journal = await run(t, {
           targets: {
-            db: {
-              type: 'proxy',
-              listen: `127.0.0.1:${listen}`,
-              upstream: `${PG.host}:${PG.port}`,
-            },
+            db: pgProxyTarget(listen),
             payments: {
               type: 'service',
               command: [process.execPath, '--import', 'tsx', SERVICE],

@@ -13,18 +13,16 @@
  * and stated effects (3, 4, 6, 7, 8) are in test/integration/verdicts-counted.test.ts.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { ProxyCollection } from '../../src/engines/proxy/proxy-collection.js';
-import { startControlServer } from '../../src/engines/proxy/api/server.js';
 import { freePort } from '../helpers/services.js';
 import {
-  PG,
   load,
+  PG,
+  pgProxyTarget,
   pgUrl,
   startPayments,
+  startPgProxyServer,
   verdictSuite,
-  withoutStats,
 } from '../helpers/verdict-service.js';
 
 describe('verdicts that never lie: the load decides (a service on real PostgreSQL, real load)', () => {
@@ -37,11 +35,7 @@ describe('verdicts that never lie: the load decides (a service on real PostgreSQ
       const url = await startPayments(pgUrl(PG.port), children); // straight to PostgreSQL
       const journal = await run(t, {
         targets: {
-          db: {
-            type: 'proxy',
-            listen: `127.0.0.1:${await freePort()}`,
-            upstream: `${PG.host}:${PG.port}`,
-          },
+          db: pgProxyTarget(await freePort()),
         },
         steadyState: { load: load(url), thresholds: ['error_rate < 5%'] },
         method: [{ fault: 'disable', target: 'db', duration: '1500ms' }],
@@ -61,11 +55,8 @@ describe('verdicts that never lie: the load decides (a service on real PostgreSQ
     '2. a bypass behind a Toxiproxy-compatible server without stats is inconclusive (4); going through it, the load shows the fault',
     { timeout: 90_000 },
     async (t) => {
-      const collection = new ProxyCollection();
-      const api = await startControlServer({ collection, host: '127.0.0.1', port: 0 });
-      const toxiproxy = await withoutStats(api.url);
-      const proxy = await collection.create({ name: 'pg', upstream: `${PG.host}:${PG.port}` });
-      const server = `http://127.0.0.1:${(toxiproxy.address() as AddressInfo).port}`;
+      const stack = await startPgProxyServer();
+      const { proxy, stripped: server } = stack;
       try {
         const bypassing = await startPayments(pgUrl(PG.port), children);
         const doc = (url: string): Record<string, unknown> => ({
@@ -89,9 +80,7 @@ describe('verdicts that never lie: the load decides (a service on real PostgreSQ
         assert.match(reached.faultline.faults[0]!.efficacy?.detail ?? '', /latency shift \+\d/);
         assert.equal(reached.faultline.outcome, 'held', reached.faultline.reason);
       } finally {
-        toxiproxy.close();
-        await api.close();
-        await collection.close();
+        await stack.close();
       }
     },
   );
@@ -105,7 +94,7 @@ describe('verdicts that never lie: the load decides (a service on real PostgreSQ
       const hog = `${JSON.stringify(process.execPath)} -e "const end = Date.now() + 6000; while (Date.now() < end);"`;
       const journal = await run(t, {
         targets: {
-          db: { type: 'proxy', listen: `127.0.0.1:${listen}`, upstream: `${PG.host}:${PG.port}` },
+          db: pgProxyTarget(listen),
         },
         steadyState: { load: load(url), thresholds: ['p99 < 2s'] },
         method: [
