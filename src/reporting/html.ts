@@ -245,7 +245,6 @@ const CHART_SCRIPT = String.raw`
   // The fault windows are shaded beneath the grid and the series (drawClear); the markers and
   // the limits are drawn above them (draw): uPlot's grid lines (2 px, 7 % black) drawn over a
   // marker that falls on a tick had faded it to another colour.
-  function underlayOf() { return function (u) { underlay(u); }; }
   function overlayOf(kind) { return function (u) { overlay(u, kind); }; }
   function underlay(u) {
     var ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
@@ -315,7 +314,7 @@ const CHART_SCRIPT = String.raw`
       series: [{ label: 's' }].concat(series.map(function (s) {
         return { label: s.label, stroke: s.colour, width: 2, points: { show: false } };
       })),
-      hooks: { drawClear: [underlayOf()], draw: [overlayOf(kind)] }
+      hooks: { drawClear: [underlay], draw: [overlayOf(kind)] }
     };
     var cols = [load.series.t].concat(series.map(function (s) { return load.series[s.key]; }));
     var plot = new uPlot(opts, cols, el);

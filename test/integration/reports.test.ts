@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { stringify } from 'yaml';
 import type { Journal } from '../../src/journal/journal.js';
 import { hypothesisRows } from '../../src/reporting/hypotheses.js';
@@ -45,6 +45,38 @@ const COUNT_PIXELS = `[...document.querySelectorAll('#charts canvas')].map((canv
   }
   return n;
 })`;
+
+/**
+ * Opens the report FILE in headless Chromium (1200 × 900), waits for its three charts and runs
+ * `check` on the page with what the page logged as an error or warning and what it fetched from
+ * outside the file; the browser is closed whatever happens.
+ */
+async function withReportPage(
+  file: string,
+  check: (page: Page, seen: { problems: string[]; requests: string[] }) => Promise<void>,
+): Promise<void> {
+  const browser = await chromium.launch({
+    executablePath: TOOLS.chromium.find(),
+    args: ['--no-sandbox'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const seen = { problems: [] as string[], requests: [] as string[] };
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning')
+        seen.problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => seen.problems.push(`page error: ${e.message}`));
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) seen.requests.push(r.url());
+    });
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-charts="3"]', { timeout: 10_000 });
+    await check(page, seen);
+  } finally {
+    await browser.close();
+  }
+}
 
 const cli = (argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> =>
   runCli(argv, { cwd, env: { PATH: process.env['PATH'], ...env } });
@@ -240,23 +272,7 @@ describe('reports from real runs', () => {
     'HTML: opens offline in headless Chromium, no console error, charts drawn, journal text escaped',
     { timeout: 60_000, skip: needTool(TOOLS.chromium) },
     async () => {
-      const executablePath = TOOLS.chromium.find();
-      let browser: Browser | undefined;
-      try {
-        browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
-        const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-        const problems: string[] = [];
-        const requests: string[] = [];
-        page.on('console', (m) => {
-          if (m.type() === 'error' || m.type() === 'warning')
-            problems.push(`console ${m.type()}: ${m.text()}`);
-        });
-        page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-        page.on('request', (r) => {
-          if (!r.url().startsWith('file:')) requests.push(r.url());
-        });
-        await page.goto(pathToFileURL(join(dir, 'out/report.html')).href, { waitUntil: 'load' });
-        await page.waitForSelector('body[data-charts="3"]', { timeout: 10_000 });
+      await withReportPage(join(dir, 'out/report.html'), async (page, { problems, requests }) => {
         assert.deepEqual(problems, []);
         assert.deepEqual(requests, [], 'the page fetched nothing: it opens offline');
 
@@ -340,9 +356,7 @@ describe('reports from real runs', () => {
           (await stat(shot)).size > 20_000,
           'a screenshot of the report is kept in test-artifacts/report.png',
         );
-      } finally {
-        await browser?.close();
-      }
+      });
     },
   );
 
@@ -359,13 +373,7 @@ describe('reports from real runs', () => {
       moved.rollbacks[0]!.start = new Date(origin + 10_000).toISOString();
       const html = join(dir, 'out', 'report-on-tick.html');
       await writeReports(moved, { html });
-      const executablePath = TOOLS.chromium.find();
-      let browser: Browser | undefined;
-      try {
-        browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
-        const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-        await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
-        await page.waitForSelector('body[data-charts="3"]', { timeout: 10_000 });
+      await withReportPage(html, async (page) => {
         const pixels = (await page.evaluate(COUNT_PIXELS)) as { id: string; rollback: number }[];
         assert.equal(pixels.length, 3);
         for (const chart of pixels)
@@ -373,9 +381,7 @@ describe('reports from real runs', () => {
             chart.rollback > 50,
             `rollback on a tick marked in ${chart.id}: ${JSON.stringify(chart)}`,
           );
-      } finally {
-        await browser?.close();
-      }
+      });
     },
   );
 
