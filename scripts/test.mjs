@@ -3,10 +3,16 @@
 // spec report, and ends with one line `N passed, N failed, N skipped` added up from the
 // runners' TAP reports. Exits non-zero when any test failed or a runner itself failed.
 //
-// Four groups, one after the other:
+// Four groups:
 //   - unit: the test files under src/ and test/architecture/, several at a time (the number of
 //     cores + 2), with typecheck, lint and the format check beside them (--checks): all of them
-//     CPU work that no timing depends on;
+//     CPU work that no timing depends on. Where `chrt` can set SCHED_IDLE (util-linux, on every
+//     Debian), they run in the background from the start, beside the groups below, in the
+//     kernel's idle class: they get only CPU time that no other process wants, and a test
+//     process that wakes takes the CPU from them at once, so the timed groups keep their
+//     machine while the idle time between their waits does the unit work. Their output is kept
+//     and printed after the last group. Without `chrt` (or with FAULTLINE_TEST_BACKGROUND=0)
+//     the unit group runs first, alone with the checks, as before;
 //   - integration: every other file under test/ except test/serial/ and test/paired/, several
 //     files at a time (FAULTLINE_TEST_CONCURRENCY, default the number of cores + 2: most files
 //     spend their time waiting on sockets, child processes and timers, but they also hold faults
@@ -32,7 +38,7 @@
 //
 // Usage: node scripts/test.mjs [--checks] [--write-durations] [filter…]
 //        (a filter keeps the files whose path contains it)
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdtempSync,
@@ -123,13 +129,39 @@ const groups = [
   .map((g) => (g.concurrency > 1 ? { ...g, files: longestFirst(g.files) } : g));
 
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-test-'));
-let current;
-const forward = (signal) => current?.kill(signal);
+const running = new Set();
+const forward = (signal) => {
+  for (const child of running) child.kill(signal);
+};
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);
 
-/** Runs one group to its end: its exit code, the signal that ended it, and its TAP report. */
-function runGroup(group, index) {
+/**
+ * The command prefix that starts a process in the kernel's idle class (SCHED_IDLE), or
+ * undefined where `chrt` is missing or refused, or FAULTLINE_TEST_BACKGROUND=0 turns it off.
+ */
+const idlePrefix = (() => {
+  if (process.env['FAULTLINE_TEST_BACKGROUND'] === '0') return undefined;
+  const probe = spawnSync('chrt', ['--idle', '0', 'true'], { stdio: 'ignore' });
+  return probe.status === 0 ? ['chrt', '--idle', '0'] : undefined;
+})();
+
+/** Spawns `command args` as is, or in the idle class when `idle`; tracked for signals. */
+function start(command, args, options, idle) {
+  const child =
+    idle && idlePrefix
+      ? spawn(idlePrefix[0], [...idlePrefix.slice(1), command, ...args], options)
+      : spawn(command, args, options);
+  running.add(child);
+  child.on('exit', () => running.delete(child));
+  return child;
+}
+
+/**
+ * Runs one group to its end: its exit code, the signal that ended it, its TAP report and, when
+ * `background`, its spec output (kept to be printed later; the group runs in the idle class).
+ */
+function runGroup(group, index, background = false) {
   const tap = join(tmp, `report-${index}.tap`);
   const args = [
     '--import',
@@ -144,25 +176,35 @@ function runGroup(group, index) {
     ...group.files,
   ];
   if (groups.length > 1)
-    console.log(`${group.name} group: ${group.files.length} files, ${group.concurrency} at a time`);
+    console.log(
+      `${group.name} group: ${group.files.length} files, ${group.concurrency} at a time${background ? ', in the background (idle class)' : ''}`,
+    );
   return new Promise((resolve) => {
-    current = spawn(process.execPath, args, {
-      cwd: root,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: {
-        ...testEnv,
-        FAULTLINE_TEST_DURATIONS: join(tmp, `durations-${index}.txt`),
-        ...(build ? { FAULTLINE_TEST_BUILD: build } : {}),
+    const child = start(
+      process.execPath,
+      args,
+      {
+        cwd: root,
+        stdio: ['ignore', background ? 'pipe' : 'inherit', background ? 'pipe' : 'inherit'],
+        env: {
+          ...testEnv,
+          FAULTLINE_TEST_DURATIONS: join(tmp, `durations-${index}.txt`),
+          ...(build ? { FAULTLINE_TEST_BUILD: build } : {}),
+        },
       },
-    });
-    current.on('exit', (code, signal) => {
+      background,
+    );
+    let output = '';
+    child.stdout?.on('data', (c) => (output += c));
+    child.stderr?.on('data', (c) => (output += c));
+    child.on('exit', (code, signal) => {
       let report = '';
       try {
         report = readFileSync(tap, 'utf8');
       } catch {
         // The runner died before writing its report.
       }
-      resolve({ code, signal, report });
+      resolve({ code, signal, report, output });
     });
   });
 }
@@ -196,15 +238,17 @@ function counts(report) {
  * the same time, measured side by side (62 s both ways, twice): beside the unit group the
  * checks already fill both cores.
  */
-async function runChecks() {
+async function runChecks(idle) {
   const results = [];
   for (const script of ['typecheck', 'lint', 'format:check']) {
     const started = Date.now();
     const result = await new Promise((resolve) => {
-      const child = spawn('npm', ['run', '-s', script], {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = start(
+        'npm',
+        ['run', '-s', script],
+        { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+        idle,
+      );
       let output = '';
       child.stdout.on('data', (c) => (output += c));
       child.stderr.on('data', (c) => (output += c));
@@ -275,25 +319,48 @@ if (groups.some((g) => g.name !== 'unit')) {
     `test build: ${made.files} files of src/ in ${((Date.now() - startedBuild) / 1000).toFixed(1)} s (${relative(root, build)}/)`,
   );
 }
-const checks = withChecks ? runChecks() : undefined;
+// The unit group and the checks go to the background (idle class) when there is a timed group
+// to run beside them and the idle class is there; else they run first, as one phase.
+const unitGroup = groups[0]?.name === 'unit' ? groups[0] : undefined;
+const background = unitGroup !== undefined && groups.length > 1 && idlePrefix !== undefined;
+const checks = withChecks ? runChecks(background) : undefined;
 // Beside the unit group only: the groups after it read the clock.
-if (checks && groups[0]?.name !== 'unit') reportChecks(await checks);
+if (checks && !unitGroup) reportChecks(await checks);
 const started = Date.now();
-for (const [index, group] of groups.entries()) {
-  const groupStarted = Date.now();
-  const { code, signal, report } = await runGroup(group, index);
-  const groupSeconds = ((Date.now() - groupStarted) / 1000).toFixed(0);
-  if (group.name === 'unit' && checks) reportChecks(await checks);
+
+/** Adds a group's counts to the total and prints its line. */
+function count(group, { code, signal, report }, seconds) {
   const c = counts(report);
   total.passed += c.passed;
   total.failed += c.failed;
   total.skipped += c.skipped;
   if (groups.length > 1)
     console.log(
-      `${group.name} group: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped (${groupSeconds} s)`,
+      `${group.name} group: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped (${seconds} s)`,
     );
   if (signal || code !== 0 || c.failed > 0) ok = false;
-  if (signal) break;
+}
+
+const unitRun = background
+  ? runGroup(unitGroup, 0, true).then((result) => ({
+      ...result,
+      seconds: ((Date.now() - started) / 1000).toFixed(0),
+    }))
+  : undefined;
+for (const [index, group] of groups.entries()) {
+  if (background && group === unitGroup) continue;
+  const groupStarted = Date.now();
+  const result = await runGroup(group, index);
+  const groupSeconds = ((Date.now() - groupStarted) / 1000).toFixed(0);
+  if (group.name === 'unit' && checks) reportChecks(await checks);
+  count(group, result, groupSeconds);
+  if (result.signal) break;
+}
+if (unitRun) {
+  const result = await unitRun;
+  process.stdout.write(result.output);
+  if (checks) reportChecks(await checks);
+  count(unitGroup, result, result.seconds);
 }
 if (writeDurations) saveDurations();
 rmSync(tmp, { recursive: true, force: true });
