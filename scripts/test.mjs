@@ -18,8 +18,9 @@
 //     spend their time waiting on sockets, child processes and timers, but they also hold faults
 //     for fixed durations and read the clock. Measured on 2 cores, the group alone: 3 at a time
 //     170 s with the CPU 69 % busy, 4 at a time 141 s (80 %), 5 at a time 136 s with a run's
-//     time-to-recovery missed under the load. The static checks never run beside it: with four
-//     files plus the checks a clean CI run measured 8 load-induced failures);
+//     time-to-recovery missed under the load. The static checks never run beside it at the normal
+//     priority: with four files plus the checks a clean CI run measured 8 load-induced failures;
+//     in the idle class they take only what the group leaves);
 //   - serial: the files under test/serial/, one at a time, on a quiet machine. They measure time
 //     (latency and bandwidth accuracy, load generator rates, stop-condition reaction times, a
 //     saturated proxy's answer times, verdicts under load), which other test files running
