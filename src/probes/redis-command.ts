@@ -3,7 +3,6 @@
  * store answer, and with what").
  */
 import { performance } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
 import { ProbeError } from './probe-error.js';
 import { redact } from '../shared/redact.js';
 
@@ -18,6 +17,7 @@ export async function redisCommand(
 ): Promise<RedisOutput> {
   const [name, ...args] = spec.command;
   if (!name) throw new ProbeError('a Redis probe needs a command, e.g. ["PING"]');
+  const { Redis } = await import('ioredis');
   const client = new Redis(spec.url, {
     lazyConnect: true,
     connectTimeout: spec.timeoutMs,

@@ -4,7 +4,6 @@
  * the shape of a reconciliation query ("no lost payments": `select count(*) … → 0`).
  */
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { ProbeError } from './probe-error.js';
 import { redact } from '../shared/redact.js';
 
@@ -20,6 +19,7 @@ export async function sqlQuery(
   signal?: AbortSignal,
 ): Promise<SqlOutput> {
   // Named like every faultline session (fl-…): pg-terminate never takes a probe for the application.
+  const { default: pg } = await import('pg');
   const client = new pg.Client({
     connectionString: spec.url,
     application_name: 'fl-probe',

@@ -5,7 +5,7 @@
  * (checks, removal) are named {@link CONTROL_NAME}. All of them start `fl-`, which pg-terminate
  * never touches.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { FaultError } from '../../errors.js';
 import { redact } from '../../shared/redact.js';
 
@@ -46,6 +46,7 @@ export async function openPg(
   options: OpenOptions = {},
 ): Promise<pg.Client> {
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const { default: pg } = await import('pg');
   const client = new pg.Client({
     connectionString: withoutApplicationName(url),
     application_name: name,

@@ -3,7 +3,7 @@
  * ioredis's `connectionName`), so redis-kill-clients can tell them from the application's and
  * never kills them; bounded by timeouts and an AbortSignal so a dead server cannot hang a run.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { FaultError } from '../../errors.js';
 import { redact } from '../../shared/redact.js';
 
@@ -17,6 +17,7 @@ export async function openRedis(
   options: { signal?: AbortSignal | undefined; timeoutMs?: number } = {},
 ): Promise<Redis> {
   const timeoutMs = options.timeoutMs ?? 5_000;
+  const { Redis } = await import('ioredis');
   const client = new Redis(url, {
     lazyConnect: true,
     connectionName: tag,
