@@ -3,16 +3,18 @@
 // spec report, and ends with one line `N passed, N failed, N skipped` added up from the
 // runners' TAP reports. Exits non-zero when any test failed or a runner itself failed.
 //
-// Four groups:
+// Four groups, in this order:
 //   - unit: the test files under src/ and test/architecture/, several at a time (the number of
 //     cores + 2), with typecheck, lint and the format check beside them (--checks): all of them
 //     CPU work that no timing depends on. Where `chrt` can set SCHED_IDLE (util-linux, on every
-//     Debian), they run in the background from the start, beside the groups below, in the
-//     kernel's idle class: they get only CPU time that no other process wants, and a test
-//     process that wakes takes the CPU from them at once, so the timed groups keep their
-//     machine while the idle time between their waits does the unit work. Their output is kept
-//     and printed after the last group. Without `chrt` (or with FAULTLINE_TEST_BACKGROUND=0)
-//     the unit group runs first, alone with the checks, as before;
+//     Debian), they run in the background from the start, beside the integration and paired
+//     groups, in the kernel's idle class: they get only CPU time no normal process wants, so those
+//     groups keep their CPU while the idle time between their waits does the unit work. The
+//     serial group waits for the background to end: measured, an idle-class background still
+//     took CPU from a normal process's duty cycle (the cpu-stress agent's 0.59–0.60 CPU/wall
+//     fell to 0.32–0.49 beside lint and the unit group) and tripled a saturated proxy's control
+//     API p50 (17.7 → 47.3 ms). Their output is kept and printed when they end. Without `chrt`
+//     (or with FAULTLINE_TEST_BACKGROUND=0) the unit group runs first, alone with the checks;
 //   - integration: every other file under test/ except test/serial/ and test/paired/, several
 //     files at a time (FAULTLINE_TEST_CONCURRENCY, default the number of cores + 2: most files
 //     spend their time waiting on sockets, child processes and timers, but they also hold faults
@@ -21,15 +23,15 @@
 //     time-to-recovery missed under the load. The static checks never run beside it at the normal
 //     priority: with four files plus the checks a clean CI run measured 8 load-induced failures;
 //     in the idle class they take only what the group leaves);
-//   - serial: the files under test/serial/, one at a time, on a quiet machine. They measure time
-//     (latency and bandwidth accuracy, load generator rates, stop-condition reaction times, a
-//     saturated proxy's answer times, verdicts under load), which other test files running
-//     beside them would skew;
 //   - paired: the files under test/paired/, two at a time: demos and game days
 //     whose verdicts rest on latency thresholds with a wide margin, and which mostly wait on the
 //     clock (fault durations, recovery windows) at a few dozen requests a second. One such file
 //     beside another keeps the margin (measured: see test/paired/README.md); a whole parallel
-//     group beside it does not.
+//     group beside it does not;
+//   - serial: the files under test/serial/, one at a time, on a quiet machine (`quiet`: after
+//     the background has ended). They measure time (latency and bandwidth accuracy, load
+//     generator rates, stop-condition reaction times, a saturated proxy's answer times, verdicts
+//     under load), which other test files running beside them would skew.
 //
 // "skipped" counts skipped and todo tests and skipped suites (a `describe(…, { skip })` is
 // reported as one skipped suite, not as skipped tests).
@@ -119,11 +121,17 @@ const groups = [
     concurrency,
     files: files.filter((f) => !isUnit(f) && !f.startsWith(SERIAL) && !f.startsWith(PAIRED)),
   },
-  { name: 'serial', concurrency: 1, files: files.filter((f) => f.startsWith(SERIAL)) },
   {
     name: 'paired',
     concurrency: 2,
     files: files.filter((f) => f.startsWith(PAIRED)),
+  },
+  // quiet: waits for the background to end first (a file here must have the machine to itself).
+  {
+    name: 'serial',
+    concurrency: 1,
+    quiet: true,
+    files: files.filter((f) => f.startsWith(SERIAL)),
   },
 ]
   .filter((g) => g.files.length > 0)
@@ -348,8 +356,22 @@ const unitRun = background
       seconds: ((Date.now() - started) / 1000).toFixed(0),
     }))
   : undefined;
+let backgroundDone = false;
+/** Waits for the background's end, then prints its output and counts it (once). */
+async function finishBackground() {
+  if (!unitRun || backgroundDone) return;
+  backgroundDone = true;
+  const waitStarted = Date.now();
+  const result = await unitRun;
+  const waited = (Date.now() - waitStarted) / 1000;
+  process.stdout.write(result.output);
+  if (checks) reportChecks(await checks);
+  count(unitGroup, result, result.seconds);
+  if (waited >= 1) console.log(`waited ${waited.toFixed(0)} s for the background to end`);
+}
 for (const [index, group] of groups.entries()) {
   if (background && group === unitGroup) continue;
+  if (group.quiet) await finishBackground();
   const groupStarted = Date.now();
   const result = await runGroup(group, index);
   const groupSeconds = ((Date.now() - groupStarted) / 1000).toFixed(0);
@@ -357,12 +379,7 @@ for (const [index, group] of groups.entries()) {
   count(group, result, groupSeconds);
   if (result.signal) break;
 }
-if (unitRun) {
-  const result = await unitRun;
-  process.stdout.write(result.output);
-  if (checks) reportChecks(await checks);
-  count(unitGroup, result, result.seconds);
-}
+await finishBackground();
 if (writeDurations) saveDurations();
 rmSync(tmp, { recursive: true, force: true });
 rmSync(stateHome, { recursive: true, force: true });
