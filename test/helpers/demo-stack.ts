@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { DemoStack, type ScenarioRun } from '../../src/demo/stack.js';
+import { hypothesisRows } from '../../src/reporting/hypotheses.js';
 import { startPostgres, type PrivatePostgres } from './private-postgres.js';
 
 /** Starts a stack before the suite and closes it after; `get()` is the running stack. */
@@ -47,7 +48,12 @@ export function demoStackForSuite(): { get: () => DemoStack } {
 /** One line saying how a scenario run ended, for assertion messages. */
 export function explain(run: ScenarioRun): string {
   const f = run.journal.faultline;
-  return `${run.scenario}/${run.build}: ${String(f.outcome)} — ${String(f.reason)}; faults ${JSON.stringify(f.faults.map((x) => [x.name, x.state, x.error]))}`;
+  // What missed, with its measured value: "unhealthy before any fault" alone does not say
+  // whether the baseline failed on latency, on errors or on a probe's answer.
+  const missed = hypothesisRows(run.journal)
+    .filter((r) => !r.met)
+    .map((r) => `${r.phase} ${r.name}: expected ${r.expected}, measured ${r.measured}`);
+  return `${run.scenario}/${run.build}: ${String(f.outcome)} — ${String(f.reason)}; faults ${JSON.stringify(f.faults.map((x) => [x.name, x.state, x.error]))}; missed ${JSON.stringify(missed)}`;
 }
 
 /** Every fault removed, and no acknowledged payment lost among many made. */
