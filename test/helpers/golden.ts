@@ -1,7 +1,7 @@
 // Golden files: compare generated text with a file under test/fixtures; `UPDATE_GOLDEN=1`
 // rewrites the file instead (then review the diff and commit it).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readDocument, validateExperiment } from '../../src/run-plan/read-experiment.js';
@@ -12,7 +12,11 @@ import {
   type PlatformOutput,
 } from '../../src/compile/platform-compile.js';
 
-export const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+// The real path: from the test build (scripts/test-build.mjs) the folder is a link, and paths
+// under it appear in generated text that golden files hold.
+export const fixtures = realpathSync(
+  join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures'),
+);
 export const chaosMeshFixtures = join(fixtures, 'chaos-mesh');
 
 export const litmusFixtures = join(fixtures, 'litmus');
