@@ -52,7 +52,7 @@ describe('LeanHttpClient', () => {
       method: 'POST',
       bodies: ['a', 'bb'],
       connections: 1,
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
     });
     for (let i = 0; i < 5; i++)
       assert.deepEqual(await call(client), { status: 201, code: undefined });
@@ -73,7 +73,7 @@ describe('LeanHttpClient', () => {
       url: url(server),
       method: 'GET',
       connections: 1,
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
     });
     assert.deepEqual(await call(client), { status: 200, code: undefined });
     assert.deepEqual(await call(client), { status: 200, code: undefined });
@@ -92,14 +92,14 @@ describe('LeanHttpClient', () => {
       url: url(s204),
       method: 'GET',
       connections: 1,
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
     });
     assert.equal((await call(a)).status, 204);
     const b = new LeanHttpClient({
       url: url(sClose),
       method: 'GET',
       connections: 1,
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
     });
     assert.equal((await call(b)).status, 200);
     assert.equal((await call(b)).status, 200, 'reconnects after a close-delimited answer');
@@ -131,7 +131,7 @@ describe('LeanHttpClient', () => {
       url: url(upper),
       method: 'GET',
       connections: 1,
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
     });
     assert.deepEqual(await call(a), { status: 202, code: undefined });
     assert.deepEqual(await call(a), { status: 202, code: undefined });
@@ -140,14 +140,14 @@ describe('LeanHttpClient', () => {
       url: url(keep10),
       method: 'GET',
       connections: 1,
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
     });
     assert.deepEqual(await call(b), { status: 200, code: undefined });
     const c = new LeanHttpClient({
       url: url(closing),
       method: 'GET',
       connections: 1,
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
     });
     assert.deepEqual(await call(c), { status: 500, code: undefined });
     assert.deepEqual(await call(c), { status: 500, code: undefined });
@@ -156,7 +156,7 @@ describe('LeanHttpClient', () => {
       url: url(badLength),
       method: 'GET',
       connections: 1,
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
     });
     assert.equal((await call(d)).code, 'UND_ERR_PARSER');
     for (const client of [a, b, c, d]) client.close();
@@ -179,7 +179,7 @@ describe('LeanHttpClient', () => {
       url: url(garbage),
       method: 'GET',
       connections: 1,
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
     });
     assert.equal((await call(b)).code, 'UND_ERR_PARSER');
     a.close();
@@ -195,7 +195,7 @@ describe('LeanHttpClient', () => {
       url: url(server),
       method: 'GET',
       connections: 2,
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
     });
     const results = await Promise.all(Array.from({ length: 6 }, () => call(client)));
     assert.deepEqual(

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PlannedStopCondition, StopReading } from '../run-plan/plan.js';
 import { ERROR_LIMIT, StopConditionMonitor, type Breach } from './stop-conditions.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 type Step = StopReading | Error;
 
@@ -91,7 +92,9 @@ describe('StopConditionMonitor on signals', () => {
     const since = Date.parse(String(b.details?.['breaching_since']));
     assert.ok(Date.parse(b.measurable_at) - since >= 300, 'breaching for 300 ms at least');
     assert.ok(performance.now() - started >= 300);
-    assert.ok(condition.calls >= 5, `${condition.calls} checks`);
+    // ok, then two breached checks 300 ms apart at the least (more when the checks run on time:
+    // a process short of CPU, as the unit group in the idle class can be, checks less often).
+    assert.ok(condition.calls >= 3, `${condition.calls} checks`);
     monitor.stop();
   });
 
@@ -100,8 +103,11 @@ describe('StopConditionMonitor on signals', () => {
     const { monitor, breach } = watch(condition);
     await monitor.start();
     await breach;
-    // bad at 0, 100 ms; unknown at 200 ms; bad again from 300 ms: fires at ≥ 550 ms, not 250 ms.
-    assert.ok(condition.calls >= 7, `${condition.calls} checks before the breach`);
+    // bad at 0, 100 ms; unknown at 200 ms; bad again from 300 ms: on time it fires at ≥ 550 ms
+    // (the 7th check), not 250 ms. Whatever the timing, the streak starts after the failed 3rd
+    // check and needs two breached checks: the 5th at the earliest (a kept streak would fire at
+    // the 4th, or the 2nd when the checks come late).
+    assert.ok(condition.calls >= 5, `${condition.calls} checks before the breach`);
     assert.equal(monitor.records[0]!.errors, 1);
     monitor.stop();
   });
@@ -134,12 +140,17 @@ describe('StopConditionMonitor on signals', () => {
   it('onError: continue — never fires on failures, records each', async () => {
     const condition = scripted([down], { onError: 'continue' });
     const { monitor, breach, warnings } = watch(condition);
+    let fired = false;
+    void breach.then(() => (fired = true));
     await monitor.start();
-    assert.equal(await within(breach, 600), 'timeout');
+    await waitFor('four failed checks', () => monitor.records[0]!.errors >= 4, {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+    });
     monitor.stop();
+    assert.equal(fired, false, 'no breach from failed checks');
     const record = monitor.records[0]!;
     assert.equal(record.state, 'unknown');
-    assert.ok(record.errors >= 4);
     assert.equal(record.errors, record.checks);
     assert.equal(warnings.length, 1, 'one warning per stretch, not per check');
     assert.match(warnings[0]!, /onError: continue/);
@@ -171,11 +182,18 @@ describe('StopConditionMonitor on signals', () => {
       },
     });
     const { monitor, breach } = watch({ ...slow, onError: 'continue' });
+    const started = performance.now();
     await monitor.start();
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await waitFor('a second check', () => calls >= 2, { timeoutMs: 20_000, intervalMs: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
     monitor.stop();
+    const elapsed = performance.now() - started;
     assert.equal(most, 1, 'never two checks of one condition at once');
-    assert.ok(calls >= 2 && calls <= 6, `${calls} checks in 700 ms with a 150 ms timeout`);
+    // Each check lasts its 150 ms timeout: no more of them than fit one after the other.
+    assert.ok(
+      calls <= Math.floor(elapsed / 150) + 1,
+      `${calls} checks in ${elapsed.toFixed(0)} ms with a 150 ms timeout`,
+    );
     assert.match(monitor.records[0]!.unevaluable![0]!.error, /no answer within 150 ms/);
     assert.equal(await within(breach, 10), 'timeout');
   });
@@ -196,7 +214,7 @@ describe('StopConditionMonitor on signals', () => {
     const run = new AbortController();
     const started = monitor.start(run.signal);
     setTimeout(() => run.abort(), 50);
-    assert.notEqual(await within(started, 1000), 'timeout', 'start() returns once the run ends');
+    assert.notEqual(await within(started, 10_000), 'timeout', 'start() returns once the run ends');
     assert.equal(aborted, true);
     assert.equal(monitor.records[0]!.checks, 0, 'a cancelled check is not a failed one');
   });
