@@ -21,7 +21,7 @@ function scripted(
     describe: 'scripted',
     everyMs: 100,
     forMs: 0,
-    timeoutMs: 1000,
+    timeoutMs: 10_000,
     onError: 'stop' as const,
     source: {},
     calls: 0,
