@@ -199,7 +199,7 @@ export function describeLoad(plan: RunPlan): string[] {
   const load = plan.load;
   if (!load) return ['load: (none)'];
   return [
-    `load: ${load.method} ${load.url} at ${load.rate} req/s (open model, up to ${load.connections} connections, timeout ${clock(load.timeoutMs)}); baseline ${clock(load.baselineMs)} before the method, recovery ${clock(load.recoveryMs)} after`,
+    `load: ${load.method} ${load.url} at ${load.rate} req/s (open model, up to ${load.connections} connections, timeout ${clock(load.timeoutMs)}); ${load.warmupMs > 0 ? `warm-up ${clock(load.warmupMs)}, then ` : ''}baseline ${clock(load.baselineMs)} before the method, recovery ${clock(load.recoveryMs)} after`,
     `  thresholds: ${load.thresholds.length === 0 ? '(none)' : load.thresholds.map((t) => t.source).join(', ')}`,
   ];
 }

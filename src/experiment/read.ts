@@ -534,6 +534,7 @@ const KNOWN_KEYS = [
   'cloudwatchAlarm',
   'for',
   'connections',
+  'warmup',
   'baseline',
   'recovery',
   // kubernetes targets and faults

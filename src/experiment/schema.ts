@@ -561,6 +561,10 @@ export const LoadSpec = z.strictObject({
   timeout: Duration.default('5s').meta({
     description: 'Per-request timeout; a timeout counts as an error.',
   }),
+  warmup: Duration.optional().meta({
+    description:
+      'Load sent before the baseline and judged by nothing: connection pools, caches and JIT compilers warm up first, so a service started just before the run is not measured cold (default none).',
+  }),
   baseline: Duration.default('5s').meta({
     description: 'Load measured before the method: the gate and the baseline.',
   }),

@@ -75,7 +75,7 @@ export function stageRunPlan(experiment: Experiment, options: StagePlanOptions):
   ];
   const load = plan.load;
   plan.maxDurationMs =
-    (load ? load.baselineMs + load.recoveryMs : 0) + options.holdLimitMs + 60_000;
+    (load ? load.warmupMs + load.baselineMs + load.recoveryMs : 0) + options.holdLimitMs + 60_000;
   return plan;
 }
 

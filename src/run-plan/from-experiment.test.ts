@@ -20,6 +20,18 @@ describe('compiling the load', () => {
     assert.equal(adaptive.load?.sendWindowMs, undefined);
   });
 
+  it('passes the warm-up to the runner, none when absent, and refuses one that is not a duration', () => {
+    const plan = (load: string, file: string): ReturnType<typeof planExperiment> =>
+      planExperiment(parseExperiment(doc(load), file), { file, env: {} });
+    assert.equal(plan(', warmup: 2s', 'w.yaml').load?.warmupMs, 2000);
+    assert.equal(plan('', 'n.yaml').load?.warmupMs, 0);
+    assert.throws(
+      () => parseExperiment(doc(', warmup: later'), 'x.yaml'),
+      (err: { issues?: { path: string; line?: number }[] }) =>
+        err.issues?.some((i) => i.path === 'steadyState.load.warmup' && i.line === 3) === true,
+    );
+  });
+
   it('refuses a send window that is not a duration, located', () => {
     assert.throws(
       () => parseExperiment(doc(', sendWindow: soon'), 'c.yaml'),

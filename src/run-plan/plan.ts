@@ -23,6 +23,8 @@ export interface PlannedLoad {
   rate: number;
   connections: number;
   timeoutMs: number;
+  /** Sent before the baseline and judged by nothing (0: none): the service warms up first. */
+  warmupMs: number;
   /** Measured before the method: the gate window and the baseline. */
   baselineMs: number;
   /** Measured after the method, once faults are gone. */

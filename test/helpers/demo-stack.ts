@@ -56,6 +56,12 @@ export function explain(run: ScenarioRun): string {
   return `${run.scenario}/${run.build}: ${String(f.outcome)} — ${String(f.reason)}; faults ${JSON.stringify(f.faults.map((x) => [x.name, x.state, x.error]))}; missed ${JSON.stringify(missed)}`;
 }
 
+/** What the steady state before the method measured, check by check, for a test's output. */
+export function baselineLine(run: ScenarioRun): string {
+  const before = hypothesisRows(run.journal).filter((r) => r.phase === 'before');
+  return `${run.scenario}/${run.build} before the method: ${before.map((r) => `${r.name} ${r.met ? 'met' : 'MISSED'} at ${r.measured}`).join('; ')}`;
+}
+
 /** Every fault removed, and no acknowledged payment lost among many made. */
 export function assertClean(run: ScenarioRun): void {
   for (const fault of run.journal.faultline.faults)

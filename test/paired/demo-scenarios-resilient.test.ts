@@ -8,7 +8,7 @@
 // never held are in test/paired/demo-scenarios.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertClean, demoStackForSuite, explain } from '../helpers/demo-stack.js';
+import { assertClean, baselineLine, demoStackForSuite, explain } from '../helpers/demo-stack.js';
 import type { Build } from '../../src/demo/payment-service.js';
 import type { ScenarioName } from '../../src/demo/scenarios.js';
 import { hypothesisRows } from '../../src/reporting/hypotheses.js';
@@ -50,8 +50,10 @@ describe('demo scenarios end to end: the resilient build holds, the pool refacto
   describe('the three scenarios, run at the same time', { concurrency: true }, () => {
     const scenarios: ScenarioName[] = ['payment-db-latency', 'redis-outage', 'auth-latency'];
     for (const scenario of scenarios) {
-      it(`${scenario}: the resilient build holds`, { timeout: 120_000 }, async () => {
+      it(`${scenario}: the resilient build holds`, { timeout: 120_000 }, async (t) => {
         const run = await demo.get().runScenario({ build: 'resilient', scenario });
+        // The margin the baseline had (p99 < 2s, errors < 1 %), in the test's output.
+        t.diagnostic(baselineLine(run));
         if (scenario === 'auth-latency') assertNoCascade(run);
         else assert.equal(run.journal.faultline.outcome, 'held', explain(run));
         assert.equal(run.crashed, undefined, 'the service did not crash');
