@@ -561,6 +561,12 @@ class Run {
     const loadPhases: LoadPhases = { phases: {}, baselineSpan: undefined };
     const phases = loadPhases.phases;
 
+    // The warm-up: load that nothing judges, so that neither the baseline nor the first fault
+    // meets a service's first requests (its pool's connections, its caches, its JIT).
+    if (this.load && load && load.warmupMs > 0) {
+      await sleep(load.warmupMs, signal);
+      if (signal.aborted) return undefined;
+    }
     const strategy = this.plan.strategies.hypothesis;
     if (
       ['default', 'before-method-only', 'continuously'].includes(strategy) &&
@@ -569,12 +575,6 @@ class Run {
       this.phase('before');
       let loadRuns: ActivityRun[] = [];
       if (this.load && load) {
-        // The warm-up: load that nothing judges, so that the baseline does not measure a
-        // service's first requests (its pool's connections, its caches, its JIT) as its normal.
-        if (load.warmupMs > 0) {
-          await sleep(load.warmupMs, signal);
-          if (signal.aborted) return undefined;
-        }
         // The baseline: load on the untouched system; the thresholds must hold on it.
         const from = this.load.now();
         await sleep(load.baselineMs, signal);

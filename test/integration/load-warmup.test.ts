@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hypothesisRows } from '../../src/reporting/hypotheses.js';
+import type { RunEvent } from '../../src/runner/runner.js';
 import { runExperimentDoc } from '../helpers/run-experiment.js';
 
 /** For the first second after its first request, every answer takes 2 s; then at once. */
@@ -41,7 +42,12 @@ describe('the load warm-up', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const run = async (name: string, warmup: string | undefined) => {
+  const run = async (
+    name: string,
+    warmup: string | undefined,
+    runtime?: object,
+    onEvent?: (event: RunEvent) => void,
+  ) => {
     const service = await coldService();
     servers.push(service.server);
     return runExperimentDoc(
@@ -59,9 +65,10 @@ describe('the load warm-up', () => {
           thresholds: ['p99 < 500ms'],
         },
         method: [{ wait: '200ms' }],
+        ...(runtime ? { runtime } : {}),
         safety: { maxDuration: '1m' },
       },
-      { file: `${name}.yaml`, journalPath: join(dir, `${name}.json`) },
+      { file: `${name}.yaml`, journalPath: join(dir, `${name}.json`), onEvent },
     );
   };
 
@@ -83,5 +90,14 @@ describe('the load warm-up', () => {
     const series = (journal.faultline.load?.series ?? []) as { completed: number }[];
     const sent = series.reduce((n, s) => n + s.completed, 0);
     assert.ok(sent >= 80, `${sent} requests completed over warm-up, baseline and recovery`);
+  });
+
+  it('with no check before the method, the method waits for the warm-up all the same', async () => {
+    let methodAt: number | undefined;
+    const journal = await run('after-only', '2s', { hypothesis: 'after-method-only' }, (e) => {
+      if (e.type === 'phase' && e.phase === 'method') methodAt ??= e.elapsedMs;
+    });
+    assert.equal(journal.steady_states.before ?? undefined, undefined, 'nothing judged before');
+    assert.ok(methodAt !== undefined && methodAt >= 2_000, `the method began at ${methodAt} ms`);
   });
 });
