@@ -18,7 +18,6 @@
 // without it (a test file run on its own), the children run src/ through tsx as before. The unit
 // group runs through tsx (it reads src/'s TypeScript files, and it runs in the background).
 import {
-  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -86,14 +85,12 @@ export function buildForTests(root) {
   };
   walk(join(root, 'src'), join(out, 'src'), true);
   walk(join(root, 'test'), join(out, 'test'), false);
+  // Made first if missing and linked like the rest, so that a test writing into it writes into
+  // the repository's.
+  mkdirSync(join(root, 'test-artifacts'), { recursive: true });
   for (const name of readdirSync(root)) {
     if (NOT_LINKED.has(name)) continue;
     symlinkSync(join('..', name), join(out, name));
-  }
-  // Made here if missing, so that a test writing into it writes into the repository's.
-  if (!existsSync(join(root, 'test-artifacts'))) {
-    mkdirSync(join(root, 'test-artifacts'));
-    symlinkSync(join('..', 'test-artifacts'), join(out, 'test-artifacts'));
   }
   return { root: out, src: join(out, 'src'), files };
 }

@@ -65,13 +65,14 @@ export function suiteRunner(
 ): (
   doc: Record<string, unknown>,
   during?: (event: FaultApplied) => Promise<void>,
+  onEvent?: RunExperimentDocOptions['onEvent'],
 ) => Promise<Journal> {
   let runs = 0;
-  return (doc, during) => {
+  return (doc, during, onEvent) => {
     const file = `${prefix}-${++runs}.yaml`;
     return runExperimentDoc(
       { title: file, safety: { maxDuration: '1m' }, ...doc },
-      { file, journalPath: join(dir(), `${runs}.json`), during },
+      { file, journalPath: join(dir(), `${runs}.json`), during, onEvent },
     );
   };
 }

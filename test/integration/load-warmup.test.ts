@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hypothesisRows } from '../../src/reporting/hypotheses.js';
 import type { RunEvent } from '../../src/runner/runner.js';
-import { runExperimentDoc } from '../helpers/run-experiment.js';
+import { suiteRunner } from '../helpers/run-experiment.js';
+import type { Journal } from '../../src/journal/journal.js';
 
 /** For the first second after its first request, every answer takes 2 s; then at once. */
 const COLD_MS = 1_000;
@@ -42,48 +43,44 @@ describe('the load warm-up', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  const runDoc = suiteRunner(() => dir, 'warmup');
   const run = async (
-    name: string,
     warmup: string | undefined,
     runtime?: object,
     onEvent?: (event: RunEvent) => void,
-  ) => {
+  ): Promise<Journal> => {
     const service = await coldService();
     servers.push(service.server);
-    return runExperimentDoc(
+    const load = { url: `${service.url}/`, rate: '20/s', timeout: '5s', baseline: '1s' };
+    return runDoc(
       {
-        title: name,
         steadyState: {
-          load: {
-            url: `${service.url}/`,
-            rate: '20/s',
-            timeout: '5s',
-            ...(warmup ? { warmup } : {}),
-            baseline: '1s',
-            recovery: '1s',
-          },
+          load: { ...load, ...(warmup ? { warmup } : {}), recovery: '1s' },
           thresholds: ['p99 < 500ms'],
         },
         method: [{ wait: '200ms' }],
         ...(runtime ? { runtime } : {}),
-        safety: { maxDuration: '1m' },
       },
-      { file: `${name}.yaml`, journalPath: join(dir, `${name}.json`), onEvent },
+      undefined,
+      onEvent,
     );
   };
+  /** The baseline's p99 bound, as judged before the method. */
+  const baselineP99 = (journal: Journal) =>
+    hypothesisRows(journal).find((r) => r.phase === 'before' && /p99/.test(r.name));
 
   it('without one, a cold start is the baseline: the gate misses and nothing runs', async () => {
-    const journal = await run('cold', undefined);
+    const journal = await run(undefined);
     assert.equal(journal.steady_states.before?.steady_state_met, false);
     assert.match(journal.faultline.reason ?? '', /steady state was not met before the method/);
-    const p99 = hypothesisRows(journal).find((r) => r.phase === 'before' && /p99/.test(r.name));
+    const p99 = baselineP99(journal);
     assert.equal(p99?.met, false, JSON.stringify(p99));
   });
 
   it('with one longer than the cold start, the baseline is the service as it is', async () => {
     // The cold answers have all come back 3 s after the first request; the baseline starts at 4 s.
-    const journal = await run('warm', '4s');
-    const p99 = hypothesisRows(journal).find((r) => r.phase === 'before' && /p99/.test(r.name));
+    const journal = await run('4s');
+    const p99 = baselineP99(journal);
     assert.equal(journal.steady_states.before?.steady_state_met, true, JSON.stringify(p99));
     assert.equal(p99?.met, true);
     // The warm-up's requests were sent (and are in the series), only not judged.
@@ -94,7 +91,7 @@ describe('the load warm-up', () => {
 
   it('with no check before the method, the method waits for the warm-up all the same', async () => {
     let methodAt: number | undefined;
-    const journal = await run('after-only', '2s', { hypothesis: 'after-method-only' }, (e) => {
+    const journal = await run('2s', { hypothesis: 'after-method-only' }, (e) => {
       if (e.type === 'phase' && e.phase === 'method') methodAt ??= e.elapsedMs;
     });
     assert.equal(journal.steady_states.before ?? undefined, undefined, 'nothing judged before');
